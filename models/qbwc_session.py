@@ -1,0 +1,90 @@
+"""QBWC sessions and their tickets: all conversation state lives here, not in memory."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, JSONDoc, utcnow
+
+
+class QbwcSession(Base):
+    """One Web Connector update: authenticate ... closeConnection."""
+
+    __tablename__ = "qbwc_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    company_id: Mapped[int | None] = mapped_column(
+        ForeignKey("companies.id", ondelete="CASCADE"), index=True, default=None
+    )
+    username: Mapped[str] = mapped_column(String(200), index=True)
+    remote_addr: Mapped[str | None] = mapped_column(String(64), default=None)
+    client_version: Mapped[str | None] = mapped_column(String(40), default=None)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    ended_at: Mapped[datetime | None] = mapped_column(default=None)
+    # in_progress, completed, none, nvu, throttled, busy, wrong_file, connection_error, error,
+    # abandoned (ticket expired without closeConnection)
+    outcome: Mapped[str] = mapped_column(String(40), default="in_progress")
+    calls: Mapped[int] = mapped_column(Integer, default=0)
+    company_file_path: Mapped[str | None] = mapped_column(Text, default=None)
+    qbxml_version: Mapped[str | None] = mapped_column(String(8), default=None)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    hresults: Mapped[list[dict[str, str]]] = mapped_column(JSONDoc, default=list)
+    progress: Mapped[int] = mapped_column(Integer, default=0)
+    requests_sent: Mapped[int] = mapped_column(Integer, default=0)
+    # Conversation state between calls (the request in flight, plan cursor, ...).
+    state: Mapped[dict[str, Any]] = mapped_column(JSONDoc, default=dict)
+
+
+class Ticket(Base):
+    """A session ticket handed to QBWC by authenticate.
+
+    Bound to the company and to the Connector Key version that authenticated it; re-checked on
+    every call (user-pains #1).
+    """
+
+    __tablename__ = "tickets"
+
+    ticket: Mapped[str] = mapped_column(String(64), primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("qbwc_sessions.id", ondelete="CASCADE"), index=True
+    )
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    key_version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    closed_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class ClientHello(Base):
+    """clientVersion arrives before authenticate and carries no ticket (§2); we keep it briefly
+    per remote address and attach it to the session that authenticates next from there."""
+
+    __tablename__ = "client_hellos"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    remote_addr: Mapped[str] = mapped_column(String(64), index=True)
+    client_version: Mapped[str] = mapped_column(String(40))
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SessionEvent(Base):
+    """Errors and notable events of a session, with the request that caused them."""
+
+    __tablename__ = "session_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("qbwc_sessions.id", ondelete="CASCADE"), index=True
+    )
+    company_id: Mapped[int | None] = mapped_column(
+        ForeignKey("companies.id", ondelete="CASCADE"), index=True, default=None
+    )
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    kind: Mapped[str] = mapped_column(String(40))  # hresult, qbxml_status, refused, error
+    code: Mapped[str | None] = mapped_column(String(40), default=None)
+    message: Mapped[str] = mapped_column(Text)
+    request_summary: Mapped[str | None] = mapped_column(Text, default=None)

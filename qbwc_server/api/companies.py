@@ -1,0 +1,135 @@
+"""JSON API: companies, Connector Keys and .qwc files (issue: foundation, §9)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from qbwc_server.api.http import json_response, read_json
+from qbwc_server.runtime import Runtime
+from qbwc_server.services import companies as svc
+from qbwc_server.services.qwc import qwc_filename, render_qwc
+from qbwc_server.services.settings_store import owner_id
+
+RULES = [
+    Rule("/api/companies", methods=["GET"], endpoint="list"),
+    Rule("/api/companies", methods=["POST"], endpoint="create"),
+    Rule("/api/companies/<company_id>", methods=["GET"], endpoint="show"),
+    Rule("/api/companies/<company_id>", methods=["PATCH"], endpoint="update"),
+    Rule("/api/companies/<company_id>/connector-key", methods=["POST"], endpoint="rotate"),
+    Rule("/api/companies/<company_id>/binding", methods=["DELETE"], endpoint="reset_binding"),
+    Rule("/api/companies/<company_id>/qwc", methods=["GET"], endpoint="qwc"),
+    Rule("/api/companies/<company_id>/sessions", methods=["GET"], endpoint="sessions"),
+]
+
+
+def register(url_map: Map) -> None:
+    for rule in RULES:
+        url_map.add(rule.empty())
+
+
+def handle(rt: Runtime, endpoint: str, request: Request, args: Mapping[str, Any]) -> Response:
+    handler = HANDLERS[endpoint]
+    return handler(rt, request, **args)
+
+
+def _create(rt: Runtime, request: Request) -> Response:
+    body = read_json(request)
+    unknown = sorted(set(body) - {"name", "sync_interval_minutes", "history_start"})
+    if unknown:
+        return json_response(
+            {
+                "error": {
+                    "status": 422,
+                    "message": f"unknown field {unknown[0]!r}",
+                    "field": unknown[0],
+                }
+            },
+            422,
+        )
+    with rt.db.transaction() as s:
+        created = svc.create_company(
+            s,
+            body.get("name"),
+            sync_interval_minutes=body.get("sync_interval_minutes", 15),
+            history_start=body.get("history_start"),
+        )
+        view = svc.company_view(created.company, rt.settings)
+    view["connector_key"] = created.connector_key
+    return json_response(view, 201, headers={"Location": f"/api/companies/{view['id']}"})
+
+
+def _list(rt: Runtime, request: Request) -> Response:
+    with rt.db.transaction() as s:
+        data = [svc.company_view(c, rt.settings) for c in svc.list_companies(s)]
+    return json_response({"data": data})
+
+
+def _show(rt: Runtime, request: Request, company_id: str) -> Response:
+    with rt.db.transaction() as s:
+        company = svc.get_company(s, company_id)
+        return json_response(rt.status_view(s, company))
+
+
+def _update(rt: Runtime, request: Request, company_id: str) -> Response:
+    body = read_json(request)
+    with rt.db.transaction() as s:
+        company = svc.get_company(s, company_id, for_update=True)
+        svc.update_company(s, company, body)
+        return json_response(svc.company_view(company, rt.settings))
+
+
+def _rotate(rt: Runtime, request: Request, company_id: str) -> Response:
+    with rt.db.transaction() as s:
+        company = svc.get_company(s, company_id, for_update=True)
+        key = svc.rotate_key(s, company)
+        view = svc.company_view(company, rt.settings)
+    view["connector_key"] = key
+    return json_response(view)
+
+
+def _reset_binding(rt: Runtime, request: Request, company_id: str) -> Response:
+    with rt.db.transaction() as s:
+        company = svc.get_company(s, company_id, for_update=True)
+        svc.reset_binding(s, company)
+        return json_response(svc.company_view(company, rt.settings))
+
+
+def _qwc(rt: Runtime, request: Request, company_id: str) -> Response:
+    oid = owner_id(rt.db, rt.settings)
+    with rt.db.transaction() as s:
+        company = svc.get_company(s, company_id)
+        text = render_qwc(company, rt.settings, oid)
+        name = qwc_filename(company)
+    return Response(
+        text,
+        mimetype="application/x-qwc",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def _sessions(rt: Runtime, request: Request, company_id: str) -> Response:
+    from qbwc_server.services.sessions import recent_sessions
+
+    try:
+        limit = min(200, max(1, int(request.args.get("limit", "50"))))
+    except ValueError:
+        limit = 50
+    with rt.db.transaction() as s:
+        company = svc.get_company(s, company_id)
+        return json_response({"data": recent_sessions(s, company.id, limit)})
+
+
+HANDLERS: dict[str, Any] = {
+    "list": _list,
+    "create": _create,
+    "show": _show,
+    "update": _update,
+    "rotate": _rotate,
+    "reset_binding": _reset_binding,
+    "qwc": _qwc,
+    "sessions": _sessions,
+}

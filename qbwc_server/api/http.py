@@ -1,0 +1,63 @@
+"""Small HTTP helpers shared by the JSON API and the pages."""
+
+from __future__ import annotations
+
+import hmac
+import json
+from typing import Any
+
+from werkzeug.wrappers import Request, Response
+
+from qbwc_server.config import Settings
+from qbwc_server.services.errors import ServiceError
+
+
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        json.dumps(data, indent=None, separators=(",", ":"), default=str),
+        status=status,
+        mimetype="application/json",
+        headers=headers,
+    )
+
+
+def json_error(status: int, message: str, field: str | None = None) -> Response:
+    body: dict[str, Any] = {"error": {"status": status, "message": message}}
+    if field:
+        body["error"]["field"] = field
+    return json_response(body, status)
+
+
+def service_error(exc: ServiceError) -> Response:
+    return json_error(exc.status, exc.message, exc.field)
+
+
+def read_json(request: Request, max_bytes: int = 1024 * 1024) -> dict[str, Any]:
+    if request.content_length is not None and request.content_length > max_bytes:
+        raise ServiceError(f"request body over {max_bytes} bytes")
+    raw = request.get_data(cache=False)
+    if len(raw) > max_bytes:
+        raise ServiceError(f"request body over {max_bytes} bytes")
+    if not raw.strip():
+        return {}
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ServiceError(f"request body is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ServiceError("request body must be a JSON object")
+    return data
+
+
+def bearer_ok(request: Request, settings: Settings) -> bool:
+    """Admin API and pages need their own credential (QBWC_ADMIN_TOKEN)."""
+    if not settings.admin_token:
+        return False
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token:
+        return hmac.compare_digest(token.strip().encode(), settings.admin_token.encode())
+    cookie = request.cookies.get("qbwc_admin")
+    if cookie:
+        return hmac.compare_digest(cookie.encode(), settings.admin_token.encode())
+    return False

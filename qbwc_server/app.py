@@ -1,0 +1,118 @@
+"""WSGI application factory: routes /qbwc (SOAP), /api (JSON), pages and health checks."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import text
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from qbwc_server.api import companies as companies_api
+from qbwc_server.api.http import bearer_ok, json_error, json_response, service_error
+from qbwc_server.config import Settings, load_settings
+from qbwc_server.db import Database, migrations_current, upgrade
+from qbwc_server.runtime import Runtime
+from qbwc_server.services.errors import ServiceError
+from qbwc_server.services.settings_store import owner_id
+from qbwc_server.soap.wsgi import SoapEndpoint, StartResponse
+from qbwc_server.web import pages
+
+log = logging.getLogger(__name__)
+
+
+class QbwcApp:
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self.soap = SoapEndpoint(rt.db, rt.settings)
+        self.url_map = Map(
+            [
+                Rule("/healthz", endpoint="healthz"),
+                Rule("/readyz", endpoint="readyz"),
+            ],
+            strict_slashes=False,
+        )
+        companies_api.register(self.url_map)
+        pages.register(self.url_map)
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path.rstrip("/") == "/qbwc":
+            return self.soap(environ, start_response)
+        request = Request(environ)
+        response = self.dispatch(request)
+        return response(environ, start_response)
+
+    def dispatch(self, request: Request) -> Response:
+        adapter = self.url_map.bind_to_environ(request.environ)
+        is_api = request.path.startswith("/api/")
+        try:
+            endpoint, args = adapter.match()
+        except NotFound:
+            if is_api:
+                return json_error(404, f"no such API route: {request.method} {request.path}")
+            return pages.not_found(self.rt, request)
+        except MethodNotAllowed as exc:
+            if is_api:
+                return json_error(405, f"{request.method} is not allowed on {request.path}")
+            return exc.get_response()
+        except HTTPException as exc:
+            return exc.get_response()
+        try:
+            if endpoint == "healthz":
+                return json_response({"status": "ok"})
+            if endpoint == "readyz":
+                return self.readyz()
+            if endpoint in companies_api.HANDLERS:
+                if not bearer_ok(request, self.rt.settings):
+                    msg = (
+                        "missing or wrong admin token (Authorization: Bearer $QBWC_ADMIN_TOKEN)"
+                        if self.rt.settings.admin_token
+                        else "the admin API is disabled: set QBWC_ADMIN_TOKEN"
+                    )
+                    return json_error(401, msg)
+                return companies_api.handle(self.rt, endpoint, request, args)
+            return pages.handle(self.rt, endpoint, request, args)
+        except ServiceError as exc:
+            if is_api:
+                return service_error(exc)
+            return pages.error_page(self.rt, exc.status, exc.message)
+        except Exception:
+            log.exception("unhandled error on %s %s", request.method, request.path)
+            if is_api:
+                return json_error(500, "internal server error; see the server log")
+            return pages.error_page(self.rt, 500, "Internal server error.")
+
+    def readyz(self) -> Response:
+        try:
+            with self.rt.db.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            current = migrations_current(self.rt.db)
+        except Exception as exc:
+            return json_response({"status": "unavailable", "database": str(exc)[:200]}, 503)
+        if not current:
+            return json_response(
+                {"status": "unavailable", "database": "ok", "migrations": "pending"}, 503
+            )
+        return json_response({"status": "ready", "database": "ok", "migrations": "current"})
+
+
+def create_app(
+    settings: Settings | None = None, db: Database | None = None, *, migrate: bool = False
+) -> QbwcApp:
+    settings = settings or load_settings()
+    db = db or Database(settings.database_url)
+    if migrate:
+        upgrade(db)
+    app = QbwcApp(Runtime(settings=settings, db=db))
+    if migrate or migrations_current(db):
+        owner_id(db, settings)  # generate and persist the product OwnerID once
+    return app
+
+
+def wsgi_app() -> QbwcApp:
+    """Entry point for gunicorn (``qbwc_server.app:wsgi_app()``); migrations run in ``serve``."""
+    return create_app(migrate=False)

@@ -1,0 +1,252 @@
+"""The ``qbwc-server`` command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from qbwc_server.config import ConfigError, Settings, load_settings
+from qbwc_server.db import Database, upgrade
+from qbwc_server.services import companies as svc
+from qbwc_server.services.errors import ServiceError
+from qbwc_server.services.qwc import qwc_filename, render_qwc
+from qbwc_server.services.settings_store import owner_id
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, default=str))
+
+
+def _db(settings: Settings, migrate: bool = True) -> Database:
+    db = Database(settings.database_url)
+    if migrate:
+        upgrade(db)
+    return db
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from gunicorn.app.base import BaseApplication
+
+    from qbwc_server.app import create_app
+
+    db = _db(settings, migrate=not args.no_migrate)
+    owner_id(db, settings)
+    db.dispose()
+
+    class Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{args.host}:{args.port}")
+            self.cfg.set("workers", args.workers)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("threads", args.threads)
+            # A page of QuickBooks data can take a while to ingest; QBWC waits minutes.
+            self.cfg.set("timeout", 300)
+            self.cfg.set("accesslog", "-")
+            self.cfg.set("errorlog", "-")
+            self.cfg.set("loglevel", settings.log_level.lower())
+
+        def load(self) -> Any:
+            return create_app(settings)
+
+    print(
+        f"qbwc-server listening on http://{args.host}:{args.port} "
+        f"(QBWC endpoint {settings.qbwc_url}, database {settings.database_url.split('://')[0]})",
+        file=sys.stderr,
+    )
+    Server().run()
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    db = _db(settings)
+    owner_id(db, settings)
+    print("database is at the latest schema")
+    return 0
+
+
+def _company_summary(view: dict[str, Any]) -> str:
+    status = view["status"]
+    binding = view["binding"]
+    lines = [
+        f"id:              {view['id']}",
+        f"name:            {view['name']}",
+        f"user name:       {view['username']}",
+        f"app name:        {view['app_name']}",
+        f"file id:         {view['file_id']}",
+        f"sync every:      {view['sync_interval_minutes']} min",
+        f"history from:    {view['history_start']}",
+        f"status:          {status['state']}",
+        f"last contact:    {status['last_contact_at'] or 'never'}",
+        f"last session:    {status['last_session_outcome'] or '-'}",
+        f"last error:      {status['last_error'] or '-'}",
+        "company file:    "
+        + (
+            f"{binding['company_name']} ({binding['file_path']})"
+            if binding["bound"]
+            else "not connected yet"
+        ),
+    ]
+    return "\n".join(lines)
+
+
+def cmd_company(args: argparse.Namespace, settings: Settings) -> int:
+    db = _db(settings)
+    action = args.company_command
+    with db.transaction() as s:
+        if action == "create":
+            created = svc.create_company(
+                s,
+                args.name,
+                sync_interval_minutes=args.sync_interval_minutes,
+                history_start=args.history_start,
+            )
+            view = svc.company_view(created.company, settings)
+            view["connector_key"] = created.connector_key
+            if args.json:
+                _print_json(view)
+            else:
+                print(f"id:            {view['id']}")
+                print(f"user name:     {view['username']}")
+                print(f"Connector Key: {created.connector_key}")
+                print(
+                    "(the key is shown only now; type it into the Web Connector's Password column)"
+                )
+            return 0
+        if action == "list":
+            views = [svc.company_view(c, settings) for c in svc.list_companies(s)]
+            if args.json:
+                _print_json(views)
+            else:
+                for v in views:
+                    print(
+                        f"{v['id']:>5}  {v['status']['state']:<20}  "
+                        f"{v['username']:<16}  {v['name']}"
+                    )
+            return 0
+        company = svc.get_company(s, args.id, for_update=action != "show")
+        if action == "show":
+            from qbwc_server.runtime import Runtime
+
+            view = Runtime(settings, db).status_view(s, company)
+            _print_json(view) if args.json else print(_company_summary(view))
+            return 0
+        if action == "rotate-key":
+            key = svc.rotate_key(s, company)
+            view = svc.company_view(company, settings)
+            view["connector_key"] = key
+            if args.json:
+                _print_json(view)
+            else:
+                print(f"New Connector Key: {key}")
+                print(
+                    "The old key and its sessions stopped working. "
+                    "Enter the new key in the Web Connector."
+                )
+            return 0
+        if action == "reset-binding":
+            svc.reset_binding(s, company)
+            print(f"company {company.id}: binding reset; the next session binds the open file")
+            return 0
+    raise AssertionError(action)
+
+
+def cmd_qwc(args: argparse.Namespace, settings: Settings) -> int:
+    db = _db(settings)
+    oid = owner_id(db, settings)
+    with db.transaction() as s:
+        company = svc.get_company(s, args.id)
+        text = render_qwc(company, settings, oid)
+        default_name = qwc_filename(company)
+    if args.output == "-" or (args.output is None and not sys.stdout.isatty()):
+        sys.stdout.write(text)
+        return 0
+    path = Path(args.output or default_name)
+    path.write_text(text, encoding="utf-8")
+    print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
+def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
+    from qbwc_server.sim.cli import run_simulate
+
+    return run_simulate(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="qbwc-server", description="QuickBooks Web Connector server for the AP platform"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("serve", help="run the HTTP server (applies pending migrations first)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--threads", type=int, default=4)
+    p.add_argument("--no-migrate", action="store_true", help="do not apply migrations on start")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("migrate", help="apply pending database migrations")
+    p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("company", help="manage companies")
+    csub = p.add_subparsers(dest="company_command", required=True)
+    c = csub.add_parser("create", help="create a company and print its Connector Key")
+    c.add_argument("name")
+    c.add_argument("--sync-interval-minutes", type=int, default=15)
+    c.add_argument("--history-start", default=None, help='a date (YYYY-MM-DD) or "all"')
+    c.add_argument("--json", action="store_true")
+    c = csub.add_parser("list", help="list companies")
+    c.add_argument("--json", action="store_true")
+    c = csub.add_parser("show", help="settings and status of a company")
+    c.add_argument("id")
+    c.add_argument("--json", action="store_true")
+    c = csub.add_parser("rotate-key", help="issue a new Connector Key (the old one stops working)")
+    c.add_argument("id")
+    c.add_argument("--json", action="store_true")
+    c = csub.add_parser("reset-binding", help="forget which company file the company is bound to")
+    c.add_argument("id")
+    p.set_defaults(func=cmd_company)
+
+    p = sub.add_parser("qwc", help="write the company's .qwc file")
+    p.add_argument("id")
+    p.add_argument("-o", "--output", help="file to write (default NAME-ID.qwc; - for stdout)")
+    p.set_defaults(func=cmd_qwc)
+
+    p = sub.add_parser(
+        "simulate", help="drive a QBWC server with the simulated Web Connector and QuickBooks"
+    )
+    try:
+        from qbwc_server.sim.cli import add_simulate_arguments
+
+        add_simulate_arguments(p)
+    except ImportError:  # pragma: no cover - the simulator ships with the package
+        pass
+    p.set_defaults(func=cmd_simulate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"qbwc-server: configuration error: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        return int(args.func(args, settings))
+    except ServiceError as exc:
+        print(f"qbwc-server: {exc.message}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

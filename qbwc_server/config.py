@@ -1,0 +1,168 @@
+"""Settings, read once from environment variables.
+
+Every setting has a safe default. A malformed value fails at start-up with a message that names the
+variable, so an operator never runs a half-configured server.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+DEFAULT_DATABASE_URL = "sqlite:///./qbwc.db"
+KNOWN_PREFIX = "QBWC_"
+
+# Every QBWC_* variable we understand; an unknown one is most likely a typo, and a typo in a
+# security setting (say QBWC_ADMIN_TOKN) must not silently fall back to a default.
+KNOWN_VARIABLES = frozenset(
+    {
+        "QBWC_PUBLIC_URL",
+        "QBWC_ADMIN_TOKEN",
+        "QBWC_OWNER_ID",
+        "QBWC_SYNC_LEASE_SECONDS",
+        "QBWC_TICKET_TTL_SECONDS",
+        "QBWC_MIN_CLIENT_VERSION",
+        "QBWC_WARN_CLIENT_VERSION",
+        "QBWC_MAX_BODY_BYTES",
+        "QBWC_LOGIN_FAILURE_LIMIT",
+        "QBWC_LOGIN_FAILURE_WINDOW_SECONDS",
+        "QBWC_CONNECTED_WINDOW_SECONDS",
+        "QBWC_LOG_LEVEL",
+        "QBWC_REFERENCE_DIR",  # tests only: where ../shared/reference lives
+        "QBWC_TEST_DATABASE_URL",  # tests only
+    }
+)
+
+_GUID_RE = re.compile(
+    r"^\{?[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\}?$"
+)
+_VERSION_RE = re.compile(r"^\d+(\.\d+){0,3}$")
+
+
+class ConfigError(ValueError):
+    """A setting is malformed; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    public_url: str = "http://localhost:8000"
+    admin_token: str | None = None
+    owner_id: str | None = None  # None: generated once and persisted in the database
+    sync_lease_seconds: int = 120
+    ticket_ttl_seconds: int = 4 * 3600
+    min_client_version: str | None = None  # below: clientVersion answers "E:" (update refused)
+    warn_client_version: str | None = None  # below: clientVersion answers "W:" (warning)
+    max_body_bytes: int = 64 * 1024 * 1024
+    login_failure_limit: int = 10
+    login_failure_window_seconds: int = 900
+    connected_window_seconds: int = 3600
+    log_level: str = "INFO"
+
+    @property
+    def qbwc_url(self) -> str:
+        return self.public_url.rstrip("/") + "/qbwc"
+
+    @property
+    def support_url(self) -> str:
+        return self.public_url.rstrip("/") + "/support"
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept plain ``postgresql://`` URLs and use psycopg 3 for them."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _version(env: Mapping[str, str], name: str) -> str | None:
+    raw = env.get(name)
+    if not raw:
+        return None
+    if not _VERSION_RE.match(raw):
+        raise ConfigError(f"{name} must look like 2.3.0.215, got {raw!r}")
+    return raw
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if env is None else env
+    unknown = sorted(k for k in env if k.startswith(KNOWN_PREFIX) and k not in KNOWN_VARIABLES)
+    if unknown:
+        raise ConfigError(
+            f"unknown setting {unknown[0]} (known: {', '.join(sorted(KNOWN_VARIABLES))})"
+        )
+
+    database_url = env.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+    if not re.match(r"^(sqlite|postgres(ql)?(\+psycopg)?)://", database_url):
+        raise ConfigError(
+            "DATABASE_URL must be a sqlite:/// or postgresql:// URL, got "
+            f"{database_url.split('://')[0]!r}://..."
+        )
+
+    public_url = (env.get("QBWC_PUBLIC_URL") or "http://localhost:8000").rstrip("/")
+    parts = urlsplit(public_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"QBWC_PUBLIC_URL must be an http(s) URL with a host, got {public_url!r}")
+    if parts.query or parts.fragment:
+        raise ConfigError("QBWC_PUBLIC_URL must not carry a query string or fragment")
+
+    admin_token = env.get("QBWC_ADMIN_TOKEN") or None
+    if admin_token is not None and len(admin_token) < 16:
+        raise ConfigError("QBWC_ADMIN_TOKEN must be at least 16 characters long")
+
+    owner_id = env.get("QBWC_OWNER_ID") or None
+    if owner_id is not None:
+        if not _GUID_RE.match(owner_id):
+            raise ConfigError(f"QBWC_OWNER_ID must be a GUID, got {owner_id!r}")
+        owner_id = format_guid(owner_id)
+
+    log_level = (env.get("QBWC_LOG_LEVEL") or "INFO").upper()
+    if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError(
+            f"QBWC_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {log_level!r}"
+        )
+
+    return Settings(
+        database_url=normalize_database_url(database_url),
+        public_url=public_url,
+        admin_token=admin_token,
+        owner_id=owner_id,
+        sync_lease_seconds=_int(env, "QBWC_SYNC_LEASE_SECONDS", 120, 10),
+        ticket_ttl_seconds=_int(env, "QBWC_TICKET_TTL_SECONDS", 4 * 3600, 60),
+        min_client_version=_version(env, "QBWC_MIN_CLIENT_VERSION"),
+        warn_client_version=_version(env, "QBWC_WARN_CLIENT_VERSION"),
+        max_body_bytes=_int(env, "QBWC_MAX_BODY_BYTES", 64 * 1024 * 1024, 64 * 1024),
+        login_failure_limit=_int(env, "QBWC_LOGIN_FAILURE_LIMIT", 10, 1),
+        login_failure_window_seconds=_int(env, "QBWC_LOGIN_FAILURE_WINDOW_SECONDS", 900, 1),
+        connected_window_seconds=_int(env, "QBWC_CONNECTED_WINDOW_SECONDS", 3600, 60),
+        log_level=log_level,
+    )
+
+
+def format_guid(value: str | uuid.UUID) -> str:
+    """GUIDs in .qwc files and data extensions are written in braces, upper case (§4.1)."""
+    text = str(value).strip("{}").upper()
+    return "{" + text + "}"
+
+
+def new_guid() -> str:
+    return format_guid(uuid.uuid4())

@@ -1,0 +1,137 @@
+"""Database engine, sessions (one transaction per unit of work) and migrations."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session, sessionmaker
+
+import migrations
+
+MIGRATIONS_DIR = Path(migrations.__file__).resolve().parent
+# Any constant will do: it only has to be the same in every process of this product.
+PG_MIGRATION_LOCK_KEY = 0x5142_5743  # "QBWC"
+
+
+def make_engine(database_url: str, **kwargs: Any) -> Engine:
+    if database_url.startswith("sqlite"):
+        engine = create_engine(
+            database_url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            **kwargs,
+        )
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            # SQLite is the single-machine default: WAL lets readers (API, pages) run while a
+            # SOAP call writes; foreign keys are off by default in SQLite.
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn: Connection) -> None:
+            # Take the write lock at BEGIN so two writers queue instead of failing mid-way.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return create_engine(database_url, pool_pre_ping=True, **kwargs)
+
+
+class Database:
+    """Owns the engine and hands out transactional sessions."""
+
+    def __init__(self, database_url: str) -> None:
+        self.url = database_url
+        self.engine = make_engine(database_url)
+        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.engine.dialect.name == "postgresql"
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One unit of work: commit on success, roll back on any exception."""
+        session = self.sessionmaker()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def alembic_config(database_url: str) -> AlembicConfig:
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    return cfg
+
+
+@contextlib.contextmanager
+def _migration_lock(db: Database) -> Iterator[Connection | None]:
+    """Serialize migrations when several processes start at once."""
+    if db.is_postgres:
+        with db.engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": PG_MIGRATION_LOCK_KEY})
+            conn.commit()
+            try:
+                yield conn
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": PG_MIGRATION_LOCK_KEY})
+                conn.commit()
+        return
+    path = db.engine.url.database
+    if path and path != ":memory:":
+        lock_path = Path(os.path.abspath(path) + ".migrate-lock")
+        with open(lock_path, "w") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield None
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+        return
+    yield None
+
+
+def upgrade(db: Database, revision: str = "head") -> None:
+    with _migration_lock(db):
+        command.upgrade(alembic_config(db.url), revision)
+
+
+def downgrade(db: Database, revision: str) -> None:
+    with _migration_lock(db):
+        command.downgrade(alembic_config(db.url), revision)
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+def current_revision(db: Database) -> str | None:
+    with db.engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def migrations_current(db: Database) -> bool:
+    return current_revision(db) == head_revision()

@@ -1,0 +1,175 @@
+"""clientVersion and authenticate (protocol doc §3.2, §3.3)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from models import ClientHello, Company, QbwcSession, utcnow
+from qbwc_server.config import Settings
+from qbwc_server.engine import lease
+from qbwc_server.engine.tickets import issue_ticket
+from qbwc_server.services import connector_keys
+from qbwc_server.services.companies import find_by_username
+from qbwc_server.sync import work
+
+log = logging.getLogger(__name__)
+
+# authenticate answers (§3.3): index 0 ticket, 1 status, 2 postpone seconds.
+NVU = "nvu"  # bad credentials: "Invalid password for username"
+NONE = "none"  # valid user, nothing to do now
+USE_OPEN_FILE = ""  # use the company file open in QuickBooks; verified on the first call
+
+HELLO_TTL = timedelta(minutes=5)
+MIN_POSTPONE_SECONDS = 60
+
+
+def _version_tuple(text: str) -> tuple[int, ...]:
+    parts = []
+    for piece in text.split("."):
+        digits = "".join(ch for ch in piece if ch.isdigit())
+        parts.append(int(digits) if digits else 0)
+    return tuple(parts)
+
+
+def client_version(
+    session: Session, settings: Settings, version: str | None, remote_addr: str
+) -> str:
+    """ "" continues; "W:" warns (needs a human, so only when configured); "E:" stops (§3.2)."""
+    version = (version or "").strip()[:40]
+    now = utcnow()
+    session.execute(delete(ClientHello).where(ClientHello.seen_at < now - HELLO_TTL))
+    if version:
+        session.add(ClientHello(remote_addr=remote_addr, client_version=version, seen_at=now))
+    if (
+        version
+        and settings.min_client_version
+        and _version_tuple(version) < _version_tuple(settings.min_client_version)
+    ):
+        return (
+            f"E:This server needs QuickBooks Web Connector {settings.min_client_version} or newer "
+            f"(you have {version}). Download the latest Web Connector from Intuit."
+        )
+    if (
+        version
+        and settings.warn_client_version
+        and _version_tuple(version) < _version_tuple(settings.warn_client_version)
+    ):
+        return (
+            f"W:QuickBooks Web Connector {version} is old; please update to "
+            f"{settings.warn_client_version} or newer."
+        )
+    return ""
+
+
+def _recent_client_version(session: Session, remote_addr: str) -> str | None:
+    row = session.scalars(
+        select(ClientHello)
+        .where(ClientHello.remote_addr == remote_addr)
+        .where(ClientHello.seen_at >= utcnow() - HELLO_TTL)
+        .order_by(ClientHello.id.desc())
+    ).first()
+    return row.client_version if row else None
+
+
+def _recent_failures(session: Session, username: str, settings: Settings) -> int:
+    since = utcnow() - timedelta(seconds=settings.login_failure_window_seconds)
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(QbwcSession)
+            .where(QbwcSession.username == username)
+            .where(QbwcSession.outcome.in_(("nvu", "throttled")))
+            .where(QbwcSession.started_at >= since)
+        )
+        or 0
+    )
+
+
+def _sync_due_in_seconds(company: Company) -> int:
+    """0 when a sync is due now; otherwise seconds until the interval has passed."""
+    if company.bound_at is None or company.last_complete_sync_at is None:
+        return 0  # never verified or never completed: always work
+    due = company.last_complete_sync_at + timedelta(minutes=company.sync_interval_minutes)
+    return max(0, int((due - utcnow()).total_seconds()))
+
+
+def authenticate(
+    session: Session,
+    settings: Settings,
+    username: str | None,
+    password: str | None,
+    remote_addr: str,
+) -> list[str]:
+    username = (username or "").strip()[:200]
+    now = utcnow()
+    record = QbwcSession(
+        username=username or "(empty)",
+        remote_addr=remote_addr,
+        client_version=_recent_client_version(session, remote_addr),
+        started_at=now,
+        state={},
+        hresults=[],
+    )
+    session.add(record)
+
+    # Repeated failures for a user name are throttled: no key check at all, same answer.
+    if _recent_failures(session, record.username, settings) >= settings.login_failure_limit:
+        record.outcome = "throttled"
+        record.ended_at = now
+        record.last_error = "too many failed logins; throttled"
+        log.warning("authenticate throttled for user %r from %s", username, remote_addr)
+        return ["", NVU]
+
+    company = find_by_username(session, username) if username else None
+    if company is None or not connector_keys.key_matches(password or "", company.key_hash):
+        record.outcome = "nvu"
+        record.ended_at = now
+        record.company_id = company.id if company else None
+        record.last_error = "wrong user name or Connector Key"
+        if company is not None:
+            company.last_contact_at = now
+            company.last_session_outcome = "nvu"
+            company.last_error = (
+                "A Web Connector tried to connect with a wrong Connector Key. Copy the current "
+                "key from the company profile into the Web Connector's Password column."
+            )
+            company.last_error_at = now
+        log.info("authenticate: nvu for user %r from %s", username, remote_addr)
+        return ["", NVU]
+
+    record.company_id = company.id
+    session.flush()
+    ticket = issue_ticket(session, company, record, settings)
+    company.last_contact_at = now
+
+    # Another Web Connector (a second PC) is syncing this company right now.
+    if lease.held_by_other(company, None, now):
+        wait = max(MIN_POSTPONE_SECONDS, lease.seconds_left(company))
+        _finish_without_work(record, ticket.ticket, "none", "another Web Connector is syncing")
+        company.last_session_outcome = company.last_session_outcome or "none"
+        return [ticket.ticket, NONE, str(wait)]
+
+    due_in = _sync_due_in_seconds(company)
+    if due_in > 0 and not work.has_pending_writes(session, company):
+        _finish_without_work(record, ticket.ticket, "none", "nothing to do until the next sync")
+        return [ticket.ticket, NONE, str(max(MIN_POSTPONE_SECONDS, due_in))]
+
+    if not lease.try_acquire(session, company, ticket.ticket, settings.sync_lease_seconds):
+        # Lost a race with another connector between the check above and now.
+        wait = max(MIN_POSTPONE_SECONDS, lease.seconds_left(company))
+        _finish_without_work(record, ticket.ticket, "none", "another Web Connector is syncing")
+        return [ticket.ticket, NONE, str(wait)]
+
+    record.state = {"phase": "authenticated"}
+    return [ticket.ticket, USE_OPEN_FILE]
+
+
+def _finish_without_work(record: QbwcSession, ticket: str, outcome: str, reason: str) -> None:
+    # QBWC still calls closeConnection after "none" (§3.3); the ticket stays valid for that.
+    record.outcome = outcome
+    record.last_error = None
+    record.state = {"phase": "no_work", "reason": reason}

@@ -1,0 +1,341 @@
+"""The QBWC conversation after authenticate: sendRequestXML, receiveResponseXML, getLastError,
+connectionError and closeConnection (protocol doc §2, §3.4-§3.8).
+
+Each function runs inside the one database transaction of its SOAP call and keeps everything it
+needs between calls in the ``qbwc_sessions`` row, so any worker of any replica can answer.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import Company, SessionEvent, utcnow
+from qbwc_server.config import Settings
+from qbwc_server.engine import lease
+from qbwc_server.engine.hcp import facts_from_hcp
+from qbwc_server.engine.hresults import connection_error_reaction, describe_hresult
+from qbwc_server.engine.tickets import TicketContext, TicketRejected, resolve_ticket
+from qbwc_server.engine.verification import bind, record_facts, verify
+from qbwc_server.services.settings_store import owner_id_in
+from qbwc_server.sync.driver import SyncContext, SyncDriver
+from qbwc_server.sync.versions import choose_version
+
+log = logging.getLogger(__name__)
+
+NOOP = "NoOp"  # getLastError answer: QBWC waits 5 s and calls sendRequestXML again (§3.6)
+DONE = "done"  # connectionError answer: stop (§3.7)
+MAX_CONNECTION_RETRIES = 1  # §3.7: never loop; retry with a path at most once
+
+
+class Conversation:
+    """One SOAP call's view of a QBWC session."""
+
+    def __init__(self, session: Session, settings: Settings) -> None:
+        self.session = session
+        self.settings = settings
+
+    # -- helpers -------------------------------------------------------------------------
+    def _open(self, ticket: str | None) -> TicketContext:
+        ctx = resolve_ticket(self.session, ticket)
+        now = utcnow()
+        ctx.qbwc_session.calls += 1
+        ctx.company.last_contact_at = now
+        return ctx
+
+    def _event(
+        self,
+        ctx: TicketContext,
+        kind: str,
+        message: str,
+        code: str | None = None,
+        request: str | None = None,
+    ) -> None:
+        self.session.add(
+            SessionEvent(
+                session_id=ctx.qbwc_session.id,
+                company_id=ctx.company.id,
+                kind=kind,
+                code=code,
+                message=message,
+                request_summary=request,
+            )
+        )
+
+    def _fail_session(self, ctx: TicketContext, outcome: str, message: str) -> None:
+        now = utcnow()
+        state = dict(ctx.qbwc_session.state)
+        state["error"] = message
+        ctx.qbwc_session.state = state
+        ctx.qbwc_session.outcome = outcome
+        ctx.qbwc_session.last_error = message
+        ctx.company.last_error = message
+        ctx.company.last_error_at = now
+        ctx.company.last_session_outcome = outcome
+
+    def _owns_lease(self, ctx: TicketContext) -> bool:
+        """Renew our lease; False when another connector took over after ours lapsed."""
+        ticket = ctx.ticket.ticket
+        if lease.held_by_other(ctx.company, ticket):
+            return False
+        return lease.try_acquire(
+            self.session, ctx.company, ticket, self.settings.sync_lease_seconds
+        )
+
+    def _driver(self, ctx: TicketContext) -> SyncDriver:
+        version = ctx.qbwc_session.qbxml_version or "13.0"
+        return SyncDriver(
+            SyncContext(
+                session=self.session,
+                company=ctx.company,
+                qbwc_session=ctx.qbwc_session,
+                settings=self.settings,
+                owner_id=owner_id_in(self.session, self.settings),
+                qbxml_version=version,
+            )
+        )
+
+    def _save_state(self, ctx: TicketContext, state: dict[str, Any]) -> None:
+        # Reassign so SQLAlchemy sees the JSON column changed.
+        ctx.qbwc_session.state = dict(state)
+
+    # -- sendRequestXML ----------------------------------------------------------------
+    def send_request_xml(
+        self,
+        ticket: str | None,
+        hcp_response: str | None,
+        company_file_name: str | None,
+        country: str | None,
+        major: int | None,
+        minor: int | None,
+    ) -> str:
+        try:
+            ctx = self._open(ticket)
+        except TicketRejected:
+            return ""  # QBWC asks getLastError next, which explains
+        state = dict(ctx.qbwc_session.state)
+        if state.get("error") or ctx.qbwc_session.ended_at is not None:
+            return ""
+        if not self._owns_lease(ctx):
+            self._fail_session(
+                ctx,
+                "busy",
+                "Another Web Connector took over this company's sync after this one stopped "
+                "answering; this session ends without exchanging data.",
+            )
+            return ""
+
+        if not state.get("verified"):
+            outcome = self._verify(ctx, hcp_response or "", company_file_name, major, minor)
+            if outcome is not None:
+                return outcome
+            state = dict(ctx.qbwc_session.state)
+
+        driver = self._driver(ctx)
+        request = driver.next_request()
+        state = dict(ctx.qbwc_session.state)
+        if request is None:
+            # Nothing left although receiveResponseXML said there was: end politely.
+            state["finished"] = True
+            self._save_state(ctx, state)
+            return ""
+        state["pending"] = request.meta
+        ctx.qbwc_session.requests_sent += 1
+        self._save_state(ctx, state)
+        return request.qbxml
+
+    def _verify(
+        self,
+        ctx: TicketContext,
+        hcp_response: str,
+        company_file_name: str | None,
+        major: int | None,
+        minor: int | None,
+    ) -> str | None:
+        """Returns "" to stop the session (refused), None to go on."""
+        if not hcp_response.strip():
+            self._fail_session(
+                ctx,
+                "error",
+                "The Web Connector did not send the company file information on the first "
+                "request, so the file cannot be verified. Update the QuickBooks Web Connector.",
+            )
+            return ""
+        facts = facts_from_hcp(
+            hcp_response, owner_id_in(self.session, self.settings), company_file_name
+        )
+        if facts is None:
+            self._fail_session(
+                ctx,
+                "error",
+                "The company file information sent by the Web Connector could not be read; "
+                "no data was exchanged.",
+            )
+            return ""
+        other = None
+        if facts.file_stamp:
+            other_company = self.session.scalars(
+                select(Company).where(Company.file_id == facts.file_stamp.upper())
+            ).first()
+            if other_company is not None and other_company.id != ctx.company.id:
+                other = other_company.name
+        verdict = verify(ctx.company, facts, other)
+        ctx.qbwc_session.company_file_path = facts.file_path
+        if not verdict.accepted:
+            assert verdict.reason is not None
+            self._event(ctx, "refused", verdict.reason)
+            self._fail_session(ctx, "wrong_file", verdict.reason)
+            log.warning("company %s: refused company file %r", ctx.company.id, facts.file_path)
+            return ""
+        if verdict.first_contact:
+            bind(ctx.company, facts)
+        record_facts(ctx.company, facts)
+        version = choose_version(facts.supported_versions, major, minor)
+        if version is None:
+            message = (
+                f"This QuickBooks ({facts.product or 'unknown product'}) supports qbXML up to "
+                f"{max(facts.supported_versions, default='?')}; the server needs QuickBooks 2014 "
+                "(qbXML 13.0) or newer."
+            )
+            self._fail_session(ctx, "error", message)
+            return ""
+        ctx.qbwc_session.qbxml_version = version
+        state = dict(ctx.qbwc_session.state)
+        state["verified"] = True
+        state["phase"] = "syncing"
+        self._save_state(ctx, state)
+        if ctx.company.last_error and ctx.company.last_error.startswith("Wrong company file"):
+            ctx.company.last_error = None
+        return None
+
+    # -- receiveResponseXML ----------------------------------------------------------------
+    def receive_response_xml(
+        self, ticket: str | None, response: str | None, hresult: str | None, message: str | None
+    ) -> int:
+        try:
+            ctx = self._open(ticket)
+        except TicketRejected:
+            return -1  # QBWC asks getLastError, which explains
+        state = dict(ctx.qbwc_session.state)
+        if state.get("error"):
+            return -1
+        if not self._owns_lease(ctx):
+            self._fail_session(
+                ctx, "busy", "Another Web Connector took over this company's sync; stopping."
+            )
+            return -1
+        pending = state.pop("pending", None)
+        self._save_state(ctx, state)
+        driver = self._driver(ctx)
+        hresult = (hresult or "").strip()
+        if hresult:
+            text = describe_hresult(hresult, message or "")
+            hresults = list(ctx.qbwc_session.hresults or [])
+            hresults.append({"hresult": hresult, "message": (message or "")[:500]})
+            ctx.qbwc_session.hresults = hresults
+            self._event(ctx, "hresult", text, code=hresult, request=_summary(pending))
+            if pending is not None:
+                driver.handle_hresult(pending, hresult, message or "")
+        elif pending is not None:
+            driver.handle_response(pending, response or "")
+        return self._progress(ctx, driver)
+
+    def _progress(self, ctx: TicketContext, driver: SyncDriver) -> int:
+        state = dict(ctx.qbwc_session.state)
+        if not driver.has_more():
+            state["finished"] = True
+            ctx.qbwc_session.progress = 100
+            self._save_state(ctx, state)
+            return 100
+        # Monotonic within the session and never 100 while work is left (§3.5).
+        value = max(int(ctx.qbwc_session.progress or 0), min(99, max(0, driver.progress())))
+        ctx.qbwc_session.progress = value
+        self._save_state(ctx, state)
+        return value
+
+    # -- getLastError ------------------------------------------------------------------------
+    def get_last_error(self, ticket: str | None) -> str:
+        try:
+            ctx = self._open(ticket)
+        except TicketRejected as exc:
+            return str(exc)
+        state = ctx.qbwc_session.state or {}
+        if state.get("error"):
+            return str(state["error"])
+        if state.get("noop"):
+            return NOOP
+        if state.get("finished"):
+            return "Sync complete: nothing more to do."
+        return "The server has nothing to send right now; it will continue at the next run."
+
+    # -- connectionError ---------------------------------------------------------------------
+    def connection_error(self, ticket: str | None, hresult: str | None, message: str | None) -> str:
+        try:
+            ctx = self._open(ticket)
+        except TicketRejected:
+            return DONE
+        hresult = (hresult or "").strip()
+        text = describe_hresult(hresult, message or "")
+        hresults = list(ctx.qbwc_session.hresults or [])
+        hresults.append({"hresult": hresult, "message": (message or "")[:500]})
+        ctx.qbwc_session.hresults = hresults
+        self._event(ctx, "hresult", text, code=hresult or None)
+        state = dict(ctx.qbwc_session.state)
+        retries = int(state.get("connection_retries", 0))
+        reaction = connection_error_reaction(hresult)
+        path = ctx.company.bound_file_path
+        if reaction == "retry_with_path" and path and retries < MAX_CONNECTION_RETRIES:
+            # QuickBooks is closed or has no file open: name our file once (§3.7, §5).
+            state["connection_retries"] = retries + 1
+            self._save_state(ctx, state)
+            return path
+        self._fail_session(ctx, "connection_error", text)
+        self._end(ctx)  # QBWC may not call closeConnection after "done" (§3.7)
+        return DONE
+
+    # -- closeConnection ---------------------------------------------------------------------
+    def close_connection(self, ticket: str | None) -> str:
+        try:
+            ctx = self._open(ticket)
+        except TicketRejected as exc:
+            return str(exc)
+        state = ctx.qbwc_session.state or {}
+        message = self._end(ctx)
+        if state.get("error"):
+            return str(state["error"])[:500]
+        return message
+
+    def _end(self, ctx: TicketContext) -> str:
+        now = utcnow()
+        record = ctx.qbwc_session
+        state = record.state or {}
+        if record.ended_at is None:
+            record.ended_at = now
+        if record.outcome == "in_progress":
+            if state.get("finished"):
+                record.outcome = "completed"
+            elif state.get("verified"):
+                record.outcome = "incomplete"
+            else:
+                record.outcome = "error" if state.get("error") else "incomplete"
+        if record.outcome == "completed":
+            ctx.company.last_complete_sync_at = now
+            ctx.company.last_error = None
+        if record.outcome not in ("none",) or ctx.company.last_session_outcome is None:
+            ctx.company.last_session_outcome = record.outcome
+        lease.release(ctx.company, ctx.ticket.ticket)
+        ctx.ticket.closed_at = now
+        if record.outcome == "completed":
+            return "Sync complete."
+        if record.outcome == "none":
+            return "Nothing to do right now."
+        return f"Session ended: {record.outcome}."
+
+
+def _summary(pending: dict[str, Any] | None) -> str | None:
+    if not pending:
+        return None
+    return ", ".join(f"{k}={v}" for k, v in sorted(pending.items()))[:1000]

@@ -1,0 +1,73 @@
+"""The per-company sync lease (architecture: "Leases (with expiry) on the company sync lock").
+
+Two Web Connectors on two PCs may poll the same company (the customer guide recommends it for
+redundancy). Only the holder of a live lease drives QuickBooks; the other gets "none" with a
+postpone. The lease is renewed by every call and lapses QBWC_SYNC_LEASE_SECONDS after the last
+one, so a connector that crashed or lost its network never blocks the company for long.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, update
+from sqlalchemy.orm import Session
+
+from models import Company, utcnow
+
+
+def try_acquire(session: Session, company: Company, ticket: str, lease_seconds: int) -> bool:
+    """Atomically take the lease if it is free, expired or already ours.
+
+    A single conditional UPDATE is atomic on PostgreSQL and SQLite alike, so two connectors
+    authenticating in the same instant cannot both win.
+    """
+    now = utcnow()
+    result = session.execute(
+        update(Company)
+        .where(Company.id == company.id)
+        .where(
+            or_(
+                Company.lease_ticket.is_(None),
+                Company.lease_expires_at.is_(None),
+                Company.lease_expires_at <= now,
+                Company.lease_ticket == ticket,
+            )
+        )
+        .values(lease_ticket=ticket, lease_expires_at=now + timedelta(seconds=lease_seconds))
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(company)
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def held_by(company: Company, ticket: str, now: datetime | None = None) -> bool:
+    now = now or utcnow()
+    return (
+        company.lease_ticket == ticket
+        and company.lease_expires_at is not None
+        and company.lease_expires_at > now
+    )
+
+
+def held_by_other(company: Company, ticket: str | None, now: datetime | None = None) -> bool:
+    now = now or utcnow()
+    return (
+        company.lease_ticket is not None
+        and company.lease_ticket != ticket
+        and company.lease_expires_at is not None
+        and company.lease_expires_at > now
+    )
+
+
+def seconds_left(company: Company, now: datetime | None = None) -> int:
+    now = now or utcnow()
+    if company.lease_expires_at is None:
+        return 0
+    return max(0, int((company.lease_expires_at - now).total_seconds()))
+
+
+def release(company: Company, ticket: str) -> None:
+    if company.lease_ticket == ticket:
+        company.lease_ticket = None
+        company.lease_expires_at = None

@@ -1,0 +1,68 @@
+"""Session tickets: issued by authenticate, re-checked on every later call (user-pains #1)."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.orm import Session
+
+from models import Company, QbwcSession, Ticket, utcnow
+from qbwc_server.config import Settings
+
+
+@dataclass
+class TicketContext:
+    ticket: Ticket
+    company: Company
+    qbwc_session: QbwcSession
+
+
+class TicketRejected(Exception):
+    """The ticket cannot be used; the message is safe to show the Web Connector user."""
+
+
+def issue_ticket(
+    session: Session, company: Company, qbwc_session: QbwcSession, settings: Settings
+) -> Ticket:
+    now = utcnow()
+    ticket = Ticket(
+        ticket=secrets.token_urlsafe(32),  # 256 bits from the CSPRNG; primary key => unique
+        session_id=qbwc_session.id,
+        company_id=company.id,
+        key_version=company.key_version,
+        created_at=now,
+        expires_at=now + timedelta(seconds=settings.ticket_ttl_seconds),
+    )
+    session.add(ticket)
+    session.flush()
+    return ticket
+
+
+def resolve_ticket(session: Session, value: str | None) -> TicketContext:
+    """Load and check a ticket. Raises TicketRejected with a plain-words reason."""
+    if not value:
+        raise TicketRejected("No session ticket was sent.")
+    row = session.get(Ticket, value[:64])
+    if row is None:
+        raise TicketRejected(
+            "This Web Connector session is unknown to the server (it may have expired). "
+            "The next scheduled run starts a new one."
+        )
+    company = session.get(Company, row.company_id, with_for_update=True)
+    qbwc_session = session.get(QbwcSession, row.session_id)
+    if company is None or qbwc_session is None:
+        raise TicketRejected("The company of this session no longer exists.")
+    if row.key_version != company.key_version:
+        raise TicketRejected(
+            "The Connector Key of this company was changed. Enter the new key in the Web "
+            "Connector (Password column) to continue."
+        )
+    if row.closed_at is not None:
+        raise TicketRejected("This Web Connector session was already closed.")
+    if row.expires_at <= utcnow():
+        raise TicketRejected(
+            "This Web Connector session expired. The next scheduled run starts a new one."
+        )
+    return TicketContext(ticket=row, company=company, qbwc_session=qbwc_session)

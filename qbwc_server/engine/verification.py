@@ -1,0 +1,112 @@
+"""Company-file verification: is the file open in QuickBooks the one bound to this company?
+
+QBWC stamps the .qwc's FileID into the company file as a data extension under our OwnerID when
+the customer adds the .qwc (§4.3), and its first sendRequestXML carries a CompanyQuery that
+returns that stamp (§3.4). The stamp, not the path, identifies the file (user-pains #13): paths
+differ between the two PCs of a redundant setup and change when a file is moved.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from models import Company, utcnow
+
+
+@dataclass
+class CompanyFileFacts:
+    """What the strHCPResponse told us about the open company file."""
+
+    file_stamp: str | None  # our FileID data extension value, None when absent
+    company_name: str | None
+    file_path: str | None
+    product: str | None = None
+    version: str | None = None
+    country: str | None = None
+    supported_versions: list[str] = field(default_factory=list)
+    preferences: dict[str, Any] = field(default_factory=dict)
+    other_stamps: dict[str, str] = field(default_factory=dict)  # owner id -> FileID
+
+
+@dataclass
+class Verdict:
+    accepted: bool
+    reason: str | None = None  # plain words for getLastError / status page when refused
+    first_contact: bool = False
+
+
+def _norm(stamp: str | None) -> str | None:
+    return stamp.strip().strip("{}").upper() if stamp else None
+
+
+def _describe(facts: CompanyFileFacts) -> str:
+    name = facts.company_name or "an unnamed company"
+    where = f" ({facts.file_path})" if facts.file_path else ""
+    return f'"{name}"{where}'
+
+
+def verify(company: Company, facts: CompanyFileFacts, owner_of_stamp: str | None) -> Verdict:
+    """Decide; ``owner_of_stamp`` names another of our companies whose FileID the file carries."""
+    stamp = _norm(facts.file_stamp)
+    issued = _norm(company.file_id)
+    expected = (
+        f'"{company.bound_company_name}"'
+        + (f" ({company.bound_file_path})" if company.bound_file_path else "")
+        if company.bound_at
+        else f"the file connected with this company's .qwc ({company.name})"
+    )
+
+    if stamp is not None and stamp != issued:
+        other = f' It is connected to the company "{owner_of_stamp}".' if owner_of_stamp else ""
+        return Verdict(
+            False,
+            f"Wrong company file open: QuickBooks has {_describe(facts)} open, but this "
+            f"connector syncs {expected}.{other} Open the right file in QuickBooks and run the "
+            "update again; no data was exchanged.",
+        )
+
+    if company.bound_at is None:
+        return Verdict(True, first_contact=True)
+
+    bound = _norm(company.bound_file_stamp)
+    if bound is not None and stamp is None:
+        return Verdict(
+            False,
+            f"Wrong company file open: QuickBooks has {_describe(facts)} open, which does not "
+            f"carry this connector's file stamp; this connector syncs {expected}. Open the right "
+            "file and run the update again; no data was exchanged.",
+        )
+    # Bound without a stamp (older QuickBooks that did not return it): fall back to the
+    # company name, which a restored copy keeps and a different file rarely shares.
+    if (
+        bound is None
+        and stamp is None
+        and (facts.company_name or "") != (company.bound_company_name or "")
+    ):
+        return Verdict(
+            False,
+            f"Wrong company file open: QuickBooks has {_describe(facts)} open, but this "
+            f"connector syncs {expected}. Open the right file and run the update again.",
+        )
+    return Verdict(True)
+
+
+def bind(company: Company, facts: CompanyFileFacts) -> None:
+    company.bound_at = utcnow()
+    company.bound_file_stamp = facts.file_stamp
+    company.bound_company_name = facts.company_name
+    company.bound_file_path = facts.file_path
+
+
+def record_facts(company: Company, facts: CompanyFileFacts) -> None:
+    company.qb_product = facts.product
+    company.qb_version = facts.version
+    company.qb_country = facts.country
+    company.qb_supported_versions = list(facts.supported_versions)
+    company.qb_file_path = facts.file_path
+    company.qb_company_name = facts.company_name
+    company.qb_preferences = dict(facts.preferences)
+    if company.bound_at is not None and facts.file_path:
+        # The file moved or is opened from the second PC's mapped drive: keep the latest.
+        company.bound_file_path = facts.file_path

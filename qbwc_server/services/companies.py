@@ -1,0 +1,253 @@
+"""Company service: create, configure, rotate keys, reset bindings, describe status.
+
+The API, the pages, the CLI and the QBWC engine all call these functions; none of them touches
+company rows directly.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import Company, utcnow
+from qbwc_server.config import Settings, new_guid
+from qbwc_server.services import connector_keys
+from qbwc_server.services.errors import Invalid, NotFound
+
+APP_NAME_PREFIX = "AP Sync"
+MAX_NAME = 200
+# Characters QBWC cannot carry in an AppName (it becomes a registry key name) or that would
+# confuse the QuickBooks authorization dialog.
+_APP_NAME_UNSAFE = re.compile(r"[\\/:*?\"<>|\x00-\x1f]")
+
+
+@dataclass(frozen=True)
+class CreatedCompany:
+    company: Company
+    connector_key: str  # shown once, never stored
+
+
+def _validate_name(name: Any) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise Invalid("name is required and must be a non-empty string", field="name")
+    name = name.strip()
+    if len(name) > MAX_NAME:
+        raise Invalid(f"name must be at most {MAX_NAME} characters", field="name")
+    return name
+
+
+def validate_interval(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise Invalid("sync_interval_minutes must be a whole number", field="sync_interval_minutes")
+    if value < 0 or value > 7 * 24 * 60:
+        raise Invalid(
+            "sync_interval_minutes must be between 0 and 10080 (one week)",
+            field="sync_interval_minutes",
+        )
+    return value
+
+
+def validate_history_start(value: Any) -> str:
+    if value == "all":
+        return "all"
+    if isinstance(value, str):
+        try:
+            parsed = date.fromisoformat(value)
+        except ValueError:
+            parsed = None
+        if parsed is not None and parsed.year >= 1900:
+            if parsed > utcnow().date():
+                raise Invalid("history_start must not be in the future", field="history_start")
+            return parsed.isoformat()
+    raise Invalid('history_start must be a date like "2023-01-01" or "all"', field="history_start")
+
+
+def default_history_start(now: datetime) -> str:
+    # Two years before creation (the historical sync look-back).
+    try:
+        return now.date().replace(year=now.year - 2).isoformat()
+    except ValueError:  # 29 February
+        return (now.date() - timedelta(days=730)).isoformat()
+
+
+def app_name_for(name: str, company_id: int) -> str:
+    clean = _APP_NAME_UNSAFE.sub(" ", name)
+    clean = re.sub(r"\s+", " ", clean).strip()[:60]
+    return f"{APP_NAME_PREFIX} - {clean} (#{company_id})"
+
+
+def create_company(
+    session: Session,
+    name: Any,
+    *,
+    sync_interval_minutes: Any = 15,
+    history_start: Any = None,
+) -> CreatedCompany:
+    name = _validate_name(name)
+    interval = validate_interval(sync_interval_minutes)
+    now = utcnow()
+    start = (
+        default_history_start(now)
+        if history_start is None
+        else validate_history_start(history_start)
+    )
+    key = connector_keys.generate_key()
+    company = Company(
+        name=name,
+        username="qbwc-" + secrets.token_hex(5),
+        file_id=new_guid(),
+        app_name="pending-" + secrets.token_hex(8),
+        key_hash=connector_keys.hash_key(key),
+        key_version=1,
+        key_rotated_at=now,
+        sync_interval_minutes=interval,
+        history_start=start,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(company)
+    session.flush()  # assigns the id, which makes the AppName unique
+    company.app_name = app_name_for(name, company.id)
+    session.flush()
+    return CreatedCompany(company=company, connector_key=key)
+
+
+def get_company(session: Session, company_id: Any, *, for_update: bool = False) -> Company:
+    try:
+        cid = int(company_id)
+    except (TypeError, ValueError):
+        raise NotFound(f"no company with id {company_id!r}") from None
+    stmt = select(Company).where(Company.id == cid)
+    if for_update:
+        stmt = stmt.with_for_update()
+    company = session.scalars(stmt).first()
+    if company is None:
+        raise NotFound(f"no company with id {cid}")
+    return company
+
+
+def list_companies(session: Session) -> list[Company]:
+    return list(session.scalars(select(Company).order_by(Company.id)))
+
+
+def find_by_username(session: Session, username: str) -> Company | None:
+    return session.scalars(select(Company).where(Company.username == username)).first()
+
+
+UPDATABLE = {"name", "sync_interval_minutes", "history_start"}
+
+
+def update_company(session: Session, company: Company, changes: dict[str, Any]) -> Company:
+    unknown = sorted(set(changes) - UPDATABLE)
+    if unknown:
+        raise Invalid(
+            f"unknown setting {unknown[0]!r}; settable: {', '.join(sorted(UPDATABLE))}",
+            field=unknown[0],
+        )
+    if "name" in changes:
+        company.name = _validate_name(changes["name"])
+        # AppName stays: it is written into the customer's Web Connector already.
+    if "sync_interval_minutes" in changes:
+        company.sync_interval_minutes = validate_interval(changes["sync_interval_minutes"])
+    if "history_start" in changes:
+        company.history_start = validate_history_start(changes["history_start"])
+    company.updated_at = utcnow()
+    session.flush()
+    return company
+
+
+def rotate_key(session: Session, company: Company) -> str:
+    """New key; the old one and every ticket it authenticated stop working at once."""
+    key = connector_keys.generate_key()
+    company.key_hash = connector_keys.hash_key(key)
+    company.key_version += 1
+    company.key_rotated_at = utcnow()
+    # Whoever held the sync lease with the old key must not keep driving QuickBooks.
+    company.lease_ticket = None
+    company.lease_expires_at = None
+    session.flush()
+    return key
+
+
+def reset_binding(session: Session, company: Company) -> None:
+    """Forget which company file this company is bound to; the next session binds again."""
+    company.bound_at = None
+    company.bound_file_stamp = None
+    company.bound_company_name = None
+    company.bound_file_path = None
+    company.last_error = None
+    company.updated_at = utcnow()
+    session.flush()
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def is_connected(company: Company, settings: Settings, now: datetime | None = None) -> bool:
+    now = now or utcnow()
+    return company.last_contact_at is not None and (now - company.last_contact_at) <= timedelta(
+        seconds=settings.connected_window_seconds
+    )
+
+
+def next_sync_due(company: Company) -> datetime | None:
+    if company.last_complete_sync_at is None:
+        return None
+    return company.last_complete_sync_at + timedelta(minutes=company.sync_interval_minutes)
+
+
+def company_view(company: Company, settings: Settings) -> dict[str, Any]:
+    now = utcnow()
+    lease_live = (
+        company.lease_ticket is not None
+        and company.lease_expires_at is not None
+        and company.lease_expires_at > now
+    )
+    return {
+        "id": company.id,
+        "name": company.name,
+        "username": company.username,
+        "file_id": company.file_id,
+        "app_name": company.app_name,
+        "sync_interval_minutes": company.sync_interval_minutes,
+        "history_start": company.history_start,
+        "key_version": company.key_version,
+        "key_rotated_at": _iso(company.key_rotated_at),
+        "created_at": _iso(company.created_at),
+        "binding": {
+            "bound": company.bound_at is not None,
+            "bound_at": _iso(company.bound_at),
+            "company_name": company.bound_company_name,
+            "file_path": company.bound_file_path,
+            "file_stamp": company.bound_file_stamp,
+        },
+        "quickbooks": {
+            "product": company.qb_product,
+            "version": company.qb_version,
+            "country": company.qb_country,
+            "supported_qbxml_versions": company.qb_supported_versions or [],
+            "company_name": company.qb_company_name,
+            "file_path": company.qb_file_path,
+            "preferences": company.qb_preferences or {},
+        },
+        "status": {
+            "connected": is_connected(company, settings, now),
+            "state": "Connected to Server"
+            if is_connected(company, settings, now)
+            else ("Never connected" if company.last_contact_at is None else "Not connected"),
+            "last_contact_at": _iso(company.last_contact_at),
+            "last_session_outcome": company.last_session_outcome,
+            "last_error": company.last_error,
+            "last_error_at": _iso(company.last_error_at),
+            "last_complete_sync_at": _iso(company.last_complete_sync_at),
+            "next_sync_due_at": _iso(next_sync_due(company)),
+            "sync_in_progress": lease_live,
+        },
+    }

@@ -3,14 +3,28 @@
 from models.base import Base, utcnow
 from models.company import AppSetting, Company
 from models.qbwc_session import ClientHello, QbwcSession, SessionEvent, Ticket
+from models.records import (
+    RECORD_MODELS,
+    QbTxnLine,
+    QbTxnLink,
+    RecordChange,
+    RecordChangeHead,
+)
+from models.sync import StreamCursor
 
 __all__ = [
+    "RECORD_MODELS",
     "AppSetting",
     "Base",
     "ClientHello",
     "Company",
+    "QbTxnLine",
+    "QbTxnLink",
     "QbwcSession",
+    "RecordChange",
+    "RecordChangeHead",
     "SessionEvent",
+    "StreamCursor",
     "Ticket",
     "utcnow",
 ]

@@ -12,6 +12,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from qbwc_server.api import companies as companies_api
+from qbwc_server.api import records as records_api
 from qbwc_server.api.http import bearer_ok, json_error, json_response, service_error
 from qbwc_server.config import Settings, load_settings
 from qbwc_server.db import Database, migrations_current, upgrade
@@ -36,6 +37,7 @@ class QbwcApp:
             strict_slashes=False,
         )
         companies_api.register(self.url_map)
+        records_api.register(self.url_map)
         pages.register(self.url_map)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -66,7 +68,7 @@ class QbwcApp:
                 return json_response({"status": "ok"})
             if endpoint == "readyz":
                 return self.readyz()
-            if endpoint in companies_api.HANDLERS:
+            if endpoint in companies_api.HANDLERS or endpoint in records_api.HANDLERS:
                 if not bearer_ok(request, self.rt.settings):
                     msg = (
                         "missing or wrong admin token (Authorization: Bearer $QBWC_ADMIN_TOKEN)"
@@ -74,6 +76,8 @@ class QbwcApp:
                         else "the admin API is disabled: set QBWC_ADMIN_TOKEN"
                     )
                     return json_error(401, msg)
+                if endpoint in records_api.HANDLERS:
+                    return records_api.handle(self.rt, endpoint, request, args)
                 return companies_api.handle(self.rt, endpoint, request, args)
             return pages.handle(self.rt, endpoint, request, args)
         except ServiceError as exc:
@@ -108,8 +112,12 @@ def create_app(
     if migrate:
         upgrade(db)
     app = QbwcApp(Runtime(settings=settings, db=db))
-    if migrate or migrations_current(db):
-        owner_id(db, settings)  # generate and persist the product OwnerID once
+    try:
+        if migrate or migrations_current(db):
+            owner_id(db, settings)  # generate and persist the product OwnerID once
+    except Exception:
+        # Database down at start: keep serving; /healthz answers, /readyz says 503.
+        log.exception("database not reachable at start")
     return app
 
 

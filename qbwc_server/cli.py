@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from qbwc_server.config import ConfigError, Settings, load_settings
-from qbwc_server.db import Database, upgrade
+from qbwc_server.db import Database, migrations_current, upgrade
 from qbwc_server.services import companies as svc
 from qbwc_server.services.errors import ServiceError
 from qbwc_server.services.qwc import qwc_filename, render_qwc
@@ -34,7 +34,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from qbwc_server.app import create_app
 
     db = _db(settings, migrate=not args.no_migrate)
-    owner_id(db, settings)
+    try:
+        if migrations_current(db):
+            owner_id(db, settings)
+    except Exception as exc:  # database down: serve anyway, /readyz answers 503
+        print(f"qbwc-server: database not ready: {exc}", file=sys.stderr)
     db.dispose()
 
     class Server(BaseApplication):  # type: ignore[misc]

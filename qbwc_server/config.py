@@ -11,7 +11,10 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from urllib.parse import urlsplit
+
+from qbwc_server.sync.tuning import DEFAULT_TUNING, SyncTuning
 
 DEFAULT_DATABASE_URL = "sqlite:///./qbwc.db"
 KNOWN_PREFIX = "QBWC_"
@@ -32,6 +35,10 @@ KNOWN_VARIABLES = frozenset(
         "QBWC_LOGIN_FAILURE_WINDOW_SECONDS",
         "QBWC_CONNECTED_WINDOW_SECONDS",
         "QBWC_LOG_LEVEL",
+        "QBWC_LIST_PAGE_SIZE",
+        "QBWC_TXN_PAGE_SIZE",
+        "QBWC_WINDOW_TARGET",
+        "QBWC_SYNC_OVERLAP_MINUTES",
         "QBWC_REFERENCE_DIR",  # tests only: where ../shared/reference lives
         "QBWC_TEST_DATABASE_URL",  # tests only
     }
@@ -62,6 +69,7 @@ class Settings:
     login_failure_window_seconds: int = 900
     connected_window_seconds: int = 3600
     log_level: str = "INFO"
+    tuning: SyncTuning = DEFAULT_TUNING
 
     @property
     def qbwc_url(self) -> str:
@@ -74,6 +82,8 @@ class Settings:
 
 def normalize_database_url(url: str) -> str:
     """Accept plain ``postgresql://`` URLs and use psycopg 3 for them."""
+    if url.startswith("postgres+psycopg://"):
+        url = "postgresql+psycopg://" + url[len("postgres+psycopg://") :]
     if url.startswith("postgres://"):
         url = "postgresql://" + url[len("postgres://") :]
     if url.startswith("postgresql://"):
@@ -155,6 +165,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         login_failure_window_seconds=_int(env, "QBWC_LOGIN_FAILURE_WINDOW_SECONDS", 900, 1),
         connected_window_seconds=_int(env, "QBWC_CONNECTED_WINDOW_SECONDS", 3600, 60),
         log_level=log_level,
+        tuning=SyncTuning(
+            list_page_size=_int(env, "QBWC_LIST_PAGE_SIZE", DEFAULT_TUNING.list_page_size, 1),
+            txn_page_size=_int(env, "QBWC_TXN_PAGE_SIZE", DEFAULT_TUNING.txn_page_size, 1),
+            window_target=_int(env, "QBWC_WINDOW_TARGET", DEFAULT_TUNING.window_target, 10),
+            window_max=_int(env, "QBWC_WINDOW_TARGET", DEFAULT_TUNING.window_target, 10) * 5 // 2,
+            overlap=timedelta(minutes=_int(env, "QBWC_SYNC_OVERLAP_MINUTES", 120, 0)),
+        ),
     )
 
 

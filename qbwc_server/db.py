@@ -115,6 +115,8 @@ def _migration_lock(db: Database) -> Iterator[Connection | None]:
 
 
 def upgrade(db: Database, revision: str = "head") -> None:
+    if revision == "head" and migrations_current(db):
+        return  # the common case at start-up: nothing to do, skip loading alembic's machinery
     with _migration_lock(db):
         command.upgrade(alembic_config(db.url), revision)
 

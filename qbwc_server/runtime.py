@@ -12,6 +12,8 @@ from qbwc_server.config import Settings
 from qbwc_server.db import Database
 from qbwc_server.services.companies import company_view
 from qbwc_server.services.sessions import recent_events, recent_sessions
+from qbwc_server.sync.planner import stream_status
+from qbwc_server.sync.storage import record_counts
 
 
 @dataclass
@@ -24,4 +26,6 @@ class Runtime:
         view = company_view(company, self.settings)
         view["recent_sessions"] = recent_sessions(session, company.id, 10)
         view["recent_errors"] = recent_events(session, company.id, 20)
+        view["streams"] = stream_status(session, company)
+        view["record_counts"] = record_counts(session, company.id)
         return view

@@ -27,7 +27,9 @@ def envelope(op: str, params: list[tuple[str, Any]] | None = None) -> bytes:
     ).encode()
 
 
-def post(url: str, body: bytes, action: str = "", headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+def post(
+    url: str, body: bytes, action: str = "", headers: dict[str, str] | None = None
+) -> tuple[int, bytes]:
     parts = urlsplit(url)
     conn = http.client.HTTPConnection(parts.hostname or "localhost", parts.port, timeout=60)
     hdrs = {
@@ -83,7 +85,8 @@ def make_hcp(
         f"<MinorVersion>0</MinorVersion><Country>US</Country>{vers}"
         "<IsAutomaticLogin>false</IsAutomaticLogin><QBFileMode>SingleUser</QBFileMode></HostRet>"
         "</HostQueryRs>"
-        '<CompanyQueryRs requestID="1" statusCode="0" statusSeverity="Info" statusMessage="Status OK">'
+        '<CompanyQueryRs requestID="1" statusCode="0" statusSeverity="Info" '
+        'statusMessage="Status OK">'
         f"<CompanyRet><IsSampleCompany>false</IsSampleCompany><CompanyName>{escape(company_name)}"
         f"</CompanyName>{ext}</CompanyRet></CompanyQueryRs>"
         '<PreferencesQueryRs requestID="2" statusCode="0" statusSeverity="Info" '

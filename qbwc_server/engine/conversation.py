@@ -7,6 +7,7 @@ needs between calls in the ``qbwc_sessions`` row, so any worker of any replica c
 
 from __future__ import annotations
 
+import copy
 import logging
 from typing import Any
 
@@ -67,7 +68,7 @@ class Conversation:
 
     def _fail_session(self, ctx: TicketContext, outcome: str, message: str) -> None:
         now = utcnow()
-        state = dict(ctx.qbwc_session.state)
+        state = copy.deepcopy(ctx.qbwc_session.state)
         state["error"] = message
         ctx.qbwc_session.state = state
         ctx.qbwc_session.outcome = outcome
@@ -99,8 +100,9 @@ class Conversation:
         )
 
     def _save_state(self, ctx: TicketContext, state: dict[str, Any]) -> None:
-        # Reassign so SQLAlchemy sees the JSON column changed.
-        ctx.qbwc_session.state = dict(state)
+        # Reassign a fresh copy so SQLAlchemy sees the JSON column changed (a nested value
+        # mutated in place would compare equal to the loaded one and be skipped).
+        ctx.qbwc_session.state = copy.deepcopy(state)
 
     # -- sendRequestXML ----------------------------------------------------------------
     def send_request_xml(
@@ -116,7 +118,7 @@ class Conversation:
             ctx = self._open(ticket)
         except TicketRejected:
             return ""  # QBWC asks getLastError next, which explains
-        state = dict(ctx.qbwc_session.state)
+        state = copy.deepcopy(ctx.qbwc_session.state)
         if state.get("error") or ctx.qbwc_session.ended_at is not None:
             return ""
         if not self._owns_lease(ctx):
@@ -132,11 +134,11 @@ class Conversation:
             outcome = self._verify(ctx, hcp_response or "", company_file_name, major, minor)
             if outcome is not None:
                 return outcome
-            state = dict(ctx.qbwc_session.state)
+            state = copy.deepcopy(ctx.qbwc_session.state)
 
         driver = self._driver(ctx)
         request = driver.next_request()
-        state = dict(ctx.qbwc_session.state)
+        state = copy.deepcopy(ctx.qbwc_session.state)
         if request is None:
             # Nothing left although receiveResponseXML said there was: end politely.
             state["finished"] = True
@@ -203,7 +205,7 @@ class Conversation:
             self._fail_session(ctx, "error", message)
             return ""
         ctx.qbwc_session.qbxml_version = version
-        state = dict(ctx.qbwc_session.state)
+        state = copy.deepcopy(ctx.qbwc_session.state)
         state["verified"] = True
         state["phase"] = "syncing"
         self._save_state(ctx, state)
@@ -219,7 +221,7 @@ class Conversation:
             ctx = self._open(ticket)
         except TicketRejected:
             return -1  # QBWC asks getLastError, which explains
-        state = dict(ctx.qbwc_session.state)
+        state = copy.deepcopy(ctx.qbwc_session.state)
         if state.get("error"):
             return -1
         if not self._owns_lease(ctx):
@@ -244,7 +246,7 @@ class Conversation:
         return self._progress(ctx, driver)
 
     def _progress(self, ctx: TicketContext, driver: SyncDriver) -> int:
-        state = dict(ctx.qbwc_session.state)
+        state = copy.deepcopy(ctx.qbwc_session.state)
         if not driver.has_more():
             state["finished"] = True
             ctx.qbwc_session.progress = 100
@@ -283,7 +285,7 @@ class Conversation:
         hresults.append({"hresult": hresult, "message": (message or "")[:500]})
         ctx.qbwc_session.hresults = hresults
         self._event(ctx, "hresult", text, code=hresult or None)
-        state = dict(ctx.qbwc_session.state)
+        state = copy.deepcopy(ctx.qbwc_session.state)
         retries = int(state.get("connection_retries", 0))
         reaction = connection_error_reaction(hresult)
         path = ctx.company.bound_file_path

@@ -2,99 +2,66 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from lxml import etree
-
 from qbwc_server.engine.verification import CompanyFileFacts
+from qbwc_server.qbxml.hcp import HostCompanyPreferences, parse_hcp
+from qbwc_server.qbxml.parse import QbxmlParseError
 
-_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
-
-
-def _parser(recover: bool) -> etree.XMLParser:
-    return etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, recover=recover
-    )
-
-
-def _text(el: etree._Element | None, path: str) -> str | None:
-    if el is None:
-        return None
-    found = el.find(path)
-    return found.text.strip() if found is not None and found.text else None
+# Preference flags the sync and the status page use (PreferencesRet, §6.9).
+_FLAGS = {
+    "IsUsingClassTracking": "is_using_class_tracking",
+    "IsUsingAccountNumbers": "is_using_account_numbers",
+    "IsUsingInventory": "is_using_inventory",
+    "IsMultiCurrencyOn": "is_multi_currency_on",
+    "IsAutomaticLoginAllowed": "is_automatic_login_allowed",
+    "IsPersonalDataAccessAllowed": "is_personal_data_access_allowed",
+}
 
 
-def _bool_prefs(prefs: etree._Element | None) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    if prefs is None:
-        return out
-    for el in prefs.iter():
-        if len(el) == 0 and el.text and isinstance(el.tag, str):
-            value = el.text.strip()
-            if value in ("true", "false"):
-                out[el.tag] = value == "true"
-            elif el.tag in ("DaysBillsAreDue",):
-                out[el.tag] = value
-    return out
+def _preferences(hcp: HostCompanyPreferences) -> dict[str, Any]:
+    prefs: dict[str, Any] = {}
+    for flag, attr in _FLAGS.items():
+        value = getattr(hcp, attr)
+        if value is not None:
+            prefs[flag] = value
+    if hcp.days_bills_are_due is not None:
+        prefs["DaysBillsAreDue"] = hcp.days_bills_are_due
+    if hcp.home_currency:
+        prefs["HomeCurrency"] = hcp.home_currency
+    if hcp.file_mode:
+        prefs["QBFileMode"] = hcp.file_mode
+    return prefs
 
 
 def facts_from_hcp(
     text: str, owner_id: str, company_file_name: str | None
 ) -> CompanyFileFacts | None:
-    """None when the text cannot be read at all.
-
-    A real capture (QB Pro 2014) is not well-formed, so a recovering parse is the fallback; it
-    still never resolves entities nor touches the network.
-    """
-    if "<!DOCTYPE" in text.upper() or "<!ENTITY" in text.upper():
+    """None when the text cannot be read at all (the session is then refused)."""
+    try:
+        hcp = parse_hcp(text)
+    except QbxmlParseError:
         return None
-    body = _DECL.sub("", text, count=1).encode("utf-8")
-    root: etree._Element | None = None
-    for recover in (False, True):
-        try:
-            root = etree.fromstring(body, _parser(recover))
-        except etree.XMLSyntaxError:
-            continue
-        if root is not None:
-            break
-    if root is None:
+    if not hcp.host and not hcp.company:
         return None
-    host = root.find(".//HostRet")
-    company = root.find(".//CompanyRet")
-    prefs = root.find(".//PreferencesRet")
-    if host is None and company is None:
-        return None
-    owner = owner_id.strip("{}").upper()
-    stamp = None
-    others: dict[str, str] = {}
-    if company is not None:
-        for ext in company.findall("DataExtRet"):
-            if _text(ext, "DataExtName") != "FileID":
-                continue
-            ext_owner = (_text(ext, "OwnerID") or "").strip("{}").upper()
-            value = _text(ext, "DataExtValue")
-            if not value:
-                continue
-            if ext_owner == owner:
-                stamp = value
-            else:
-                others[ext_owner] = value
-    versions = (
-        [v.text.strip() for v in host.findall("SupportedQBXMLVersion") if v.text]
-        if (host is not None)
-        else []
+    others = {
+        ext.owner_id: ext.value
+        for ext in hcp.data_extensions
+        if ext.name == "FileID"
+        and ext.value
+        and ext.owner_id.strip().upper() != owner_id.strip().upper()
+    }
+    version = (
+        f"{hcp.major_version}.{hcp.minor_version or 0}" if hcp.major_version is not None else None
     )
-    major = _text(host, "MajorVersion")
-    minor = _text(host, "MinorVersion")
     return CompanyFileFacts(
-        file_stamp=stamp,
-        company_name=_text(company, "CompanyName"),
+        file_stamp=hcp.file_id_for(owner_id),
+        company_name=hcp.company_name,
         file_path=company_file_name or None,
-        product=_text(host, "ProductName"),
-        version=f"{major}.{minor}" if major else None,
-        country=_text(host, "Country"),
-        supported_versions=versions,
-        preferences=_bool_prefs(prefs),
+        product=hcp.product_name,
+        version=version,
+        country=hcp.country,
+        supported_versions=list(hcp.supported_qbxml_versions),
+        preferences=_preferences(hcp),
         other_stamps=others,
     )

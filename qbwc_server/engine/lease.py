@@ -23,6 +23,7 @@ def try_acquire(session: Session, company: Company, ticket: str, lease_seconds: 
     authenticating in the same instant cannot both win.
     """
     now = utcnow()
+    session.flush()  # keep pending changes (e.g. last_contact_at) before reloading the row
     result = session.execute(
         update(Company)
         .where(Company.id == company.id)
@@ -37,7 +38,7 @@ def try_acquire(session: Session, company: Company, ticket: str, lease_seconds: 
         .values(lease_ticket=ticket, lease_expires_at=now + timedelta(seconds=lease_seconds))
         .execution_options(synchronize_session=False)
     )
-    session.refresh(company)
+    session.refresh(company, ["lease_ticket", "lease_expires_at"])
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 

@@ -33,10 +33,16 @@ class CreatedCompany:
     connector_key: str  # shown once, never stored
 
 
+# XML 1.0 cannot carry control characters or lone surrogates; the name goes into the .qwc.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def _validate_name(name: Any) -> str:
     if not isinstance(name, str) or not name.strip():
         raise Invalid("name is required and must be a non-empty string", field="name")
     name = name.strip()
+    if _NOT_XML.search(name):
+        raise Invalid("name must not contain control characters", field="name")
     if len(name) > MAX_NAME:
         raise Invalid(f"name must be at most {MAX_NAME} characters", field="name")
     return name

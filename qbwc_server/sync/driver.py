@@ -7,12 +7,13 @@ call and inside that call's transaction:
 - ``handle_response()`` / ``handle_hresult()`` in receiveResponseXML;
 - ``progress()`` for the percentage receiveResponseXML returns.
 
-All state the driver needs between calls lives in the database (the session's ``state`` and,
-for the data sync, the stream cursors), so any worker can answer any call.
+All state the driver needs between calls lives in the database (the session's ``state`` and
+the stream cursors), so any worker can answer any call.
 """
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from models import Company, QbwcSession
 from qbwc_server.config import Settings
+from qbwc_server.sync.planner import Planner
 
 
 @dataclass
@@ -43,30 +45,38 @@ class SyncDriver:
 
     def __init__(self, ctx: SyncContext) -> None:
         self.ctx = ctx
-        self.state: dict[str, Any] = ctx.qbwc_session.state.setdefault("sync", {})
-
-    # The foundation only refreshes the company record; the data sync plugs in here.
-    def next_request(self) -> OutboundRequest | None:
-        if self.state.get("company_refreshed"):
-            return None
-        from qbwc_server.sync.company_refresh import company_query
-
-        return OutboundRequest(
-            qbxml=company_query(self.ctx.qbxml_version, self.ctx.owner_id),
-            meta={"kind": "company_refresh"},
+        # Deep copies: a nested list changed in place would make the JSON column compare equal
+        # to its loaded value, and SQLAlchemy would then skip the UPDATE.
+        state = copy.deepcopy(ctx.qbwc_session.state or {})
+        self.sync_state: dict[str, Any] = state.get("sync") or {}
+        self.planner = Planner(
+            ctx.session, ctx.company, self.sync_state, ctx.qbxml_version, ctx.settings.tuning
         )
 
+    def _save(self) -> None:
+        # Reassign the JSON column so SQLAlchemy writes it.
+        state = copy.deepcopy(self.ctx.qbwc_session.state or {})
+        state["sync"] = copy.deepcopy(self.sync_state)
+        self.ctx.qbwc_session.state = state
+
+    def next_request(self) -> OutboundRequest | None:
+        built = self.planner.next_request()
+        self._save()
+        if built is None:
+            return None
+        qbxml, meta = built
+        return OutboundRequest(qbxml=qbxml, meta=meta)
+
     def handle_response(self, meta: dict[str, Any], response: str) -> None:
-        if meta.get("kind") == "company_refresh":
-            self.state["company_refreshed"] = True
+        self.planner.handle_response(meta, response)
+        self._save()
 
     def handle_hresult(self, meta: dict[str, Any], hresult: str, message: str) -> None:
-        # A request QuickBooks rejected is never resent unchanged (§5, qbwc/qbwc#53).
-        if meta.get("kind") == "company_refresh":
-            self.state["company_refreshed"] = True
+        self.planner.handle_hresult(meta, hresult, message)
+        self._save()
 
     def has_more(self) -> bool:
-        return not self.state.get("company_refreshed")
+        return self.planner.has_more()
 
     def progress(self) -> int:
-        return 100 if not self.has_more() else 0
+        return self.planner.progress()

@@ -95,8 +95,12 @@ class QbwcSessionDriver:
         return int(
             self._call(
                 "receiveResponseXML",
-                [("ticket", self.ticket), ("response", response), ("hresult", hresult),
-                 ("message", message)],
+                [
+                    ("ticket", self.ticket),
+                    ("response", response),
+                    ("hresult", hresult),
+                    ("message", message),
+                ],
             )
         )
 

@@ -130,7 +130,9 @@ def test_rotated_key_invalidates_old_key_and_live_tickets(live_server: Any) -> N
     wc = QbwcSessionDriver(live_server.qbwc_url)
     assert wc.authenticate(company["username"], company["connector_key"])[1] == ""
 
-    status, rotated, _ = api(live_server.url, "POST", f"/api/companies/{company['id']}/connector-key")
+    status, rotated, _ = api(
+        live_server.url, "POST", f"/api/companies/{company['id']}/connector-key"
+    )
     assert status == 200 and rotated["connector_key"] != company["connector_key"]
 
     # The live ticket of the old key stops working at once.
@@ -189,9 +191,7 @@ def test_two_connectors_at_once_only_one_syncs(server_factory: Any, db: Any) -> 
 
     # The winner's lease lapses without calls (crashed PC): another connector takes over.
     with db.transaction() as s:
-        s.execute(
-            update(Company).values(lease_expires_at=utcnow() - timedelta(seconds=1))
-        )
+        s.execute(update(Company).values(lease_expires_at=utcnow() - timedelta(seconds=1)))
     wc = QbwcSessionDriver(server.qbwc_url)
     assert wc.authenticate(company["username"], company["connector_key"])[1] == ""
     hcp = make_hcp(owner_id=qwc["OwnerID"], file_id=qwc["FileID"])
@@ -215,7 +215,7 @@ def test_connection_error_retries_with_known_path_once_then_done(live_server: An
     msg = "QuickBooks is not running and no company file was specified."
     assert wc.connection_error("0x80040416", msg) == r"C:\QB\Acme.QBW"
     assert wc.connection_error("0x80040416", msg) == "done"
-    status, view, _ = api(live_server.url, "GET", f"/api/companies/{company['id']}")
+    _, view, _ = api(live_server.url, "GET", f"/api/companies/{company['id']}")
     assert "not running" in view["status"]["last_error"]
     assert view["status"]["last_session_outcome"] == "connection_error"
     assert view["recent_sessions"][0]["hresults"][0]["hresult"] == "0x80040416"

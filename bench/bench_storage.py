@@ -1,0 +1,225 @@
+"""Throughput of ``qbwc_server.sync.storage.upsert_records`` on PostgreSQL and SQLite.
+
+    python bench/bench_storage.py [--pg URL] [--bills N] [--vendors N] [--page N]
+
+Records are shaped like ``ret_to_dict`` output (all text values are str, repeatable elements
+lists). Each page of records is one transaction, as in a sync. Targets (2-core machine,
+PostgreSQL): >= 3,000 bills-with-lines/s and >= 10,000 vendors/s for first inserts.
+A fresh PostgreSQL database is created and dropped (like tests/conftest.py); SQLite uses a
+temporary file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from models import Company
+from qbwc_server.db import Database, upgrade
+from qbwc_server.sync.storage import upsert_records
+
+DEFAULT_PG = "postgresql://postgres@127.0.0.1/postgres"
+
+
+def fresh_postgres(url: str) -> tuple[str, Callable[[], None]]:
+    base = make_url(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    name = f"qbwc_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = :n AND pid <> pg_backend_pid()"
+                ),
+                {"n": name},
+            )
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+    return base.set(database=name).render_as_string(hide_password=False), drop
+
+
+def _stamp(n: int) -> str:
+    return f"2023-{1 + n % 12:02d}-{1 + n % 28:02d}T{n % 24:02d}:{n % 60:02d}:00-08:00"
+
+
+def _ref(list_id: str, name: str) -> dict[str, str]:
+    return {"ListID": list_id, "FullName": name}
+
+
+def make_vendor(n: int, edit: int = 0) -> dict[str, Any]:
+    return {
+        "ListID": f"{0x80000000 + n:08X}-1650000000",
+        "TimeCreated": _stamp(n),
+        "TimeModified": _stamp(n + edit),
+        "EditSequence": str(1650000000 + n + edit),
+        "Name": f"Vendor {n} Supplies",
+        "IsActive": "true",
+        "CompanyName": f"Vendor {n} Supplies Inc.",
+        "FirstName": "Pat",
+        "LastName": f"Lee{n}",
+        "VendorAddress": {
+            "Addr1": f"Vendor {n} Supplies Inc.",
+            "Addr2": f"{n} Main St",
+            "City": "Springfield",
+            "State": "IL",
+            "PostalCode": "62701",
+        },
+        "Phone": "(555) 555-0100",
+        "Email": f"ap{n}@vendor.example.com",
+        "Contact": f"Pat Lee{n}",
+        "NameOnCheck": f"Vendor {n} Supplies Inc.",
+        "AccountNumber": f"ACCT-{n:06d}",
+        "VendorTypeRef": _ref("80000010-1650000000", "Supplies"),
+        "TermsRef": _ref("80000011-1650000000", "Net 30"),
+        "IsVendorEligibleFor1099": "false",
+        "Balance": f"{n % 5000}.{n % 100:02d}",
+    }
+
+
+def make_bill(n: int, rng: random.Random, edit: int = 0) -> dict[str, Any]:
+    lines = []
+    total = 0
+    for k in range(rng.randint(1, 4)):
+        cents = rng.randint(100, 500_000)
+        total += cents
+        lines.append(
+            {
+                "TxnLineID": f"{n:X}-L{k}",
+                "AccountRef": _ref(f"{0x80000100 + k:08X}-1650000000", f"Expense {k}"),
+                "Amount": f"{cents // 100}.{cents % 100:02d}",
+                "Memo": f"line {k} of bill {n}",
+                "ClassRef": _ref("80000020-1650000000", "Admin"),
+            }
+        )
+    item_lines = []
+    if n % 3 == 0:
+        cents = rng.randint(100, 100_000)
+        total += cents
+        item_lines.append(
+            {
+                "TxnLineID": f"{n:X}-I0",
+                "ItemRef": _ref("80000200-1650000000", "Widget"),
+                "Desc": "Widgets",
+                "Quantity": "3",
+                "Cost": f"{cents / 300:.2f}",
+                "Amount": f"{cents // 100}.{cents % 100:02d}",
+            }
+        )
+    amount = f"{total // 100}.{total % 100:02d}"
+    bill: dict[str, Any] = {
+        "TxnID": f"{n:X}-1650000000",
+        "TimeCreated": _stamp(n),
+        "TimeModified": _stamp(n + edit),
+        "EditSequence": str(1650000000 + n + edit),
+        "TxnNumber": str(n),
+        "VendorRef": _ref(f"{0x80000000 + n % 1000:08X}-1650000000", f"Vendor {n % 1000}"),
+        "APAccountRef": _ref("80000004-1650000000", "Accounts Payable"),
+        "TxnDate": f"2023-{1 + n % 12:02d}-{1 + n % 28:02d}",
+        "DueDate": f"2023-{1 + (n + 1) % 12:02d}-{1 + n % 28:02d}",
+        "AmountDue": amount,
+        "RefNumber": f"INV-{n}",
+        "TermsRef": _ref("80000011-1650000000", "Net 30"),
+        "Memo": f"Bill {n}",
+        "IsPaid": "false",
+        "ExpenseLineRet": lines,
+        "OpenAmount": amount,
+    }
+    if item_lines:
+        bill["ItemLineRet"] = item_lines
+    if n % 4 == 0:
+        bill["LinkedTxn"] = [
+            {
+                "TxnID": f"P{n:X}-1650000000",
+                "TxnType": "BillPaymentCheck",
+                "TxnDate": "2023-06-01",
+                "RefNumber": "1001",
+                "LinkType": "AMTTYPE",
+                "Amount": "-10.00",
+            }
+        ]
+    return bill
+
+
+def pages(records: list[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    for start in range(0, len(records), size):
+        yield records[start : start + size]
+
+
+def run(
+    db: Database, company_id: int, type_name: str, records: list[dict[str, Any]], page: int
+) -> float:
+    started = time.perf_counter()
+    for chunk in pages(records, page):
+        with db.transaction() as s:
+            upsert_records(s, company_id, type_name, chunk)
+    return len(records) / (time.perf_counter() - started)
+
+
+def bench(label: str, url: str, bills: int, vendors: int, page: int) -> dict[str, float]:
+    db = Database(url)
+    upgrade(db)
+    with db.transaction() as s:
+        company = Company(
+            name="Bench",
+            username=f"bench-{uuid.uuid4().hex[:8]}",
+            file_id="{bench}",
+            app_name=f"bench {uuid.uuid4().hex[:8]}",
+            key_hash="0" * 64,
+            history_start="all",
+        )
+        s.add(company)
+        s.flush()
+        company_id = company.id
+    rng = random.Random(7)
+    vendor_records = [make_vendor(n) for n in range(vendors)]
+    bill_records = [make_bill(n, rng) for n in range(bills)]
+    edited_bills = [make_bill(n, random.Random(n), edit=1) for n in range(bills)]
+    results = {
+        "vendors insert": run(db, company_id, "vendors", vendor_records, page),
+        "vendors replay": run(db, company_id, "vendors", vendor_records, page),
+        "bills insert": run(db, company_id, "bills", bill_records, page),
+        "bills replay": run(db, company_id, "bills", bill_records, page),
+        "bills update": run(db, company_id, "bills", edited_bills, page),
+    }
+    db.dispose()
+    for name, rate in results.items():
+        print(f"{label:10} {name:16} {rate:10,.0f} records/s")
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pg", default=DEFAULT_PG, help="PostgreSQL server URL ('' to skip)")
+    parser.add_argument("--bills", type=int, default=20_000)
+    parser.add_argument("--vendors", type=int, default=20_000)
+    parser.add_argument("--page", type=int, default=500, help="records per transaction")
+    args = parser.parse_args(argv)
+    print(f"{args.bills} bills, {args.vendors} vendors, {args.page} records per transaction")
+    if args.pg:
+        url, drop = fresh_postgres(args.pg)
+        try:
+            bench("postgresql", url, args.bills, args.vendors, args.page)
+        finally:
+            drop()
+    with tempfile.TemporaryDirectory() as tmp:
+        bench("sqlite", f"sqlite:///{Path(tmp) / 'bench.db'}", args.bills, args.vendors, args.page)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

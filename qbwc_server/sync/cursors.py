@@ -1,0 +1,39 @@
+"""Loading and creating stream cursors."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import StreamCursor
+
+
+def load_cursors(session: Session, company_id: int) -> dict[str, StreamCursor]:
+    rows = session.scalars(select(StreamCursor).where(StreamCursor.company_id == company_id))
+    return {row.stream: row for row in rows}
+
+
+def get_cursor(session: Session, company_id: int, stream: str) -> StreamCursor:
+    row = session.scalars(
+        select(StreamCursor)
+        .where(StreamCursor.company_id == company_id)
+        .where(StreamCursor.stream == stream)
+    ).first()
+    if row is None:
+        row = StreamCursor(
+            company_id=company_id,
+            stream=stream,
+            phase="initial",
+            pass_kind="initial",
+            window_span_seconds=0,
+            window_pages=0,
+            window_records=0,
+            records_seen=0,
+            pages=0,
+            passes_completed=0,
+            consecutive_errors=0,
+            extra={},
+        )
+        session.add(row)
+        session.flush()
+    return row

@@ -1,0 +1,251 @@
+"""Reading synced records and the change feed back out, as JSON-able dicts (the read API).
+
+Record pages use keyset pagination on the row id within a company: ids only grow, a record
+keeps its id when it is updated, and rows of one company are inserted under the change-feed
+lock (see storage.py), so a page walk never repeats or skips a record and sees records
+inserted while it walks once they commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Numeric, Row, Table, select
+from sqlalchemy.orm import Session
+
+from models import QbTxnLine, QbTxnLink, RecordChange, RecordChangeHead
+from qbwc_server.sync.record_mapping import RecordType, record_type
+
+LINES: Table = QbTxnLine.__table__  # type: ignore[assignment]
+LINKS: Table = QbTxnLink.__table__  # type: ignore[assignment]
+CHANGES: Table = RecordChange.__table__  # type: ignore[assignment]
+HEADS: Table = RecordChangeHead.__table__  # type: ignore[assignment]
+
+# Columns that are bookkeeping, not record data.
+_HIDDEN = frozenset({"id", "company_id", "time_modified_utc", "qb"})
+_LINE_FIELDS = (
+    "txn_line_id",
+    "parent_txn_line_id",
+    "line_kind",
+    "account_list_id",
+    "item_list_id",
+    "description",
+    "amount",
+    "quantity",
+    "cost",
+    "memo",
+    "class_list_id",
+    "customer_list_id",
+    "billable_status",
+)
+_LINKED_FIELDS = {
+    "linked_txn_id": "txn_id",
+    "linked_txn_type": "txn_type",
+    "txn_date": "txn_date",
+    "ref_number": "ref_number",
+    "link_type": "link_type",
+    "amount": "amount",
+}
+_APPLIED_FIELDS = {
+    "linked_txn_id": "txn_id",
+    "linked_txn_type": "txn_type",
+    "txn_date": "txn_date",
+    "ref_number": "ref_number",
+    "amount": "amount",
+    "balance_remaining": "balance_remaining",
+    "discount_amount": "discount_amount",
+    "discount_account_list_id": "discount_account_list_id",
+}
+
+
+def _json_value(value: Any, scale: int | None) -> Any:
+    """Amounts as decimal strings (2 places for money), dates and instants as ISO 8601."""
+    if isinstance(value, Decimal):
+        if scale == 2:
+            return f"{value.quantize(Decimal('0.01')):f}"
+        return f"{value.normalize():f}"
+    if isinstance(value, float):  # SQLite hands back floats for some Numeric expressions
+        return _json_value(Decimal(str(value)), scale)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def _scales(table: Table) -> dict[str, int | None]:
+    return {c.name: (c.type.scale if isinstance(c.type, Numeric) else None) for c in table.columns}
+
+
+@dataclass(frozen=True)
+class RecordFilter:
+    modified_since: datetime | None = None
+    active: bool | None = None  # None = all (lists only)
+    include_deleted: bool = False
+    vendor: str | None = None  # transactions only
+    txn_from: date | None = None
+    txn_to: date | None = None
+
+
+@dataclass(frozen=True)
+class RecordPage:
+    data: list[dict[str, Any]]
+    last_key: int | None  # row id of the last record, for the next cursor
+    has_more: bool
+
+
+def list_records(
+    session: Session,
+    company_id: int,
+    type_name: str,
+    *,
+    limit: int = 100,
+    after_key: int = 0,
+    filters: RecordFilter | None = None,
+) -> RecordPage:
+    rt = record_type(type_name)
+    table = rt.table
+    f = filters or RecordFilter()
+    stmt = select(table).where(table.c.company_id == company_id, table.c.id > after_key)
+    if not f.include_deleted:
+        stmt = stmt.where(table.c.is_deleted.is_(False))
+    if f.modified_since is not None:
+        stmt = stmt.where(table.c.time_modified_utc >= f.modified_since)
+    if rt.is_list and f.active is not None:
+        stmt = stmt.where(table.c.is_active.is_(f.active))
+    if not rt.is_list:
+        if f.vendor is not None:
+            stmt = stmt.where(table.c.vendor_list_id == f.vendor)
+        if f.txn_from is not None:
+            stmt = stmt.where(table.c.txn_date >= f.txn_from)
+        if f.txn_to is not None:
+            stmt = stmt.where(table.c.txn_date <= f.txn_to)
+    rows = session.connection().execute(stmt.order_by(table.c.id).limit(limit + 1)).all()
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    data = _views(session, company_id, rt, rows)
+    return RecordPage(data, rows[-1].id if rows else None, has_more)
+
+
+def _views(
+    session: Session, company_id: int, rt: RecordType, rows: Sequence[Row[Any]]
+) -> list[dict[str, Any]]:
+    table = rt.table
+    scales = _scales(table)
+    columns = [c.name for c in table.columns if c.name not in _HIDDEN]
+    views: list[dict[str, Any]] = []
+    for row in rows:
+        mapping = row._mapping
+        view = {name: _json_value(mapping[name], scales[name]) for name in columns}
+        view["qb"] = mapping["qb"]
+        views.append(view)
+    if rt.is_list or not views:
+        return views
+    ids = [v["txn_id"] for v in views]
+    by_id = {v["txn_id"]: v for v in views}
+    link_key = "applied_to" if rt.link_kind == "applied_to" else "linked_txns"
+    for view in views:
+        view["lines"] = []
+        view[link_key] = []
+    conn = session.connection()
+    line_scales = _scales(LINES)
+    for line in conn.execute(
+        select(LINES)
+        .where(
+            LINES.c.company_id == company_id,
+            LINES.c.record_type == rt.name,
+            LINES.c.txn_id.in_(ids),
+        )
+        .order_by(LINES.c.txn_id, LINES.c.position)
+    ):
+        m = line._mapping
+        by_id[m["txn_id"]]["lines"].append(
+            {k: _json_value(m[k], line_scales[k]) for k in _LINE_FIELDS}
+        )
+    link_scales = _scales(LINKS)
+    fields = _APPLIED_FIELDS if link_key == "applied_to" else _LINKED_FIELDS
+    kind = "applied_to" if link_key == "applied_to" else "linked"
+    for link in conn.execute(
+        select(LINKS)
+        .where(
+            LINKS.c.company_id == company_id,
+            LINKS.c.record_type == rt.name,
+            LINKS.c.txn_id.in_(ids),
+            LINKS.c.link_kind == kind,
+        )
+        .order_by(LINKS.c.txn_id, LINKS.c.position)
+    ):
+        m = link._mapping
+        by_id[m["txn_id"]][link_key].append(
+            {out: _json_value(m[col], link_scales[col]) for col, out in fields.items()}
+        )
+    return views
+
+
+def get_record(
+    session: Session, company_id: int, type_name: str, object_id: str
+) -> dict[str, Any] | None:
+    """One stored record (deleted ones included) in the read API's shape, or None."""
+    rt = record_type(type_name)
+    table = rt.table
+    rows = (
+        session.connection()
+        .execute(
+            select(table).where(
+                table.c.company_id == company_id, table.c[rt.id_column] == object_id
+            )
+        )
+        .all()
+    )
+    views = _views(session, company_id, rt, rows)
+    return views[0] if views else None
+
+
+# --- the change feed -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChangePage:
+    data: list[dict[str, Any]]
+    last_seq: int  # the position after this page (== since when it is empty)
+    has_more: bool
+
+
+def feed_head(session: Session, company_id: int) -> int:
+    """The seq of the company's latest committed change (0 when there is none)."""
+    value = (
+        session.connection()
+        .execute(select(HEADS.c.last_seq).where(HEADS.c.company_id == company_id))
+        .scalar()
+    )
+    return int(value or 0)
+
+
+def changes_since(session: Session, company_id: int, since: int, limit: int) -> ChangePage:
+    """Changes with seq > ``since`` in seq (= commit) order."""
+    rows = (
+        session.connection()
+        .execute(
+            select(CHANGES)
+            .where(CHANGES.c.company_id == company_id, CHANGES.c.seq > since)
+            .order_by(CHANGES.c.seq)
+            .limit(limit + 1)
+        )
+        .all()
+    )
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    data = [
+        {
+            "seq": r.seq,
+            "type": r.record_type,
+            "id": r.object_id,
+            "op": r.op,
+            "edit_sequence": r.edit_sequence,
+            "at": r.at.isoformat(),
+        }
+        for r in rows
+    ]
+    return ChangePage(data, rows[-1].seq if rows else since, has_more)

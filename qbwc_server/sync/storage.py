@@ -1,0 +1,392 @@
+"""Storing synced QuickBooks records: bulk upserts keyed by (company, ListID/TxnID),
+deletions, full ID reconciliation, counts — and the change log the change feed reads.
+
+Everything runs inside the caller's transaction (a page of records and the stream cursor move
+commit together, architecture "The sync model") and uses Core-level bulk statements, not one
+ORM object per record.
+
+Replays are harmless: a record whose EditSequence equals the stored one is *unchanged* —
+nothing is written and nothing is logged (§6.7: EditSequence changes on every modification).
+A record previously marked deleted that comes back is undeleted. The lines and links of a
+changed transaction are replaced as a whole.
+
+Change feed ordering
+--------------------
+Every insert, update and deletion appends a row to ``qb_record_changes`` with a per-company
+sequence number ``seq``, in the same transaction. The numbers are handed out under a row lock
+on the company's ``qb_record_change_heads`` row, taken before the batch is classified and held
+until commit. So for one company:
+
+* numbers are gap-free (no PostgreSQL sequence, whose values are lost on rollback), and
+* they become visible in number order: a writer cannot take numbers until the previous writer
+  committed or rolled back, so at any moment the committed numbers are a prefix 1..N.
+
+A consumer that reads ``seq > cursor`` in order therefore never skips a change that commits
+later. The sync lease already keeps one writer per company; the lock makes the feed correct
+even when a lease expires under a slow transaction. (SQLite serializes all writers anyway:
+``BEGIN IMMEDIATE``.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Table, and_, func, literal, select, union_all, update
+from sqlalchemy.orm import Session
+
+from models import QbTxnLine, QbTxnLink, RecordChange, RecordChangeHead, utcnow
+from qbwc_server.qbxml.parse import Record
+from qbwc_server.sync.bulk import dialect_insert, insert_rows
+from qbwc_server.sync.record_mapping import (
+    RECORD_TYPES,
+    TYPE_FOR_DEL_TYPE,
+    TYPE_FOR_RET_TAG,
+    RecordError,
+    RecordType,
+    UnknownRecordType,
+    iter_lines,
+    iter_links,
+    prepare_row,
+    record_type,
+    ret_tags,
+    text,
+    utc_instant,
+)
+
+__all__ = [
+    "TYPE_FOR_DEL_TYPE",
+    "TYPE_FOR_RET_TAG",
+    "RecordError",
+    "RecordInput",
+    "UnknownRecordType",
+    "UpsertResult",
+    "count_records",
+    "mark_deleted",
+    "reconcile_present",
+    "record_counts",
+    "ret_tags",
+    "upsert_records",
+]
+
+# Records per round of statements. Also keeps every IN (...) list and multi-row statement
+# well below SQLite's and PostgreSQL's bind-parameter limits.
+BATCH_SIZE = 500
+
+LINES: Table = QbTxnLine.__table__  # type: ignore[assignment]
+LINKS: Table = QbTxnLink.__table__  # type: ignore[assignment]
+CHANGES: Table = RecordChange.__table__  # type: ignore[assignment]
+HEADS: Table = RecordChangeHead.__table__  # type: ignore[assignment]
+
+# A record as the caller has it: the dict ``ret_to_dict`` made, a ``(ret_tag, dict)`` pair,
+# or the parser's ``Record`` event. The tag matters for items only (ItemServiceRet ->
+# item_type "Service").
+RecordInput = Mapping[str, Any] | tuple[str, Mapping[str, Any]] | Record
+
+
+@dataclass(frozen=True)
+class UpsertResult:
+    inserted: int = 0
+    updated: int = 0  # includes undeleted records
+    unchanged: int = 0
+
+    @property
+    def changed(self) -> int:
+        return self.inserted + self.updated
+
+    @property
+    def total(self) -> int:
+        return self.inserted + self.updated + self.unchanged
+
+    def __add__(self, other: UpsertResult) -> UpsertResult:
+        return UpsertResult(
+            self.inserted + other.inserted,
+            self.updated + other.updated,
+            self.unchanged + other.unchanged,
+        )
+
+
+# --- upserts ---------------------------------------------------------------------------------
+
+
+def _split(item: RecordInput) -> tuple[str | None, Mapping[str, Any]]:
+    if isinstance(item, Record):
+        return item.tag, item.data
+    if isinstance(item, tuple):
+        return item[0], item[1]
+    return None, item
+
+
+def _batches(
+    rt: RecordType, records: Iterable[RecordInput]
+) -> Iterator[dict[str, tuple[str | None, Mapping[str, Any]]]]:
+    """Batches keyed by id; a record repeated within a batch counts once (the last wins)."""
+    batch: dict[str, tuple[str | None, Mapping[str, Any]]] = {}
+    for item in records:
+        tag, data = _split(item)
+        object_id = text(data.get(rt.id_key))
+        if not object_id:
+            raise RecordError(f"{rt.name}: a record without {rt.id_key} cannot be stored")
+        if tag is not None and tag not in rt.ret_tags:
+            raise RecordError(f"{tag} records do not belong to {rt.name}")
+        batch.pop(object_id, None)
+        batch[object_id] = (tag, data)
+        if len(batch) >= BATCH_SIZE:
+            yield batch
+            batch = {}
+    if batch:
+        yield batch
+
+
+def upsert_records(
+    session: Session, company_id: int, type_name: str, records: Iterable[RecordInput]
+) -> UpsertResult:
+    """Insert new records, update changed ones (EditSequence differs, or the stored one is
+    marked deleted), leave the rest untouched. Returns the counts."""
+    rt = record_type(type_name)
+    conn = session.connection()
+    result = UpsertResult()
+    locked = False
+    for batch in _batches(rt, records):
+        if not locked:
+            _lock_feed(conn, company_id)
+            locked = True
+        result += _upsert_batch(conn, company_id, rt, batch)
+    return result
+
+
+def _existing(
+    conn: Connection, company_id: int, rt: RecordType, ids: Sequence[str]
+) -> dict[str, tuple[str | None, bool]]:
+    table = rt.table
+    id_col = table.c[rt.id_column]
+    rows = conn.execute(
+        select(id_col, table.c.edit_sequence, table.c.is_deleted).where(
+            table.c.company_id == company_id, id_col.in_(ids)
+        )
+    )
+    return {r[0]: (r[1], bool(r[2])) for r in rows}
+
+
+def _upsert_batch(
+    conn: Connection,
+    company_id: int,
+    rt: RecordType,
+    batch: dict[str, tuple[str | None, Mapping[str, Any]]],
+) -> UpsertResult:
+    existing = _existing(conn, company_id, rt, list(batch))
+    new_ids: list[str] = []
+    changed_ids: list[str] = []
+    for object_id, (_tag, data) in batch.items():
+        stored = existing.get(object_id)
+        if stored is None:
+            new_ids.append(object_id)
+            continue
+        edit_sequence = text(data.get("EditSequence"))
+        stored_sequence, stored_deleted = stored
+        if stored_deleted or edit_sequence is None or edit_sequence != stored_sequence:
+            changed_ids.append(object_id)
+    unchanged = len(batch) - len(new_ids) - len(changed_ids)
+    if not new_ids and not changed_ids:
+        return UpsertResult(unchanged=unchanged)
+
+    now = utcnow()
+    rows = [
+        prepare_row(rt, batch[i][1], batch[i][0], company_id, now) for i in new_ids + changed_ids
+    ]
+    insert_rows(conn, rt.table, rows, conflict=("company_id", rt.id_column))
+    if not rt.is_list:
+        _replace_lines_and_links(conn, company_id, rt, changed_ids, rows)
+    _log_changes(
+        conn,
+        company_id,
+        rt.name,
+        [(row[rt.id_column], "upsert", row["edit_sequence"]) for row in rows],
+        now,
+    )
+    return UpsertResult(inserted=len(new_ids), updated=len(changed_ids), unchanged=unchanged)
+
+
+def _replace_lines_and_links(
+    conn: Connection,
+    company_id: int,
+    rt: RecordType,
+    changed_ids: Sequence[str],
+    rows: Sequence[Mapping[str, Any]],
+) -> None:
+    if changed_ids:
+        for table in (LINES, LINKS):
+            conn.execute(
+                table.delete().where(
+                    table.c.company_id == company_id,
+                    table.c.record_type == rt.name,
+                    table.c.txn_id.in_(changed_ids),
+                )
+            )
+    lines: list[dict[str, Any]] = []
+    links: list[dict[str, Any]] = []
+    for row in rows:
+        txn_id = row["txn_id"]
+        data = row["qb"]
+        for position, line in enumerate(iter_lines(data)):
+            line["company_id"] = company_id
+            line["record_type"] = rt.name
+            line["txn_id"] = txn_id
+            line["position"] = position
+            lines.append(line)
+        for position, link in enumerate(iter_links(data)):
+            link["company_id"] = company_id
+            link["record_type"] = rt.name
+            link["txn_id"] = txn_id
+            link["position"] = position
+            links.append(link)
+    insert_rows(conn, LINES, lines)
+    insert_rows(conn, LINKS, links)
+
+
+# --- the change log --------------------------------------------------------------------------
+
+
+def _lock_feed(conn: Connection, company_id: int) -> int:
+    """Lock the company's change-feed head row (creating it) until commit; return its seq."""
+    ins = dialect_insert(conn, HEADS)
+    stmt = (
+        ins.values(company_id=company_id, last_seq=0)
+        .on_conflict_do_update(
+            index_elements=[HEADS.c.company_id], set_={"last_seq": HEADS.c.last_seq}
+        )
+        .returning(HEADS.c.last_seq)
+    )
+    return int(conn.execute(stmt).scalar_one())
+
+
+def _log_changes(
+    conn: Connection,
+    company_id: int,
+    type_name: str,
+    changes: Sequence[tuple[str, str, str | None]],
+    at: datetime,
+) -> None:
+    """Append ``(object_id, op, edit_sequence)`` entries; the caller holds the head lock."""
+    if not changes:
+        return
+    last = conn.execute(
+        update(HEADS)
+        .where(HEADS.c.company_id == company_id)
+        .values(last_seq=HEADS.c.last_seq + len(changes))
+        .returning(HEADS.c.last_seq)
+    ).scalar_one()
+    first = int(last) - len(changes) + 1
+    insert_rows(
+        conn,
+        CHANGES,
+        [
+            {
+                "company_id": company_id,
+                "seq": first + n,
+                "record_type": type_name,
+                "object_id": object_id,
+                "op": op,
+                "edit_sequence": edit_sequence,
+                "at": at,
+            }
+            for n, (object_id, op, edit_sequence) in enumerate(changes)
+        ],
+    )
+
+
+# --- deletions -------------------------------------------------------------------------------
+
+
+def _chunks(items: Sequence[str], size: int = BATCH_SIZE) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def mark_deleted(
+    session: Session,
+    company_id: int,
+    type_name: str,
+    ids: Iterable[str],
+    time_deleted: str | None = None,
+) -> int:
+    """Mark stored, not yet deleted records deleted (ListDeletedQuery/TxnDeletedQuery, or a
+    reconciliation). ``time_deleted`` is TimeDeleted as QuickBooks wrote it, if known.
+    Returns how many records were marked. Unknown ids are ignored: there is nothing to mark."""
+    rt = record_type(type_name)
+    wanted = list(dict.fromkeys(i for i in ids if i))
+    if not wanted:
+        return 0
+    conn = session.connection()
+    _lock_feed(conn, company_id)
+    table = rt.table
+    id_col = table.c[rt.id_column]
+    now = utcnow()
+    deleted_at = utc_instant(time_deleted) or now
+    marked = 0
+    for chunk in _chunks(wanted):
+        found = conn.execute(
+            select(id_col, table.c.edit_sequence).where(
+                table.c.company_id == company_id,
+                id_col.in_(chunk),
+                table.c.is_deleted.is_(False),
+            )
+        ).all()
+        if not found:
+            continue
+        found_ids = [r[0] for r in found]
+        conn.execute(
+            update(table)
+            .where(table.c.company_id == company_id, id_col.in_(found_ids))
+            .values(
+                is_deleted=True, time_deleted=time_deleted, deleted_at=deleted_at, synced_at=now
+            )
+        )
+        _log_changes(conn, company_id, rt.name, [(r[0], "delete", r[1]) for r in found], now)
+        marked += len(found)
+    return marked
+
+
+def reconcile_present(
+    session: Session, company_id: int, type_name: str, present_ids: set[str]
+) -> int:
+    """Full ID reconciliation (§6.5: deleted-object queries only look back 90 days): mark
+    deleted every stored, not-deleted record whose id is not in ``present_ids``."""
+    rt = record_type(type_name)
+    table = rt.table
+    id_col = table.c[rt.id_column]
+    stored = session.connection().execute(
+        select(id_col).where(table.c.company_id == company_id, table.c.is_deleted.is_(False))
+    )
+    missing = [row[0] for row in stored if row[0] not in present_ids]
+    return mark_deleted(session, company_id, type_name, missing)
+
+
+# --- counts ----------------------------------------------------------------------------------
+
+
+def count_records(session: Session, company_id: int, type_name: str) -> int:
+    """Stored records of one type that are not deleted."""
+    table = record_type(type_name).table
+    stmt = select(func.count()).where(
+        table.c.company_id == company_id, table.c.is_deleted.is_(False)
+    )
+    return int(session.connection().execute(stmt).scalar_one())
+
+
+def record_counts(session: Session, company_id: int) -> dict[str, int]:
+    """Not-deleted records per type (every type, zeros included), in one query."""
+    parts = []
+    for name, rt in RECORD_TYPES.items():
+        table = rt.table
+        parts.append(
+            select(literal(name).label("type_name"), func.count().label("n"))
+            .select_from(table)
+            .where(and_(table.c.company_id == company_id, table.c.is_deleted.is_(False)))
+        )
+    counts = {name: 0 for name in RECORD_TYPES}
+    for name, n in session.connection().execute(union_all(*parts)):
+        counts[str(name)] = int(n)
+    return counts

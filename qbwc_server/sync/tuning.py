@@ -1,0 +1,22 @@
+"""Page and window sizes of the sync (README "Sync tuning"); set from QBWC_* variables."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+
+@dataclass(frozen=True)
+class SyncTuning:
+    # §6.11: list pages of 200 and transaction pages (with lines) of 100 stay around a few
+    # hundred KB to a few MB per response, which QuickBooks answers in seconds.
+    list_page_size: int = 200
+    txn_page_size: int = 100
+    window_target: int = 1000  # records per first-pass window (the unit of resumption)
+    window_max: int = 2500  # a window holding more is split before paging through it
+    overlap: timedelta = timedelta(hours=2)  # modified-date overlap: DST hour + clock skew
+    batch_size: int = 500  # records per bulk upsert
+    retry_backoff: timedelta = timedelta(minutes=10)
+
+
+DEFAULT_TUNING = SyncTuning()

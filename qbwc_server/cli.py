@@ -94,6 +94,19 @@ def _company_summary(view: dict[str, Any]) -> str:
             else "not connected yet"
         ),
     ]
+    streams = view.get("streams") or []
+    if streams:
+        lines.append("")
+        lines.append(f"{'stream':<26} {'mode':<12} {'records':>8}  {'watermark':<26} note")
+        for s in streams:
+            note = s.get("skipped_reason") or s.get("last_error") or ""
+            if s.get("estimated_remaining"):
+                note = f"~{s['estimated_remaining']} left " + note
+            records = "" if s.get("records") is None else str(s["records"])
+            lines.append(
+                f"{s['name']:<26} {s['mode']:<12} {records:>8}  "
+                f"{(s.get('watermark') or ''):<26} {note}".rstrip()
+            )
     return "\n".join(lines)
 
 

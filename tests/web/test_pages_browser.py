@@ -1,0 +1,110 @@
+"""The company pages in a real browser (headless Chromium from Debian, driven by Playwright)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import ADMIN_TOKEN
+from tests.foundation.helpers import (
+    QbwcSessionDriver,
+    create_company,
+    make_hcp,
+    qwc_fields,
+    run_to_end,
+)
+
+CHROMIUM = os.environ.get("QBWC_CHROMIUM", "/usr/bin/chromium")
+
+pytestmark = pytest.mark.browser
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
+    pytest.skip(f"Chromium not installed at {CHROMIUM}", allow_module_level=True)
+
+# Flags the machine needs: no sandbox as root, and no background traffic to Google hosts.
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def page(tmp_path: Path) -> Any:
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        context = browser.new_context()
+        pg = context.new_page()
+        yield pg
+        context.close()
+        browser.close()
+
+
+def test_sign_in_list_and_company_profile(live_server: Any, page: Any, tmp_path: Path) -> None:
+    company = create_company(live_server.url, "Acme & Sons <AP>")
+    page.goto(live_server.url + "/")
+    assert page.url.endswith("/login")
+
+    page.fill("input[name=token]", "wrong-token-wrong-token")
+    page.click("button[type=submit]")
+    assert "not right" in page.content()
+
+    page.fill("input[name=token]", ADMIN_TOKEN)
+    page.click("button[type=submit]")
+    page.wait_for_url(live_server.url + "/")
+    assert page.is_visible("text=Acme & Sons <AP>")  # escaped in HTML, shown as typed
+    page.click("text=Acme & Sons <AP>")
+    page.wait_for_url(f"**/companies/{company['id']}")
+    assert page.inner_text("#connection-status") == "Never connected"
+    assert company["connector_key"] not in page.content()
+
+    # A Web Connector session runs; the profile then says "Connected to Server" and shows data.
+    qwc = qwc_fields(live_server.url, company["id"])
+    wc = QbwcSessionDriver(live_server.qbwc_url)
+    wc.authenticate(company["username"], company["connector_key"])
+    assert run_to_end(wc, make_hcp(owner_id=qwc["OwnerID"], file_id=qwc["FileID"]))[-1] == 100
+    wc.close()
+    page.reload()
+    assert page.inner_text("#connection-status") == "Connected to Server"
+    assert page.is_visible("text=Recent sessions")
+    assert page.is_visible("text=completed")
+    shot = tmp_path / "company.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 5000
+
+
+def test_wrong_file_error_is_shown_in_plain_words(live_server: Any, page: Any) -> None:
+    acme = create_company(live_server.url, "Acme Supplies")
+    other = create_company(live_server.url, "Globex")
+    acme_qwc = qwc_fields(live_server.url, acme["id"])
+    other_qwc = qwc_fields(live_server.url, other["id"])
+    wc = QbwcSessionDriver(live_server.qbwc_url)
+    wc.authenticate(acme["username"], acme["connector_key"])
+    run_to_end(wc, make_hcp(owner_id=acme_qwc["OwnerID"], file_id=acme_qwc["FileID"]))
+    wc.close()
+    from tests.foundation.helpers import api
+
+    api(live_server.url, "PATCH", f"/api/companies/{acme['id']}", {"sync_interval_minutes": 0})
+    wc = QbwcSessionDriver(live_server.qbwc_url)
+    wc.authenticate(acme["username"], acme["connector_key"])
+    hcp = make_hcp(
+        owner_id=other_qwc["OwnerID"], file_id=other_qwc["FileID"], company_name="Globex"
+    )
+    assert wc.send_request(hcp) == ""
+    wc.close()
+
+    page.goto(live_server.url + "/login")
+    page.fill("input[name=token]", ADMIN_TOKEN)
+    page.click("button[type=submit]")
+    page.goto(f"{live_server.url}/companies/{acme['id']}")
+    error = page.inner_text("#last-error")
+    assert "Wrong company file open" in error and "Globex" in error

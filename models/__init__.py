@@ -2,6 +2,7 @@
 
 from models.base import Base, utcnow
 from models.company import AppSetting, Company
+from models.operations import Operation
 from models.qbwc_session import ClientHello, QbwcSession, SessionEvent, Ticket
 from models.records import (
     RECORD_MODELS,
@@ -10,7 +11,7 @@ from models.records import (
     RecordChange,
     RecordChangeHead,
 )
-from models.sync import StreamCursor
+from models.sync import ReconcileMark, StreamCursor
 
 __all__ = [
     "RECORD_MODELS",
@@ -18,9 +19,11 @@ __all__ = [
     "Base",
     "ClientHello",
     "Company",
+    "Operation",
     "QbTxnLine",
     "QbTxnLink",
     "QbwcSession",
+    "ReconcileMark",
     "RecordChange",
     "RecordChangeHead",
     "SessionEvent",

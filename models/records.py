@@ -24,7 +24,6 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
-    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
@@ -36,16 +35,18 @@ STAMP = String(40)  # TimeCreated / TimeModified / TimeDeleted, raw
 Money = Numeric(20, 2, asdecimal=True)
 Quantity = Numeric(20, 5, asdecimal=True)
 Rate = Numeric(24, 10, asdecimal=True)
-# An autoincrement key that is BIGINT on PostgreSQL and the rowid alias on SQLite.
-BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class RecordBase:
-    """Columns shared by list and transaction records."""
+    """Columns shared by list and transaction records.
 
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True, sort_order=-3)
+    The primary key is (company_id, ListID/TxnID): the key upserts conflict on and the read
+    API pages by. No surrogate id: every index costs time on each of the many rows a sync
+    writes (bench/bench_storage.py).
+    """
+
     company_id: Mapped[int] = mapped_column(
-        ForeignKey("companies.id", ondelete="CASCADE"), sort_order=-2
+        ForeignKey("companies.id", ondelete="CASCADE"), primary_key=True, sort_order=-2
     )
     edit_sequence: Mapped[str | None] = mapped_column(String(40), default=None)
     time_created: Mapped[str | None] = mapped_column(STAMP, default=None)
@@ -59,7 +60,7 @@ class RecordBase:
 
 
 class ListRecord(RecordBase):
-    list_id: Mapped[str] = mapped_column(ID, sort_order=-1)
+    list_id: Mapped[str] = mapped_column(ID, primary_key=True, sort_order=-1)
     name: Mapped[str | None] = mapped_column(Text, default=None)
     full_name: Mapped[str | None] = mapped_column(Text, default=None)
     parent_list_id: Mapped[str | None] = mapped_column(ID, default=None)
@@ -70,16 +71,14 @@ class ListRecord(RecordBase):
     def __table_args__(cls) -> tuple[Any, ...]:
         t = cls.__tablename__  # type: ignore[attr-defined]
         return (
-            UniqueConstraint("company_id", "list_id", name=f"uq_{t}_company_list_id"),
-            # Keyset pagination of the read API walks (company_id, id).
-            Index(f"ix_{t}_company_key", "company_id", "id"),
             Index(f"ix_{t}_company_modified", "company_id", "time_modified_utc"),
-            Index(f"ix_{t}_company_active", "company_id", "is_active"),
+            # Serves active=true|false pages in key order (the API's keyset pagination).
+            Index(f"ix_{t}_company_active", "company_id", "is_active", "list_id"),
         )
 
 
 class TxnRecord(RecordBase):
-    txn_id: Mapped[str] = mapped_column(ID, sort_order=-1)
+    txn_id: Mapped[str] = mapped_column(ID, primary_key=True, sort_order=-1)
     txn_number: Mapped[int | None] = mapped_column(Integer, default=None)
     txn_date: Mapped[date | None] = mapped_column(Date, default=None)
     ref_number: Mapped[str | None] = mapped_column(Text, default=None)
@@ -107,8 +106,6 @@ class TxnRecord(RecordBase):
     def __table_args__(cls) -> tuple[Any, ...]:
         t = cls.__tablename__  # type: ignore[attr-defined]
         return (
-            UniqueConstraint("company_id", "txn_id", name=f"uq_{t}_company_txn_id"),
-            Index(f"ix_{t}_company_key", "company_id", "id"),
             Index(f"ix_{t}_company_modified", "company_id", "time_modified_utc"),
             Index(f"ix_{t}_company_txn_date", "company_id", "txn_date"),
             Index(f"ix_{t}_company_vendor", "company_id", "vendor_list_id"),
@@ -306,22 +303,28 @@ class QbItemReceipt(TxnRecord, Base):
 
 # --- lines, links, change log ----------------------------------------------------------------
 
+# Lines, links and change-log rows are many per record; they carry company_id without a
+# foreign key, because checking one per row costs the bulk inserts about a quarter of the
+# server's time (bench/bench_storage.py). Their parents are: the record rows (which do have
+# the foreign key and cascade) and the feed head row. They are written only by
+# qbwc_server/sync/storage.py, together with their parent; storage.purge_company() removes
+# them when a company goes.
+
 
 class QbTxnLine(Base):
     """One expense, item or group line of a transaction; replaced whenever the transaction
     changes. Item lines inside a group line carry the group's TxnLineID as parent."""
 
     __tablename__ = "qb_txn_lines"
-    __table_args__ = (Index("ix_qb_txn_lines_txn", "company_id", "record_type", "txn_id"),)
 
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
-    record_type: Mapped[str] = mapped_column(String(40))  # API type name, e.g. "bills"
-    txn_id: Mapped[str] = mapped_column(ID)
+    # The key is also how lines are read and replaced: all lines of one transaction.
+    company_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record_type: Mapped[str] = mapped_column(String(40), primary_key=True)  # e.g. "bills"
+    txn_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
     txn_line_id: Mapped[str | None] = mapped_column(ID, default=None)
     parent_txn_line_id: Mapped[str | None] = mapped_column(ID, default=None)
     line_kind: Mapped[str] = mapped_column(String(8))  # expense | item | group
-    position: Mapped[int] = mapped_column(Integer)
     account_list_id: Mapped[str | None] = mapped_column(ID, default=None)
     item_list_id: Mapped[str | None] = mapped_column(ID, default=None)
     description: Mapped[str | None] = mapped_column(Text, default=None)
@@ -339,17 +342,14 @@ class QbTxnLink(Base):
     payment applies to (AppliedToTxnRet, ``link_kind`` "applied_to")."""
 
     __tablename__ = "qb_txn_links"
-    __table_args__ = (
-        Index("ix_qb_txn_links_txn", "company_id", "record_type", "txn_id"),
-        Index("ix_qb_txn_links_linked", "company_id", "linked_txn_id"),
-    )
+    # Which payments apply to a bill, which bills a PO became: look up by the linked TxnID.
+    __table_args__ = (Index("ix_qb_txn_links_linked", "company_id", "linked_txn_id"),)
 
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
-    record_type: Mapped[str] = mapped_column(String(40))
-    txn_id: Mapped[str] = mapped_column(ID)
+    company_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record_type: Mapped[str] = mapped_column(String(40), primary_key=True)
+    txn_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
     link_kind: Mapped[str] = mapped_column(String(12))  # linked | applied_to
-    position: Mapped[int] = mapped_column(Integer)
     linked_txn_id: Mapped[str | None] = mapped_column(ID, default=None)
     linked_txn_type: Mapped[str | None] = mapped_column(String(40), default=None)
     link_type: Mapped[str | None] = mapped_column(String(12), default=None)  # AMTTYPE|QUANTYPE
@@ -375,14 +375,13 @@ class RecordChangeHead(Base):
 
 
 class RecordChange(Base):
-    """One upsert or deletion of a synced record, in commit order per company (``seq``)."""
+    """One upsert or deletion of a synced record. ``seq`` numbers a company's changes
+    1, 2, 3, … in commit order (see qbwc_server/sync/storage.py)."""
 
     __tablename__ = "qb_record_changes"
-    __table_args__ = (UniqueConstraint("company_id", "seq", name="uq_qb_record_changes_seq"),)
 
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
-    seq: Mapped[int] = mapped_column(BigInteger)
+    company_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     record_type: Mapped[str] = mapped_column(String(40))
     object_id: Mapped[str] = mapped_column(ID)
     op: Mapped[str] = mapped_column(String(8))  # upsert | delete

@@ -63,3 +63,21 @@ class StreamCursor(Base):
     # Small structured state that does not deserve columns (e.g. ids to re-fetch).
     extra: Mapped[dict[str, Any]] = mapped_column(JSONDoc, default=dict)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ReconcileMark(Base):
+    """IDs QuickBooks reported during a reconciliation pass (restore / long-gap safety net).
+
+    A reconciliation lists every ListID/TxnID with its EditSequence; ids we lack or hold in
+    another version are re-fetched, and stored ids QuickBooks no longer has are marked deleted.
+    """
+
+    __tablename__ = "reconcile_marks"
+
+    company_id: Mapped[int] = mapped_column(
+        ForeignKey("companies.id", ondelete="CASCADE"), primary_key=True
+    )
+    stream: Mapped[str] = mapped_column(String(64), primary_key=True)
+    record_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    edit_sequence: Mapped[str | None] = mapped_column(String(40), default=None)
+    needs_fetch: Mapped[bool] = mapped_column(default=False)

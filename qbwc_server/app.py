@@ -12,6 +12,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from qbwc_server.api import companies as companies_api
+from qbwc_server.api import operations as operations_api
 from qbwc_server.api import records as records_api
 from qbwc_server.api.http import bearer_ok, json_error, json_response, service_error
 from qbwc_server.config import Settings, load_settings
@@ -37,6 +38,7 @@ class QbwcApp:
             strict_slashes=False,
         )
         companies_api.register(self.url_map)
+        operations_api.register(self.url_map)
         records_api.register(self.url_map)
         pages.register(self.url_map)
 
@@ -68,7 +70,11 @@ class QbwcApp:
                 return json_response({"status": "ok"})
             if endpoint == "readyz":
                 return self.readyz()
-            if endpoint in companies_api.HANDLERS or endpoint in records_api.HANDLERS:
+            if (
+                endpoint in companies_api.HANDLERS
+                or endpoint in records_api.HANDLERS
+                or endpoint in operations_api.HANDLERS
+            ):
                 if not bearer_ok(request, self.rt.settings):
                     msg = (
                         "missing or wrong admin token (Authorization: Bearer $QBWC_ADMIN_TOKEN)"
@@ -78,6 +84,8 @@ class QbwcApp:
                     return json_error(401, msg)
                 if endpoint in records_api.HANDLERS:
                     return records_api.handle(self.rt, endpoint, request, args)
+                if endpoint in operations_api.HANDLERS:
+                    return operations_api.handle(self.rt, endpoint, request, args)
                 return companies_api.handle(self.rt, endpoint, request, args)
             return pages.handle(self.rt, endpoint, request, args)
         except ServiceError as exc:

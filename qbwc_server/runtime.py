@@ -14,6 +14,7 @@ from qbwc_server.services.companies import company_view
 from qbwc_server.services.sessions import recent_events, recent_sessions
 from qbwc_server.sync.planner import stream_status
 from qbwc_server.sync.storage import record_counts
+from qbwc_server.writeback.service import operations_summary
 
 
 @dataclass
@@ -28,4 +29,5 @@ class Runtime:
         view["recent_errors"] = recent_events(session, company.id, 20)
         view["streams"] = stream_status(session, company)
         view["record_counts"] = record_counts(session, company.id)
+        view["operations"] = operations_summary(session, company.id)
         return view

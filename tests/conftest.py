@@ -117,8 +117,21 @@ def _clean(db: Any) -> None:
     tables = [t for t in reversed(Base.metadata.sorted_tables)]
     with db.engine.begin() as conn:
         if db.is_postgres:
-            names = ", ".join(f'"{t.name}"' for t in tables)
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            # DELETE + sequence restart is ~50x faster than TRUNCATE of 30+ small tables.
+            for t in tables:
+                conn.execute(t.delete())
+            sequences = (
+                conn.execute(
+                    text(
+                        "SELECT sequence_name FROM information_schema.sequences "
+                        "WHERE sequence_schema = 'public'"
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            for name in sequences:
+                conn.execute(text(f'ALTER SEQUENCE "{name}" RESTART WITH 1'))
         else:
             for t in tables:
                 conn.execute(t.delete())
@@ -158,7 +171,9 @@ class LiveServer:
         self.app = create_app(self.settings, db)
         self.url = f"http://localhost:{self.port}"
         self.qbwc_url = self.url + "/qbwc"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
 
     def close(self) -> None:

@@ -19,12 +19,7 @@ branch_labels = None
 depends_on = None
 
 JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
-BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 INSTANT = sa.DateTime(timezone=True)
-
-
-def _id() -> sa.Column:
-    return sa.Column("id", BIG_ID, autoincrement=True, nullable=False)
 
 
 def _ref(name: str) -> sa.Column:
@@ -209,7 +204,6 @@ def _txn_tables() -> dict[str, list[sa.Column]]:
 def _create_list_table(name: str, extra: list[sa.Column]) -> None:
     op.create_table(
         name,
-        _id(),
         sa.Column("company_id", sa.Integer(), nullable=False),
         sa.Column("list_id", sa.String(length=40), nullable=False),
         *extra,
@@ -220,23 +214,20 @@ def _create_list_table(name: str, extra: list[sa.Column]) -> None:
         sa.Column("is_active", sa.Boolean(), nullable=False),
         *_record_tail(),
         _company_fk(name),
-        sa.PrimaryKeyConstraint("id", name=op.f(f"pk_{name}")),
-        sa.UniqueConstraint("company_id", "list_id", name=f"uq_{name}_company_list_id"),
+        sa.PrimaryKeyConstraint("company_id", "list_id", name=op.f(f"pk_{name}")),
     )
     with op.batch_alter_table(name, schema=None) as batch_op:
-        batch_op.create_index(f"ix_{name}_company_key", ["company_id", "id"], unique=False)
         batch_op.create_index(
             f"ix_{name}_company_modified", ["company_id", "time_modified_utc"], unique=False
         )
         batch_op.create_index(
-            f"ix_{name}_company_active", ["company_id", "is_active"], unique=False
+            f"ix_{name}_company_active", ["company_id", "is_active", "list_id"], unique=False
         )
 
 
 def _create_txn_table(name: str, extra: list[sa.Column]) -> None:
     op.create_table(
         name,
-        _id(),
         sa.Column("company_id", sa.Integer(), nullable=False),
         sa.Column("txn_id", sa.String(length=40), nullable=False),
         *extra,
@@ -263,11 +254,9 @@ def _create_txn_table(name: str, extra: list[sa.Column]) -> None:
         _string("external_guid", 40),
         *_record_tail(),
         _company_fk(name),
-        sa.PrimaryKeyConstraint("id", name=op.f(f"pk_{name}")),
-        sa.UniqueConstraint("company_id", "txn_id", name=f"uq_{name}_company_txn_id"),
+        sa.PrimaryKeyConstraint("company_id", "txn_id", name=op.f(f"pk_{name}")),
     )
     with op.batch_alter_table(name, schema=None) as batch_op:
-        batch_op.create_index(f"ix_{name}_company_key", ["company_id", "id"], unique=False)
         batch_op.create_index(
             f"ix_{name}_company_modified", ["company_id", "time_modified_utc"], unique=False
         )
@@ -285,16 +274,17 @@ def upgrade() -> None:
     for name, extra in _txn_tables().items():
         _create_txn_table(name, extra)
 
+    # Lines, links and change-log rows have no foreign key to companies on purpose (one check
+    # per row is a quarter of the bulk-insert time); see models/records.py.
     op.create_table(
         "qb_txn_lines",
-        _id(),
         sa.Column("company_id", sa.Integer(), nullable=False),
         sa.Column("record_type", sa.String(length=40), nullable=False),
         sa.Column("txn_id", sa.String(length=40), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
         _ref("txn_line_id"),
         _ref("parent_txn_line_id"),
         sa.Column("line_kind", sa.String(length=8), nullable=False),
-        sa.Column("position", sa.Integer(), nullable=False),
         _ref("account_list_id"),
         _ref("item_list_id"),
         _text("description"),
@@ -305,22 +295,18 @@ def upgrade() -> None:
         _ref("class_list_id"),
         _ref("customer_list_id"),
         _string("billable_status", 20),
-        _company_fk("qb_txn_lines"),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_qb_txn_lines")),
+        sa.PrimaryKeyConstraint(
+            "company_id", "record_type", "txn_id", "position", name=op.f("pk_qb_txn_lines")
+        ),
     )
-    with op.batch_alter_table("qb_txn_lines", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_qb_txn_lines_txn", ["company_id", "record_type", "txn_id"], unique=False
-        )
 
     op.create_table(
         "qb_txn_links",
-        _id(),
         sa.Column("company_id", sa.Integer(), nullable=False),
         sa.Column("record_type", sa.String(length=40), nullable=False),
         sa.Column("txn_id", sa.String(length=40), nullable=False),
-        sa.Column("link_kind", sa.String(length=12), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("link_kind", sa.String(length=12), nullable=False),
         _ref("linked_txn_id"),
         _string("linked_txn_type", 40),
         _string("link_type", 12),
@@ -330,13 +316,11 @@ def upgrade() -> None:
         _money("balance_remaining"),
         _money("discount_amount"),
         _ref("discount_account_list_id"),
-        _company_fk("qb_txn_links"),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_qb_txn_links")),
+        sa.PrimaryKeyConstraint(
+            "company_id", "record_type", "txn_id", "position", name=op.f("pk_qb_txn_links")
+        ),
     )
     with op.batch_alter_table("qb_txn_links", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_qb_txn_links_txn", ["company_id", "record_type", "txn_id"], unique=False
-        )
         batch_op.create_index(
             "ix_qb_txn_links_linked", ["company_id", "linked_txn_id"], unique=False
         )
@@ -350,7 +334,6 @@ def upgrade() -> None:
     )
     op.create_table(
         "qb_record_changes",
-        _id(),
         sa.Column("company_id", sa.Integer(), nullable=False),
         sa.Column("seq", sa.BigInteger(), nullable=False),
         sa.Column("record_type", sa.String(length=40), nullable=False),
@@ -358,9 +341,7 @@ def upgrade() -> None:
         sa.Column("op", sa.String(length=8), nullable=False),
         sa.Column("edit_sequence", sa.String(length=40), nullable=True),
         sa.Column("at", INSTANT, nullable=False),
-        _company_fk("qb_record_changes"),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_qb_record_changes")),
-        sa.UniqueConstraint("company_id", "seq", name="uq_qb_record_changes_seq"),
+        sa.PrimaryKeyConstraint("company_id", "seq", name=op.f("pk_qb_record_changes")),
     )
 
 

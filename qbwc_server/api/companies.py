@@ -23,6 +23,7 @@ RULES = [
     Rule("/api/companies/<company_id>/binding", methods=["DELETE"], endpoint="reset_binding"),
     Rule("/api/companies/<company_id>/qwc", methods=["GET"], endpoint="qwc"),
     Rule("/api/companies/<company_id>/sessions", methods=["GET"], endpoint="sessions"),
+    Rule("/api/companies/<company_id>/reconcile", methods=["POST"], endpoint="reconcile"),
 ]
 
 
@@ -123,6 +124,19 @@ def _sessions(rt: Runtime, request: Request, company_id: str) -> Response:
         return json_response({"data": recent_sessions(s, company.id, limit)})
 
 
+def _reconcile(rt: Runtime, request: Request, company_id: str) -> Response:
+    """After the customer restored the company file from a backup (or to be sure): compare
+    every id and EditSequence with QuickBooks at the next session (sync/reconcile.py)."""
+    from qbwc_server.sync.planner import request_reconcile
+
+    with rt.db.transaction() as s:
+        company = svc.get_company(s, company_id, for_update=True)
+        streams = request_reconcile(s, company.id)
+        # Do not wait for the sync interval: the next Web Connector run reconciles.
+        company.last_complete_sync_at = None
+    return json_response({"reconcile_requested": True, "streams": streams}, 202)
+
+
 HANDLERS: dict[str, Any] = {
     "list": _list,
     "create": _create,
@@ -132,4 +146,5 @@ HANDLERS: dict[str, Any] = {
     "reset_binding": _reset_binding,
     "qwc": _qwc,
     "sessions": _sessions,
+    "reconcile": _reconcile,
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 from typing import Any
@@ -59,5 +60,10 @@ def bearer_ok(request: Request, settings: Settings) -> bool:
         return hmac.compare_digest(token.strip().encode(), settings.admin_token.encode())
     cookie = request.cookies.get("qbwc_admin")
     if cookie:
-        return hmac.compare_digest(cookie.encode(), settings.admin_token.encode())
+        return hmac.compare_digest(cookie.encode(), session_cookie(settings.admin_token).encode())
     return False
+
+
+def session_cookie(admin_token: str) -> str:
+    """The pages' cookie: derived from the admin token, never the token itself."""
+    return hmac.new(admin_token.encode(), b"qbwc-pages-session-v1", hashlib.sha256).hexdigest()

@@ -134,18 +134,17 @@ def encode_cursor(*parts: object) -> str:
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
-def decode_cursor(raw: str, field: str, kind: str, scope: str) -> int:
+def decode_cursor(raw: str, field: str, kind: str, scope: str) -> str:
     """The position in a cursor made by :func:`encode_cursor` ``(kind, scope, position)``."""
     try:
         padded = raw.strip() + "=" * (-len(raw.strip()) % 4)
         text = base64.urlsafe_b64decode(padded.encode()).decode()
-        got_kind, got_scope, position = text.rsplit(":", 2)
-        value = int(position)
+        got_kind, got_scope, position = text.split(":", 2)
     except (ValueError, binascii.Error, UnicodeError):
         raise _bad(field, "not a cursor this API handed out") from None
-    if got_kind != kind or got_scope != scope or value < 0:
+    if got_kind != kind or got_scope != scope or not position:
         raise _bad(field, "this cursor belongs to another listing")
-    return value
+    return position
 
 
 # --- handlers --------------------------------------------------------------------------------
@@ -159,7 +158,7 @@ def _records(rt: Runtime, request: Request, company_id: str, type_name: str) -> 
     _check_known(args, RECORD_PARAMS)
     limit = _limit(args)
     raw_cursor = _single(args, "cursor")
-    after = decode_cursor(raw_cursor, "cursor", "r1", type_name) if raw_cursor else 0
+    after = decode_cursor(raw_cursor, "cursor", "r1", type_name) if raw_cursor else None
     active_raw = _single(args, "active")
     active: bool | None = None
     if active_raw is not None:
@@ -210,7 +209,10 @@ def _changes(rt: Runtime, request: Request, company_id: str) -> Response:
         elif raw_since == "latest":
             since = feed_head(s, company.id)
         else:
-            since = decode_cursor(raw_since, "since", "c1", scope)
+            position = decode_cursor(raw_since, "since", "c1", scope)
+            if not position.isdigit():
+                raise _bad("since", "not a cursor this API handed out")
+            since = int(position)
         page = changes_since(s, company.id, since, limit)
     return json_response(
         {

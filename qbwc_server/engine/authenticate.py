@@ -131,7 +131,7 @@ def authenticate(
         record.company_id = company.id if company else None
         record.last_error = "wrong user name or Connector Key"
         if company is not None:
-            company.last_contact_at = now
+            # Not last_contact_at: a connector with a wrong key is not "Connected to Server".
             company.last_session_outcome = "nvu"
             company.last_error = (
                 "A Web Connector tried to connect with a wrong Connector Key. Copy the current "

@@ -21,8 +21,10 @@ from qbwc_server.engine.hcp import facts_from_hcp
 from qbwc_server.engine.hresults import connection_error_reaction, describe_hresult
 from qbwc_server.engine.tickets import TicketContext, TicketRejected, resolve_ticket
 from qbwc_server.engine.verification import bind, record_facts, verify
+from qbwc_server.qbxml.document import build_document
+from qbwc_server.qbxml.queries import CompanyQuery
 from qbwc_server.services.settings_store import owner_id_in
-from qbwc_server.sync.driver import SyncContext, SyncDriver
+from qbwc_server.sync.driver import OutboundRequest, SyncContext, SyncDriver
 from qbwc_server.sync.versions import choose_version
 
 log = logging.getLogger(__name__)
@@ -140,10 +142,13 @@ class Conversation:
         request = driver.next_request()
         state = copy.deepcopy(ctx.qbwc_session.state)
         if request is None:
-            # Nothing left although receiveResponseXML said there was: end politely.
-            state["finished"] = True
-            self._save_state(ctx, state)
-            return ""
+            # Nothing to ask (every stream is waiting for a retry time, say). An empty answer
+            # would make QBWC call getLastError and show an error; instead ask QuickBooks
+            # something harmless so that receiveResponseXML can end the session with 100.
+            request = OutboundRequest(
+                qbxml=company_ping(ctx.qbwc_session.qbxml_version or "13.0"),
+                meta={"kind": "ping"},
+            )
         state["pending"] = request.meta
         ctx.qbwc_session.requests_sent += 1
         self._save_state(ctx, state)
@@ -243,6 +248,13 @@ class Conversation:
                 driver.handle_hresult(pending, hresult, message or "")
         elif pending is not None:
             driver.handle_response(pending, response or "")
+        if pending is not None and pending.get("kind") == "ping":
+            # The ping is only sent when nothing was left to ask: the session is over.
+            state = copy.deepcopy(ctx.qbwc_session.state)
+            state["finished"] = True
+            ctx.qbwc_session.progress = 100
+            self._save_state(ctx, state)
+            return 100
         return self._progress(ctx, driver)
 
     def _progress(self, ctx: TicketContext, driver: SyncDriver) -> int:
@@ -335,6 +347,12 @@ class Conversation:
         if record.outcome == "none":
             return "Nothing to do right now."
         return f"Session ended: {record.outcome}."
+
+
+def company_ping(version: str) -> str:
+    """A CompanyQuery that only asks for the company name: the cheapest real request."""
+    query = CompanyQuery(request_id="ping", include_ret_elements=["CompanyName"])
+    return build_document([query], version=version, on_error="continueOnError")
 
 
 def _summary(pending: dict[str, Any] | None) -> str | None:

@@ -1,50 +1,36 @@
-"""Fast multi-row INSERT / INSERT … ON CONFLICT DO UPDATE for PostgreSQL and SQLite.
+"""Fast multi-row INSERT and INSERT … ON CONFLICT DO UPDATE for PostgreSQL and SQLite.
 
-On PostgreSQL a batch is one statement whatever its size: the rows travel as one JSON array
-parameter (encoded by the C json encoder) and are rebuilt server-side with
-``json_to_recordset``. Measured alternatives were slower: an executemany round-trips per row;
-a multi-row VALUES list has tens of thousands of placeholders psycopg parses on every call;
-array parameters per column are escaped element by element in Python.
-SQLite runs the same statement as a plain executemany, which its driver does natively.
+PostgreSQL, measured with bench/bench_storage.py:
+
+* plain inserts (:func:`insert_rows`) use ``COPY … FROM STDIN``: psycopg formats the rows in
+  C and the server parses each value once with the column's input function;
+* upserts (:func:`upsert_rows`) send the batch as one JSON array parameter (encoded by the C
+  json encoder) and rebuild the rows server-side with ``jsonb_to_recordset``: one statement
+  and one round trip per batch, whatever its size.
+
+Slower alternatives that were measured: an executemany round-trips per row; a multi-row
+VALUES list has tens of thousands of placeholders psycopg parses on every call; array
+parameters per column are escaped element by element in Python; ``json_to_recordset``
+parses the JSONB documents twice.
+
+SQLite runs the same statements as a plain executemany, which its driver does natively.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
-from collections.abc import Mapping, Sequence
+import operator
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import JSON, Connection, Table
 from sqlalchemy.dialects import postgresql, sqlite
 
-_PG_SQL_CACHE: dict[tuple[str, tuple[str, ...], tuple[str, ...] | None], str] = {}
+_PG_SQL_CACHE: dict[tuple[str, tuple[str, ...], tuple[str, ...]], str] = {}
 _SQLITE_CACHE: dict[tuple[str, tuple[str, ...], tuple[str, ...] | None], Any] = {}
-
-
-def _pg_sql(
-    conn: Connection, table: Table, columns: tuple[str, ...], conflict: tuple[str, ...] | None
-) -> str:
-    key = (table.name, columns, conflict)
-    sql = _PG_SQL_CACHE.get(key)
-    if sql is not None:
-        return sql
-    dialect = conn.dialect
-    quote = dialect.identifier_preparer.quote
-    names = ", ".join(quote(c) for c in columns)
-    shape = ", ".join(f"{quote(c)} {table.c[c].type.compile(dialect=dialect)}" for c in columns)
-    sql = (
-        f"INSERT INTO {quote(table.name)} ({names}) "
-        f"SELECT {names} FROM json_to_recordset(%(rows)s::json) AS r({shape})"
-    )
-    if conflict:
-        updates = ", ".join(
-            f"{quote(c)} = EXCLUDED.{quote(c)}" for c in columns if c not in conflict
-        )
-        sql += f" ON CONFLICT ({', '.join(quote(c) for c in conflict)}) DO UPDATE SET {updates}"
-    _PG_SQL_CACHE[key] = sql
-    return sql
 
 
 def _json_default(value: Any) -> Any:
@@ -53,6 +39,10 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, date):  # also datetime; PostgreSQL reads ISO 8601 with offsets
         return value.isoformat()
     raise TypeError(f"cannot store {type(value).__name__} values")
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, default=_json_default, separators=(",", ":"))
 
 
 def _sqlite_statement(
@@ -73,24 +63,80 @@ def _sqlite_statement(
     return stmt
 
 
-def insert_rows(
-    conn: Connection,
-    table: Table,
-    rows: Sequence[Mapping[str, Any]],
-    *,
-    conflict: Sequence[str] | None = None,
+def _pg_upsert_sql(
+    conn: Connection, table: Table, columns: tuple[str, ...], conflict: tuple[str, ...]
+) -> str:
+    key = (table.name, columns, conflict)
+    sql = _PG_SQL_CACHE.get(key)
+    if sql is not None:
+        return sql
+    dialect = conn.dialect
+    quote = dialect.identifier_preparer.quote
+    names = ", ".join(quote(c) for c in columns)
+    shape = ", ".join(f"{quote(c)} {table.c[c].type.compile(dialect=dialect)}" for c in columns)
+    updates = ", ".join(f"{quote(c)} = EXCLUDED.{quote(c)}" for c in columns if c not in conflict)
+    sql = (
+        f"INSERT INTO {quote(table.name)} ({names}) "
+        f"SELECT {names} FROM jsonb_to_recordset(%(rows)s::jsonb) AS r({shape}) "
+        f"ON CONFLICT ({', '.join(quote(c) for c in conflict)}) DO UPDATE SET {updates}"
+    )
+    _PG_SQL_CACHE[key] = sql
+    return sql
+
+
+def _getter(columns: tuple[str, ...]) -> Callable[[Mapping[str, Any]], Sequence[Any]]:
+    """The values of a row in column order (as a tuple, also for a single column)."""
+    if len(columns) == 1:
+        only = columns[0]
+        return lambda row: (row[only],)
+    return operator.itemgetter(*columns)
+
+
+def insert_rows(conn: Connection, table: Table, rows: Iterable[Mapping[str, Any]]) -> None:
+    """Insert ``rows`` (all with the same keys, the keys of the first). On PostgreSQL an
+    iterator is consumed while the COPY runs, so the server works as rows are produced."""
+    iterator = iter(rows)
+    first = next(iterator, None)
+    if first is None:
+        return
+    columns = tuple(first)
+    if conn.dialect.name != "postgresql":
+        conn.execute(_sqlite_statement(table, columns, None), [first, *iterator])
+        return
+    quote = conn.dialect.identifier_preparer.quote
+    sql = f"COPY {quote(table.name)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
+    values = _getter(columns)
+    json_at = [n for n, c in enumerate(columns) if isinstance(table.c[c].type, JSON)]
+    raw = conn.connection.driver_connection  # psycopg, inside the session's transaction
+    assert raw is not None
+    with raw.cursor() as cursor, cursor.copy(sql) as copy:
+        write = copy.write_row
+        if not json_at:
+            for row in itertools.chain((first,), iterator):
+                write(values(row))
+            return
+        for row in itertools.chain((first,), iterator):
+            record = list(values(row))
+            for n in json_at:
+                if record[n] is not None:
+                    record[n] = _dumps(record[n])
+            write(record)
+
+
+def upsert_rows(
+    conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]], conflict: Sequence[str]
 ) -> None:
-    """Insert ``rows`` (all with the same keys). With ``conflict`` (the columns of a unique
-    constraint), a row that collides updates every other given column instead."""
+    """Insert ``rows`` (all with the same keys); a row whose ``conflict`` columns (a unique
+    key) match a stored row updates every other given column of it instead."""
     if not rows:
         return
     columns = tuple(rows[0])
-    conflict_key = tuple(conflict) if conflict else None
+    conflict_key = tuple(conflict)
     if conn.dialect.name != "postgresql":
         conn.execute(_sqlite_statement(table, columns, conflict_key), list(rows))
         return
-    document = json.dumps(rows, default=_json_default, separators=(",", ":"))
-    conn.exec_driver_sql(_pg_sql(conn, table, columns, conflict_key), {"rows": document})
+    sql = _pg_upsert_sql(conn, table, columns, conflict_key)
+    conn.exec_driver_sql(sql, {"rows": _dumps(rows)})
 
 
 def dialect_insert(conn: Connection, table: Table) -> Any:

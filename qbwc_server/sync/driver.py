@@ -7,6 +7,12 @@ call and inside that call's transaction:
 - ``handle_response()`` / ``handle_hresult()`` in receiveResponseXML;
 - ``progress()`` for the percentage receiveResponseXML returns.
 
+It combines the read sync (``sync/planner.py``) with the write-back queue
+(``writeback/delivery.py``): settling write-backs whose outcome is unknown comes first, new
+write-backs go once the read sync's list streams have had their pass in this session (fresh
+references) and before or between the transaction pages, so they never wait behind a long
+historical sync. See ``qbwc_server/writeback/delivery.py`` for why.
+
 All state the driver needs between calls lives in the database (the session's ``state`` and
 the stream cursors), so any worker can answer any call.
 """
@@ -22,6 +28,10 @@ from sqlalchemy.orm import Session
 from models import Company, QbwcSession
 from qbwc_server.config import Settings
 from qbwc_server.sync.planner import Planner
+from qbwc_server.sync.streams import BY_NAME
+from qbwc_server.writeback.delivery import WriteBack
+
+WRITE_KIND = "write"  # meta["kind"] of write-back requests
 
 
 @dataclass
@@ -52,15 +62,35 @@ class SyncDriver:
         self.planner = Planner(
             ctx.session, ctx.company, self.sync_state, ctx.qbxml_version, ctx.settings.tuning
         )
+        self.write_state: dict[str, Any] = state.get("writes") or {}
+        self.writes = WriteBack(
+            ctx.session,
+            ctx.company,
+            ctx.qbwc_session,
+            version=ctx.qbxml_version,
+            lease_seconds=ctx.settings.sync_lease_seconds,
+            state=self.write_state,
+        )
 
     def _save(self) -> None:
         # Reassign the JSON column so SQLAlchemy writes it.
         state = copy.deepcopy(self.ctx.qbwc_session.state or {})
         state["sync"] = copy.deepcopy(self.sync_state)
+        state["writes"] = copy.deepcopy(self.write_state)
         self.ctx.qbwc_session.state = state
 
+    def _lists_done(self) -> bool:
+        """Whether the read sync's list streams have had their pass in this session."""
+        self.planner.has_more()  # makes sure the session's work order exists
+        queue = self.sync_state.get("queue") or []
+        return not any(name in BY_NAME and BY_NAME[name].is_list for name in queue)
+
     def next_request(self) -> OutboundRequest | None:
-        built = self.planner.next_request()
+        built = self.writes.next_request(allow_sends=self._lists_done())
+        if built is None:
+            built = self.planner.next_request()
+        if built is None:
+            built = self.writes.next_request(allow_sends=True)
         self._save()
         if built is None:
             return None
@@ -68,15 +98,22 @@ class SyncDriver:
         return OutboundRequest(qbxml=qbxml, meta=meta)
 
     def handle_response(self, meta: dict[str, Any], response: str) -> None:
-        self.planner.handle_response(meta, response)
+        if meta.get("kind") == WRITE_KIND:
+            self.writes.handle_response(meta, response)
+        else:
+            self.planner.handle_response(meta, response)
         self._save()
 
     def handle_hresult(self, meta: dict[str, Any], hresult: str, message: str) -> None:
-        self.planner.handle_hresult(meta, hresult, message)
+        if meta.get("kind") == WRITE_KIND:
+            self.writes.handle_hresult(meta, hresult, message)
+        else:
+            self.planner.handle_hresult(meta, hresult, message)
         self._save()
 
     def has_more(self) -> bool:
-        return self.planner.has_more()
+        return self.planner.has_more() or self.writes.has_more()
 
     def progress(self) -> int:
-        return self.planner.progress()
+        reads = self.planner.progress() if self.planner.has_more() else 100
+        return min(reads, self.writes.progress())

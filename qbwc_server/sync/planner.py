@@ -33,7 +33,7 @@ from qbwc_server.qbxml.parse import (
 )
 from qbwc_server.qbxml.queries import ListDeletedQuery, ListQuery, TxnDeletedQuery, TxnQuery
 from qbwc_server.qbxml.status import StatusPolicy, bookkeeper_message, classify
-from qbwc_server.sync import storage, windows
+from qbwc_server.sync import reconcile, storage, windows
 from qbwc_server.sync.cursors import get_cursor, load_cursors
 from qbwc_server.sync.streams import (
     BY_NAME,
@@ -60,6 +60,12 @@ def _preference_on(company: Company, flag: str | None) -> bool:
     value = prefs.get(flag)
     # Unknown (older HCP without the flag): ask, and let a 3250 answer skip it.
     return value is None or bool(value)
+
+
+DELETION_HORIZON = timedelta(days=80)  # a margin under QuickBooks' ~90 days
+# Reconciliation pages carry only ids and EditSequences (IncludeRetElement): tiny records.
+RECONCILE_PAGE_SIZE = 1000
+FETCH_BY_ID = 50  # ids per re-fetch request
 
 
 class UnexpectedResponse(Exception):
@@ -95,8 +101,19 @@ class Planner:
         if "queue" not in self.state:
             self.state["queue"] = [s.name for s in STREAMS] + list(DELETION_STREAMS)
             self.state["processed"] = 0
+            self._request_reconcile_past_deletion_horizon()
         queue: list[str] = self.state["queue"]
         return queue
+
+    def _request_reconcile_past_deletion_horizon(self) -> None:
+        """§6.5: QuickBooks reports deletions for ~90 days. If our last sweep is older than
+        that (the PC was off for months), deletions may have been missed: reconcile ids."""
+        cursors = load_cursors(self.session, self.company.id)
+        sweeps = [cursors.get(name) for name in DELETION_STREAMS]
+        last = [c.last_pass_completed_at for c in sweeps if c and c.last_pass_completed_at]
+        if not last or utcnow() - min(last) < DELETION_HORIZON:
+            return
+        request_reconcile(self.session, self.company.id)
 
     def _finish_stream_for_session(self, name: str) -> None:
         queue = self._queue()
@@ -105,6 +122,8 @@ class Planner:
         self.state.pop("iter", None)
 
     def has_more(self) -> bool:
+        if not self._queue():
+            self._settle_restore_suspects()
         return bool(self._queue())
 
     # ------------------------------------------------------------------ next request
@@ -120,7 +139,24 @@ class Planner:
             if built is not None:
                 return built
             self._finish_stream_for_session(name)
+            if not queue and self._settle_restore_suspects():
+                queue = self._queue()
         return None
+
+    def _settle_restore_suspects(self) -> bool:
+        """After the deletion sweep: a stream whose newest record vanished without a deletion
+        went back in time (a restored backup). Reconcile every stream now. True if re-queued."""
+        suspects = self.state.pop("restore_suspects", None)
+        if not suspects:
+            return False
+        log.warning(
+            "company %s: data went back in time in %s: restored from a backup? reconciling ids",
+            self.company.id, ", ".join(sorted(suspects)),
+        )  # fmt: skip
+        request_reconcile(self.session, self.company.id)
+        self.state["queue"] = [s.name for s in STREAMS] + list(DELETION_STREAMS)
+        self.state["restore_detected"] = sorted(suspects)
+        return True
 
     def _cursor(self, name: str) -> StreamCursor:
         return get_cursor(self.session, self.company.id, name)
@@ -147,10 +183,219 @@ class Planner:
         if cursor.retry_after is not None and cursor.retry_after > now:
             return None
         if cursor.pass_started_at is None:
-            self._start_pass(stream, cursor, now)
+            if cursor.phase == "incremental" and self._reconcile_due(cursor, now):
+                self._start_reconcile(stream, cursor, now)
+            else:
+                self._start_pass(stream, cursor, now)
+        if cursor.pass_kind == "reconcile":
+            built = self._reconcile_request(stream, cursor)
+            if built is not None:
+                return built
+            self._start_pass(stream, cursor, now)  # reconciled: now the incremental pass
         return self._page_request(stream, cursor)
 
+    # ------------------------------------------------------------------ reconciliation
+    def _reconcile_due(self, cursor: StreamCursor, now: datetime) -> bool:
+        if (cursor.extra or {}).get("reconcile_requested"):
+            return True
+        if cursor.last_reconciled_at is None:
+            return False
+        return now - cursor.last_reconciled_at >= self.tuning.reconcile_interval
+
+    def _start_reconcile(self, stream: Stream, cursor: StreamCursor, now: datetime) -> None:
+        reconcile.discard(self.session, self.company.id, stream.name)
+        cursor.pass_kind = "reconcile"
+        cursor.pass_started_at = now
+        cursor.window_from = None if stream.is_list else self._history_start()
+        cursor.window_to = None
+        cursor.window_pages = 0
+        cursor.window_records = 0
+        cursor.window_total = None
+        extra = dict(cursor.extra or {})
+        extra["reconcile_stage"] = "scan"
+        extra.pop("reconcile_requested", None)
+        cursor.extra = extra
+        self.state.pop("iter", None)
+
+    def _reconcile_request(
+        self, stream: Stream, cursor: StreamCursor
+    ) -> tuple[str, dict[str, Any]] | None:
+        stage = (cursor.extra or {}).get("reconcile_stage", "scan")
+        rid = f"{stream.name}:r{cursor.pages + 1}"[:50]
+        id_key = "ListID" if stream.is_list else "TxnID"
+        query: ListQuery | TxnQuery
+        meta: dict[str, Any] = {"kind": "page", "stream": stream.name, "pass": "reconcile",
+                                "stage": stage, "rid": rid}  # fmt: skip
+        if stage == "scan":
+            iterator, iterator_id = self._iterator_for(stream, cursor, "reconcile")
+            size = RECONCILE_PAGE_SIZE if stream.iterator else None
+            if stream.is_list:
+                query = ListQuery(kind=stream.query, request_id=rid, iterator=iterator,  # type: ignore[arg-type]
+                                  iterator_id=iterator_id, max_returned=size, active_status="All",
+                                  include_ret_elements=[id_key, "EditSequence"])  # fmt: skip
+            else:
+                query = TxnQuery(kind=stream.query, request_id=rid, iterator=iterator,  # type: ignore[arg-type]
+                                 iterator_id=iterator_id, max_returned=size,
+                                 txn_date_from=cursor.window_from,
+                                 include_ret_elements=[id_key, "EditSequence"])  # fmt: skip
+            meta["iterator"] = iterator
+        else:
+            ids = reconcile.ids_to_fetch(self.session, self.company.id, stream.name, FETCH_BY_ID)
+            if not ids:
+                removed = reconcile.finish(self.session, self.company.id, stream.name)
+                now = utcnow()
+                cursor.last_reconciled_at = now
+                # The old watermark may belong to data that no longer exists (a restored
+                # file); the next incremental pass sets a new one from what is there.
+                cursor.watermark = None
+                cursor.pass_started_at = None
+                cursor.pass_kind = "incremental"
+                extra = dict(cursor.extra or {})
+                extra.pop("reconcile_stage", None)
+                extra["last_reconcile_removed"] = removed
+                cursor.extra = extra
+                return None
+            owner_ids = ["0"] if stream.owner_id else []
+            if stream.is_list:
+                query = ListQuery(kind=stream.query, request_id=rid, list_ids=ids,
+                                  owner_ids=owner_ids)  # fmt: skip
+            else:
+                query = TxnQuery(kind=stream.query, request_id=rid, txn_ids=ids,
+                                 include_line_items=True if stream.include_line_items else None,
+                                 include_linked_txns=True if stream.include_linked_txns else None,
+                                 owner_ids=owner_ids)  # fmt: skip
+            meta["ids"] = ids
+        xml = build_document([query], version=self.version, on_error="continueOnError")
+        return xml, meta
+
+    def _iterator_for(
+        self, stream: Stream, cursor: StreamCursor, pass_kind: str
+    ) -> tuple[str | None, str | None]:
+        """Continue the live iterator of this window in this session, or start a new one."""
+        if not stream.iterator:
+            return None, None
+        live = self.state.get("iter")
+        if (
+            live
+            and live.get("stream") == stream.name
+            and live.get("pass") == pass_kind
+            and live.get("window") == [cursor.window_from, cursor.window_to]
+        ):
+            return "Continue", str(live["id"])
+        self.state.pop("iter", None)
+        return "Start", None
+
+    def _ingest_reconcile(
+        self, stream: Stream, cursor: StreamCursor, meta: dict[str, Any], response: str
+    ) -> None:
+        stage = meta.get("stage")
+        if stage != (cursor.extra or {}).get("reconcile_stage") or cursor.pass_kind != "reconcile":
+            return  # an answer to a stage we have moved past
+        id_key = "ListID" if stream.is_list else "TxnID"
+        status: ResponseStatus | None = None
+        pairs: list[tuple[str, str | None]] = []
+        batch: list[Record] = []
+        for event in iter_response(response):
+            if isinstance(event, ResponseStart):
+                _check_start(event, meta)
+            elif isinstance(event, Record):
+                record_id = event.data.get(id_key)
+                if not isinstance(record_id, str):
+                    continue
+                if stage == "scan":
+                    sequence = event.data.get("EditSequence")
+                    pairs.append((record_id, sequence if isinstance(sequence, str) else None))
+                else:
+                    batch.append(event)
+            elif isinstance(event, ResponseEnd):
+                status = event.status
+        if status is None:
+            self._stream_error(cursor, "QuickBooks answered without a status for the request")
+            return
+        policy = classify(status.status_code, status.status_severity, status.status_message)
+        if policy not in (StatusPolicy.SUCCESS, StatusPolicy.EMPTY_SUCCESS, StatusPolicy.WARNING):
+            text = bookkeeper_message(
+                status.status_code, status.status_severity, status.status_message
+            )
+            self._stream_error(cursor, text)
+            return
+        cursor.pages += 1
+        cursor.last_page_at = utcnow()
+        self.state["processed"] = int(self.state.get("processed", 0)) + len(pairs) + len(batch)
+        if stage == "fetch":
+            if batch:
+                storage.upsert_records(self.session, self.company.id, stream.name, batch)
+            reconcile.fetched(self.session, self.company.id, stream.name, list(meta["ids"]))
+            return
+        reconcile.mark_seen(self.session, self.company.id, stream.name, pairs)
+        remaining = status.iterator_remaining_count or 0
+        if stream.iterator and remaining > 0 and status.iterator_id:
+            self.state["iter"] = {"stream": stream.name, "pass": "reconcile",
+                                  "id": status.iterator_id,
+                                  "window": [cursor.window_from, cursor.window_to]}  # fmt: skip
+            return
+        self.state.pop("iter", None)
+        extra = dict(cursor.extra or {})
+        extra["reconcile_stage"] = "fetch"
+        cursor.extra = extra
+
+    def _detect_restore(self, stream: Stream, cursor: StreamCursor) -> None:
+        """A company file restored from a backup goes back in time: the record that set our
+        watermark comes back older or not at all. An incremental pass starting at or before
+        the watermark must return something modified at or after it; when it does not, the
+        data went backwards (user-pains: restored files), and every stream reconciles ids."""
+        mark, start, seen = cursor.watermark, cursor.window_from, cursor.pass_max_modified
+        if not mark or not start or windows.wall_clock(mark) < windows.wall_clock(start):
+            return
+        if seen and windows.wall_clock(seen) >= windows.wall_clock(mark):
+            return
+        # Either the record was deleted (the deletion sweep of this session will say so) or
+        # the file went back in time. Decide after the sweep (_settle_restore_suspects).
+        suspects = self.state.setdefault("restore_suspects", {})
+        suspects[stream.name] = (cursor.extra or {}).get("watermark_id") or ""
+        log.info(
+            "company %s: %s: latest %s is older than our watermark %s",
+            self.company.id, stream.name, seen, mark,
+        )  # fmt: skip
+
+    def _company_high_water(self) -> str | None:
+        """The latest QuickBooks timestamp we have seen anywhere in this company file.
+
+        Every value is the TimeModified (or TimeDeleted) of something that already happened,
+        so it is at most the QuickBooks machine's "now", whatever that machine's clock says.
+        """
+        best: str | None = None
+        for cursor in load_cursors(self.session, self.company.id).values():
+            for value in (cursor.watermark, cursor.pass_max_modified):
+                if value and (best is None or windows.wall_clock(value) > windows.wall_clock(best)):
+                    best = value
+        return best
+
+    def _next_lower_bound(self, stream: Stream, cursor: StreamCursor, started: datetime) -> str:
+        """Where the next modified-date pass starts (QuickBooks-local, no offset).
+
+        Anything modified after this pass started carries a TimeModified at or after the
+        company's high water at that moment (captured in ``_start_pass``), so that minus the
+        overlap is safe whatever the QuickBooks machine's clock and zone. Without any
+        timestamp yet, a single-request pass may use its own latest TimeModified; failing
+        that, the earliest local time anywhere when the pass started (windows.py).
+        """
+        high_water = (cursor.extra or {}).get("hw_start")
+        if isinstance(high_water, str) and high_water:
+            return windows.incremental_lower_bound(started, self.tuning.overlap, high_water)
+        single_request = not stream.iterator or cursor.pages <= 1
+        if cursor.pass_max_modified and single_request:
+            return windows.incremental_lower_bound(
+                started, self.tuning.overlap, cursor.pass_max_modified
+            )
+        if cursor.pass_kind == "incremental" and cursor.incremental_from:
+            return cursor.incremental_from
+        return windows.incremental_lower_bound(started, self.tuning.overlap)
+
     def _start_pass(self, stream: Stream, cursor: StreamCursor, now: datetime) -> None:
+        extra = dict(cursor.extra or {})
+        extra["hw_start"] = self._company_high_water()
+        cursor.extra = extra
         cursor.pass_started_at = now
         cursor.pass_max_modified = None
         cursor.window_pages = 0
@@ -177,23 +422,7 @@ class Planner:
         return None if start == "all" else start
 
     def _page_request(self, stream: Stream, cursor: StreamCursor) -> tuple[str, dict[str, Any]]:
-        live = self.state.get("iter")
-        iterator: str | None = None
-        iterator_id: str | None = None
-        if stream.iterator:
-            if (
-                live
-                and live.get("stream") == stream.name
-                and live.get("window")
-                == [
-                    cursor.window_from,
-                    cursor.window_to,
-                ]
-            ):
-                iterator, iterator_id = "Continue", live["id"]
-            else:
-                iterator = "Start"
-                self.state.pop("iter", None)
+        iterator, iterator_id = self._iterator_for(stream, cursor, cursor.pass_kind)
         rid = f"{stream.name}:{cursor.pages + 1}"[:50]
         page_size = self.tuning.list_page_size if stream.is_list else self.tuning.txn_page_size
         owner_ids = ["0"] if stream.owner_id else []
@@ -288,6 +517,8 @@ class Planner:
             with self.session.begin_nested():
                 if meta.get("kind") == "deleted":
                     self._ingest_deletions(cursor, meta, response)
+                elif meta.get("pass") == "reconcile":
+                    self._ingest_reconcile(BY_NAME[name], cursor, meta, response)
                 else:
                     self._ingest_page(BY_NAME[name], cursor, meta, response)
         except QbxmlParseError as exc:
@@ -329,6 +560,8 @@ class Planner:
         received = 0
         max_modified = cursor.pass_max_modified
         history = self._history_start() if not stream.is_list else None
+        out_of_range: list[str] = []
+        max_id: object = None
         for event in iter_response(response):
             if isinstance(event, ResponseStart):
                 _check_start(event, meta)
@@ -340,10 +573,16 @@ class Planner:
                     or windows.wall_clock(modified) > windows.wall_clock(max_modified)
                 ):
                     max_modified = modified
+                    max_id = event.data.get("ListID") or event.data.get("TxnID")
                 if history and cursor.pass_kind == "incremental":
                     txn_date = event.data.get("TxnDate")
                     if isinstance(txn_date, str) and txn_date < history:
-                        continue  # older than the look-back date: not ours to keep
+                        # Older than the look-back date: not ours to keep. If we hold it (it
+                        # was re-dated into the past), it leaves our set like a deletion.
+                        txn_id = event.data.get("TxnID")
+                        if isinstance(txn_id, str):
+                            out_of_range.append(txn_id)
+                        continue
                 batch.append(event)
                 if len(batch) >= self.tuning.batch_size:
                     storage.upsert_records(self.session, self.company.id, stream.name, batch)
@@ -352,11 +591,17 @@ class Planner:
                 status = event.status
         if batch:
             storage.upsert_records(self.session, self.company.id, stream.name, batch)
+        if out_of_range:
+            storage.mark_deleted(self.session, self.company.id, stream.name, out_of_range)
         if status is None:
             self._stream_error(cursor, "QuickBooks answered without a status for the request")
             return
         policy = classify(status.status_code, status.status_severity, status.status_message)
         if policy in (StatusPolicy.SUCCESS, StatusPolicy.EMPTY_SUCCESS, StatusPolicy.WARNING):
+            if max_modified != cursor.pass_max_modified and isinstance(max_id, str):
+                extra = dict(cursor.extra or {})
+                extra["pass_max_id"] = max_id  # which record set it (restore detection)
+                cursor.extra = extra
             self._page_done(stream, cursor, status, received, max_modified)
             return
         text = bookkeeper_message(status.status_code, status.status_severity, status.status_message)
@@ -423,6 +668,7 @@ class Planner:
         if stream.iterator and remaining > 0 and status.iterator_id:
             self.state["iter"] = {
                 "stream": stream.name,
+                "pass": cursor.pass_kind,
                 "id": status.iterator_id,
                 "window": [cursor.window_from, cursor.window_to],
             }
@@ -450,18 +696,19 @@ class Planner:
     def _pass_done(self, stream: Stream, cursor: StreamCursor, now: datetime) -> None:
         started = cursor.pass_started_at or now
         if cursor.pass_kind == "initial":
-            # Anything modified after the pass started must be picked up: without a zone for
-            # the QuickBooks machine we take the earliest local time anywhere (windows.py).
-            cursor.incremental_from = windows.incremental_lower_bound(started, self.tuning.overlap)
-        elif cursor.pass_max_modified:
-            cursor.incremental_from = windows.incremental_lower_bound(
-                started, self.tuning.overlap, cursor.pass_max_modified
-            )
+            # A complete first pass is as good as a reconciliation.
+            cursor.last_reconciled_at = now
+        if cursor.pass_kind == "incremental":
+            self._detect_restore(stream, cursor)
+        cursor.incremental_from = self._next_lower_bound(stream, cursor, started)
         if cursor.pass_max_modified and (
             cursor.watermark is None
             or windows.wall_clock(cursor.pass_max_modified) > windows.wall_clock(cursor.watermark)
         ):
             cursor.watermark = cursor.pass_max_modified
+            extra = dict(cursor.extra or {})
+            extra["watermark_id"] = extra.get("pass_max_id")
+            cursor.extra = extra
         cursor.phase = "incremental"
         cursor.pass_kind = "incremental"
         cursor.pass_started_at = None
@@ -506,8 +753,11 @@ class Planner:
             )
             self._stream_error(cursor, text)
             return
+        suspects: dict[str, str] = self.state.get("restore_suspects", {})
         for stream_name, ids in by_type.items():
             storage.mark_deleted(self.session, self.company.id, stream_name, ids)
+            if suspects.get(stream_name) in set(ids):
+                suspects.pop(stream_name)  # the watermark record was deleted: no restore
         now = utcnow()
         cursor.watermark = latest
         cursor.phase = "incremental"
@@ -573,6 +823,20 @@ class Planner:
             return 0.0
         covered = max(windows.DAY, (current - start).total_seconds())
         return cursor.records_seen / covered
+
+
+def request_reconcile(session: Session, company_id: int) -> int:
+    """Ask for a reconciliation of every data stream at the next session (e.g. after the
+    customer restored the company file from a backup). Returns the number of streams."""
+    count = 0
+    for stream in STREAMS:
+        cursor = get_cursor(session, company_id, stream.name)
+        if cursor.phase == "incremental":
+            extra = dict(cursor.extra or {})
+            extra["reconcile_requested"] = True
+            cursor.extra = extra
+            count += 1
+    return count
 
 
 def stream_status(session: Session, company: Company) -> list[dict[str, Any]]:

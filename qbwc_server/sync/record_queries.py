@@ -1,9 +1,10 @@
 """Reading synced records and the change feed back out, as JSON-able dicts (the read API).
 
-Record pages use keyset pagination on the row id within a company: ids only grow, a record
-keeps its id when it is updated, and rows of one company are inserted under the change-feed
-lock (see storage.py), so a page walk never repeats or skips a record and sees records
-inserted while it walks once they commit.
+Record pages use keyset pagination on the record's key within a company (ListID or TxnID,
+the primary key after company_id): it never changes, so a walk never repeats a record and
+never skips one that existed when it started, whatever a sync updates meanwhile. A record
+inserted during the walk shows up if its key sorts after the walk's position; the change
+feed (below) is how a consumer catches everything that changed after its full read.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ CHANGES: Table = RecordChange.__table__  # type: ignore[assignment]
 HEADS: Table = RecordChangeHead.__table__  # type: ignore[assignment]
 
 # Columns that are bookkeeping, not record data.
-_HIDDEN = frozenset({"id", "company_id", "time_modified_utc", "qb"})
+_HIDDEN = frozenset({"company_id", "time_modified_utc", "qb"})
 _LINE_FIELDS = (
     "txn_line_id",
     "parent_txn_line_id",
@@ -92,7 +93,7 @@ class RecordFilter:
 @dataclass(frozen=True)
 class RecordPage:
     data: list[dict[str, Any]]
-    last_key: int | None  # row id of the last record, for the next cursor
+    last_key: str | None  # ListID/TxnID of the last record, for the next cursor
     has_more: bool
 
 
@@ -102,13 +103,17 @@ def list_records(
     type_name: str,
     *,
     limit: int = 100,
-    after_key: int = 0,
+    after_key: str | None = None,
     filters: RecordFilter | None = None,
 ) -> RecordPage:
+    """Up to ``limit`` records after ``after_key`` in key order, with the filters applied."""
     rt = record_type(type_name)
     table = rt.table
+    key = table.c[rt.id_column]
     f = filters or RecordFilter()
-    stmt = select(table).where(table.c.company_id == company_id, table.c.id > after_key)
+    stmt = select(table).where(table.c.company_id == company_id)
+    if after_key is not None:
+        stmt = stmt.where(key > after_key)
     if not f.include_deleted:
         stmt = stmt.where(table.c.is_deleted.is_(False))
     if f.modified_since is not None:
@@ -122,11 +127,11 @@ def list_records(
             stmt = stmt.where(table.c.txn_date >= f.txn_from)
         if f.txn_to is not None:
             stmt = stmt.where(table.c.txn_date <= f.txn_to)
-    rows = session.connection().execute(stmt.order_by(table.c.id).limit(limit + 1)).all()
+    rows = session.connection().execute(stmt.order_by(key).limit(limit + 1)).all()
     has_more = len(rows) > limit
     rows = rows[:limit]
     data = _views(session, company_id, rt, rows)
-    return RecordPage(data, rows[-1].id if rows else None, has_more)
+    return RecordPage(data, rows[-1]._mapping[key.name] if rows else None, has_more)
 
 
 def _views(

@@ -34,12 +34,26 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, func, literal, select, union_all, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    String,
+    Table,
+    and_,
+    any_,
+    bindparam,
+    func,
+    literal,
+    select,
+    union_all,
+    update,
+)
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from models import QbTxnLine, QbTxnLink, RecordChange, RecordChangeHead, utcnow
 from qbwc_server.qbxml.parse import Record
-from qbwc_server.sync.bulk import dialect_insert, insert_rows
+from qbwc_server.sync.bulk import dialect_insert, insert_rows, upsert_rows
 from qbwc_server.sync.record_mapping import (
     RECORD_TYPES,
     TYPE_FOR_DEL_TYPE,
@@ -65,6 +79,7 @@ __all__ = [
     "UpsertResult",
     "count_records",
     "mark_deleted",
+    "purge_company",
     "reconcile_present",
     "record_counts",
     "ret_tags",
@@ -112,6 +127,8 @@ class UpsertResult:
 
 
 def _split(item: RecordInput) -> tuple[str | None, Mapping[str, Any]]:
+    if item.__class__ is dict:
+        return None, item  # type: ignore[return-value]
     if isinstance(item, Record):
         return item.tag, item.data
     if isinstance(item, tuple):
@@ -126,7 +143,9 @@ def _batches(
     batch: dict[str, tuple[str | None, Mapping[str, Any]]] = {}
     for item in records:
         tag, data = _split(item)
-        object_id = text(data.get(rt.id_key))
+        object_id = data.get(rt.id_key)
+        if object_id.__class__ is not str:
+            object_id = text(object_id)
         if not object_id:
             raise RecordError(f"{rt.name}: a record without {rt.id_key} cannot be stored")
         if tag is not None and tag not in rt.ret_tags:
@@ -157,6 +176,15 @@ def upsert_records(
     return result
 
 
+def _one_of(conn: Connection, column: ColumnElement[str], ids: Sequence[str]) -> Any:
+    """``column IN ids``. On PostgreSQL as ``= ANY(array)``: one parameter, so the statement
+    text stays the same (an IN list of hundreds of placeholders is re-parsed by psycopg on
+    every call), and an index scan still serves it."""
+    if conn.dialect.name == "postgresql":
+        return column == any_(bindparam("ids", list(ids), type_=postgresql.ARRAY(String())))
+    return column.in_(ids)
+
+
 def _existing(
     conn: Connection, company_id: int, rt: RecordType, ids: Sequence[str]
 ) -> dict[str, tuple[str | None, bool]]:
@@ -164,7 +192,7 @@ def _existing(
     id_col = table.c[rt.id_column]
     rows = conn.execute(
         select(id_col, table.c.edit_sequence, table.c.is_deleted).where(
-            table.c.company_id == company_id, id_col.in_(ids)
+            table.c.company_id == company_id, _one_of(conn, id_col, ids)
         )
     )
     return {r[0]: (r[1], bool(r[2])) for r in rows}
@@ -193,10 +221,21 @@ def _upsert_batch(
         return UpsertResult(unchanged=unchanged)
 
     now = utcnow()
-    rows = [
-        prepare_row(rt, batch[i][1], batch[i][0], company_id, now) for i in new_ids + changed_ids
-    ]
-    insert_rows(conn, rt.table, rows, conflict=("company_id", rt.id_column))
+
+    def prepared(ids: list[str]) -> Iterator[dict[str, Any]]:
+        for object_id in ids:
+            tag, data = batch[object_id]
+            yield prepare_row(rt, data, tag, company_id, now)
+
+    # The feed lock makes the classification exact (every write of this company's records
+    # happens under it), so new rows go in with a plain bulk insert (COPY on PostgreSQL,
+    # streamed: the server stores rows while the next ones are prepared) and only changed
+    # ones need INSERT … ON CONFLICT DO UPDATE.
+    rows: list[dict[str, Any]] = []
+    insert_rows(conn, rt.table, _kept(prepared(new_ids), rows))
+    changed_rows = list(prepared(changed_ids))
+    upsert_rows(conn, rt.table, changed_rows, conflict=("company_id", rt.id_column))
+    rows.extend(changed_rows)
     if not rt.is_list:
         _replace_lines_and_links(conn, company_id, rt, changed_ids, rows)
     _log_changes(
@@ -207,6 +246,13 @@ def _upsert_batch(
         now,
     )
     return UpsertResult(inserted=len(new_ids), updated=len(changed_ids), unchanged=unchanged)
+
+
+def _kept(rows: Iterable[dict[str, Any]], sink: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """Yield ``rows``, keeping each in ``sink`` too."""
+    for row in rows:
+        sink.append(row)
+        yield row
 
 
 def _replace_lines_and_links(
@@ -222,27 +268,30 @@ def _replace_lines_and_links(
                 table.delete().where(
                     table.c.company_id == company_id,
                     table.c.record_type == rt.name,
-                    table.c.txn_id.in_(changed_ids),
+                    _one_of(conn, table.c.txn_id, changed_ids),
                 )
             )
-    lines: list[dict[str, Any]] = []
     links: list[dict[str, Any]] = []
-    for row in rows:
-        txn_id = row["txn_id"]
-        data = row["qb"]
-        for position, line in enumerate(iter_lines(data)):
-            line["company_id"] = company_id
-            line["record_type"] = rt.name
-            line["txn_id"] = txn_id
-            line["position"] = position
-            lines.append(line)
-        for position, link in enumerate(iter_links(data)):
-            link["company_id"] = company_id
-            link["record_type"] = rt.name
-            link["txn_id"] = txn_id
-            link["position"] = position
-            links.append(link)
-    insert_rows(conn, LINES, lines)
+
+    def lines() -> Iterator[dict[str, Any]]:
+        # Links are collected on the way: one COPY runs at a time on a connection.
+        for row in rows:
+            txn_id = row["txn_id"]
+            data = row["qb"]
+            for position, line in enumerate(iter_lines(data)):
+                line["company_id"] = company_id
+                line["record_type"] = rt.name
+                line["txn_id"] = txn_id
+                line["position"] = position
+                yield line
+            for position, link in enumerate(iter_links(data)):
+                link["company_id"] = company_id
+                link["record_type"] = rt.name
+                link["txn_id"] = txn_id
+                link["position"] = position
+                links.append(link)
+
+    insert_rows(conn, LINES, lines())
     insert_rows(conn, LINKS, links)
 
 
@@ -282,7 +331,7 @@ def _log_changes(
     insert_rows(
         conn,
         CHANGES,
-        [
+        (
             {
                 "company_id": company_id,
                 "seq": first + n,
@@ -293,7 +342,7 @@ def _log_changes(
                 "at": at,
             }
             for n, (object_id, op, edit_sequence) in enumerate(changes)
-        ],
+        ),
     )
 
 
@@ -330,7 +379,7 @@ def mark_deleted(
         found = conn.execute(
             select(id_col, table.c.edit_sequence).where(
                 table.c.company_id == company_id,
-                id_col.in_(chunk),
+                _one_of(conn, id_col, chunk),
                 table.c.is_deleted.is_(False),
             )
         ).all()
@@ -339,7 +388,7 @@ def mark_deleted(
         found_ids = [r[0] for r in found]
         conn.execute(
             update(table)
-            .where(table.c.company_id == company_id, id_col.in_(found_ids))
+            .where(table.c.company_id == company_id, _one_of(conn, id_col, found_ids))
             .values(
                 is_deleted=True, time_deleted=time_deleted, deleted_at=deleted_at, synced_at=now
             )
@@ -390,3 +439,18 @@ def record_counts(session: Session, company_id: int) -> dict[str, int]:
     for name, n in session.connection().execute(union_all(*parts)):
         counts[str(name)] = int(n)
     return counts
+
+
+# --- removal ---------------------------------------------------------------------------------
+
+
+def purge_company(session: Session, company_id: int) -> None:
+    """Delete everything stored for a company: records, lines, links, change log.
+
+    Deleting the company row cascades to the record tables and the feed head; lines, links
+    and change-log rows have no foreign key (models/records.py), so company deletion must
+    call this first.
+    """
+    conn = session.connection()
+    for table in (LINES, LINKS, CHANGES, HEADS, *(rt.table for rt in RECORD_TYPES.values())):
+        conn.execute(table.delete().where(table.c.company_id == company_id))

@@ -17,6 +17,9 @@ class SyncTuning:
     overlap: timedelta = timedelta(hours=2)  # modified-date overlap: DST hour + clock skew
     batch_size: int = 500  # records per bulk upsert
     retry_backoff: timedelta = timedelta(minutes=10)
+    # A reconciliation of ids (restored files, deletions older than QuickBooks' 90-day log)
+    # runs this often per stream, and on demand (POST /api/companies/{id}/reconcile).
+    reconcile_interval: timedelta = timedelta(days=7)
 
 
 DEFAULT_TUNING = SyncTuning()

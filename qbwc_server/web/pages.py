@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Mapping
 from typing import Any
 
@@ -10,7 +11,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Request, Response
 
-from qbwc_server.api.http import bearer_ok
+from qbwc_server.api.http import bearer_ok, session_cookie
 from qbwc_server.runtime import Runtime
 from qbwc_server.services import companies as svc
 
@@ -75,11 +76,11 @@ def _login(rt: Runtime, request: Request) -> Response:
         return error_page(rt, 503, "Pages are disabled until QBWC_ADMIN_TOKEN is set.")
     if request.method == "POST":
         token = request.form.get("token", "")
-        if token and token == rt.settings.admin_token:
+        if token and hmac.compare_digest(token.encode(), rt.settings.admin_token.encode()):
             response = redirect("/")
             response.set_cookie(
                 "qbwc_admin",
-                token,
+                session_cookie(rt.settings.admin_token),
                 httponly=True,
                 samesite="Strict",
                 secure=rt.settings.public_url.startswith("https://"),

@@ -7,9 +7,9 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from models import QbTxnLine, QbTxnLink
+from models import QbTxnLine, QbTxnLink, RecordChange, RecordChangeHead
 from models.records import QbBill, QbItem, QbVendor
 from qbwc_server.qbxml.parse import parse_response
 from qbwc_server.sync.record_mapping import RECORD_TYPES
@@ -20,6 +20,7 @@ from qbwc_server.sync.storage import (
     UpsertResult,
     count_records,
     mark_deleted,
+    purge_company,
     reconcile_present,
     record_counts,
     upsert_records,
@@ -110,9 +111,6 @@ def test_changed_edit_sequence_updates_and_replaces_lines_and_links(db: Any) -> 
     assert first[0].billable_status == "NotBillable"
     assert first[3].item_list_id == "80000070-1700000000"
     assert (first[3].quantity, first[3].cost) == (Decimal(3), Decimal(20))
-    row_id = in_tx(
-        db, lambda s: s.scalars(select(QbBill.id).where(QbBill.txn_id == "101-1700000000")).one()
-    )
 
     edited = bill(1, edit=1, lines=1)
     edited["LinkedTxn"] = []
@@ -125,7 +123,7 @@ def test_changed_edit_sequence_updates_and_replaces_lines_and_links(db: Any) -> 
     assert links == []
     # The other bill's lines are untouched.
     assert len(lines_of(bill(2)["TxnID"])) == 3
-    row = in_tx(db, lambda s: s.get(QbBill, row_id))
+    row = in_tx(db, lambda s: s.get(QbBill, (cid, "101-1700000000")))
     assert row is not None and row.edit_sequence == "1710000001"
     assert row.memo == "bill 1 edit 1"
     log = [(c.object_id, c.op, c.edit_sequence) for c in changes(db, cid)]
@@ -320,3 +318,57 @@ def test_record_counts_cover_every_type(db: Any) -> None:
     assert sum(counts.values()) == 5
     empty = new_company(db, "Empty")
     assert in_tx(db, lambda s: record_counts(s, empty)) == dict.fromkeys(RECORD_TYPES, 0)
+
+
+def test_awkward_text_survives_the_bulk_paths(db: Any) -> None:
+    """Tabs, newlines, backslashes, quotes and non-ASCII text (QuickBooks memos and notes have
+    them) come back unchanged from the typed columns and the stored record, on inserts and on
+    updates."""
+    cid = new_company(db)
+    awkward = 'Line 1\n\tLine 2 \\ "quoted" \\N \r\n Zoë Bjørk & Søn <AP> 日本 \u2603'
+    record = bill(5)
+    record["Memo"] = awkward
+    record["ExpenseLineRet"][0]["Memo"] = awkward
+    record["VendorRef"]["FullName"] = awkward
+    upsert(db, cid, "bills", [record])
+    row = in_tx(db, lambda s: s.get(QbBill, (cid, record["TxnID"])))
+    assert row is not None
+    assert row.memo == awkward and row.vendor_name == awkward
+    assert row.qb == record
+    line = in_tx(
+        db,
+        lambda s: s.scalars(
+            select(QbTxnLine)
+            .where(QbTxnLine.txn_id == record["TxnID"])
+            .order_by(QbTxnLine.position)
+        ).first(),
+    )
+    assert line is not None and line.memo == awkward
+
+    edited = bill(5, edit=1)
+    edited["Memo"] = awkward + " (edited)"
+    assert upsert(db, cid, "bills", [edited]).updated == 1
+    row = in_tx(db, lambda s: s.get(QbBill, (cid, record["TxnID"])))
+    assert row is not None and row.memo == awkward + " (edited)" and row.qb == edited
+
+
+def test_purge_company_removes_everything_of_that_company_only(db: Any) -> None:
+    one, two = new_company(db, "One"), new_company(db, "Two")
+    for cid in (one, two):
+        upsert(db, cid, "vendors", [vendor(1), vendor(2)])
+        upsert(db, cid, "bills", [bill(1)])
+        upsert(db, cid, "bill_payment_checks", [bill_payment(1, [bill(1)["TxnID"]])])
+    in_tx(db, lambda s: purge_company(s, one))
+
+    def count(model: Any, cid: int) -> int:
+        return in_tx(
+            db,
+            lambda s: s.scalar(
+                select(func.count()).select_from(model).where(model.company_id == cid)
+            ),
+        )
+
+    for model in (QbVendor, QbBill, QbTxnLine, QbTxnLink, RecordChange, RecordChangeHead):
+        assert count(model, one) == 0, model
+        assert count(model, two) > 0, model
+    assert in_tx(db, lambda s: record_counts(s, two))["bills"] == 1

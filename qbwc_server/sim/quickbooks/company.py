@@ -670,6 +670,9 @@ class CompanyFile:
             record["ClassRef"] = class_ref
         if fields.get("Memo"):
             record["Memo"] = qb_text(str(fields["Memo"]))
+        if fields.get("ExternalGUID"):
+            # QuickBooks stores ExternalGUID and returns it in the Ret (13.0 and 16.0).
+            record["ExternalGUID"] = str(fields["ExternalGUID"])
         record["IsPaid"] = total == ZERO
         if expense:
             record["ExpenseLineRet"] = expense
@@ -790,6 +793,8 @@ class CompanyFile:
             record["RefNumber"] = qb_text(str(fields["RefNumber"]))
         if fields.get("Memo"):
             record["Memo"] = qb_text(str(fields["Memo"]))
+        if fields.get("ExternalGUID"):
+            record["ExternalGUID"] = str(fields["ExternalGUID"])
         if object_type == "BillPaymentCheck":
             record["IsToBePrinted"] = bool(fields.get("IsToBePrinted", False))
         applied_rets: list[Record] = []

@@ -1,0 +1,312 @@
+"""Ingest benchmark (issue 4): records per second and memory of receiveResponseXML on PostgreSQL.
+
+    python bench/bench_ingest.py [--pg URL] [--page-sizes 1000 100] [--bills N] [--vendors N]
+                                 [--memory-page N] [--memory-pages 10 100] [--json]
+
+Measured as *SOAP body in -> rows committed*: the time of each receiveResponseXML call made by
+the simulated Web Connector to the real WSGI app (in-process ``WsgiTransport``; the SOAP envelope
+is parsed by spyne, the page by the streaming qbXML parser, the rows upserted and the cursor
+moved in the call's one transaction). The pages are built by the fake QuickBooks from a
+generated company file: VendorQuery and BillQuery (IncludeLineItems, IncludeLinkedTxns) pages of
+the configured size (``QBWC_LIST_PAGE_SIZE`` / ``QBWC_TXN_PAGE_SIZE``; ``QBWC_WINDOW_TARGET`` is
+raised so one date window is paged through whole). The fake's own time is not counted.
+
+Three parts, each on a fresh PostgreSQL database (created and dropped):
+
+1. throughput per page size: vendors/s and bills-with-lines/s (wall clock), also per CPU
+   second of the server thread and of the PostgreSQL backends (robust to other load);
+2. memory: RSS (sampled every 2 ms) and tracemalloc around each bills page, for
+   ``--memory-pages`` pages of ``--memory-page`` bills: peak while ingesting the largest page,
+   and the figures after the 10th and the 100th page (memory must not grow with the pages).
+
+Targets on this 2-core machine: >= 3,000 bills-with-lines/s and >= 10,000 vendors/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from common import (
+    DEFAULT_PG,
+    CallSample,
+    MeasuredTransport,
+    database_backends,
+    emit,
+    fresh_database,
+    load_average,
+    make_app,
+    make_company,
+    mib,
+    process_cpu_seconds,
+)
+
+from qbwc_server.sim.quickbooks import CompanyFile, FakeQuickBooks
+from qbwc_server.sim.quickbooks.generator import Profile
+from qbwc_server.sim.report import SessionReport
+from qbwc_server.sim.webconnector import WebConnector
+from qbwc_server.sim.wsgi_transport import WsgiTransport
+
+TARGETS = {"bills": 3000.0, "vendors": 10000.0}
+_RID = re.compile(r'requestID="([^":]+):')
+_QUERY = re.compile(r"<(\w+)QueryRq\b")
+_LINE_TAGS = ("<ExpenseLineRet>", "<ItemLineRet>", "<ItemGroupLineRet>")
+
+
+@dataclass
+class Page:
+    stream: str
+    records: int
+    lines: int
+    sample: CallSample
+
+
+class CountingQuickBooks(FakeQuickBooks):
+    """The fake QuickBooks, remembering what the last answer held."""
+
+    last: tuple[str, int, int] = ("", 0, 0)
+
+    def process(self, request_xml: str) -> str:
+        response = super().process(request_xml)
+        rid = _RID.search(request_xml)
+        query = _QUERY.search(request_xml)
+        stream = rid.group(1) if rid else ""
+        records = response.count(f"<{query.group(1)}Ret>") if query else 0
+        lines = sum(response.count(tag) for tag in _LINE_TAGS)
+        self.last = (stream, records, lines)
+        return response
+
+
+class Enough(Exception):
+    pass
+
+
+def company_file(vendors: int, bills: int, seed: int) -> CompanyFile:
+    profile = Profile("ingest", 3, vendors, 20, 3, bills, 0, 0, 0, 0, 0, 0, 5)
+    company = CompanyFile.generate(seed=seed, profile=profile)
+    # Build the lazily generated records now, so the fake does not grow while we measure.
+    for object_type in ("Vendor", "Bill"):
+        company.records(object_type)
+    return company
+
+
+class BackendCpu:
+    """CPU seconds of the PostgreSQL backends of one database (PIDs re-read now and then)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.pids: list[int] = []
+        self.calls = 0
+
+    def __call__(self) -> float:
+        if self.calls % 50 == 0:
+            self.pids = database_backends(self.url)
+        self.calls += 1
+        return sum(process_cpu_seconds(pid) for pid in self.pids)
+
+
+def ingest(
+    company: CompanyFile,
+    pg_url: str,
+    page_size: int,
+    *,
+    max_bills: int,
+    memory: bool = False,
+) -> list[Page]:
+    """Sync vendors then bills page by page (stopping after ``max_bills`` bills); return the
+    measured receiveResponseXML calls of the vendors and bills streams."""
+    fake = CountingQuickBooks(company)
+    pages: list[Page] = []
+    with fresh_database("postgresql", pg_url) as url:
+        app = make_app(
+            url,
+            QBWC_LIST_PAGE_SIZE=str(page_size),
+            QBWC_TXN_PAGE_SIZE=str(page_size),
+            QBWC_WINDOW_TARGET=str(10_000_000),
+        )
+        bench_company = make_company(app)
+        measured = MeasuredTransport(
+            WsgiTransport(app),
+            memory_methods=frozenset({"receiveResponseXML"}) if memory else frozenset(),
+            trace=memory,
+            other_cpu=BackendCpu(url),
+        )
+        bills = 0
+
+        def on_progress(_report: SessionReport, _progress: int) -> None:
+            nonlocal bills
+            stream, records, lines = fake.last
+            sample = measured.samples[-1]
+            if stream in ("vendors", "bills") and records:
+                pages.append(Page(stream, records, lines, sample))
+                if stream == "bills":
+                    bills += records
+            if bills >= max_bills or (stream not in ("", "vendors", "bills") and bills):
+                raise Enough
+
+        wc = WebConnector.from_qwc(
+            bench_company.qwc,
+            bench_company.connector_key,
+            fake,
+            url="http://localhost/qbwc",
+            transport=measured,
+            analyze_responses=False,
+            on_progress=on_progress,
+        )
+        try:
+            wc.run_session()
+        except Enough:
+            pass
+        finally:
+            measured.gc_timer.remove()
+            app.rt.db.dispose()
+    return pages
+
+
+def throughput(pages: list[Page], stream: str) -> dict[str, Any]:
+    chosen = [p for p in pages if p.stream == stream]
+    records = sum(p.records for p in chosen)
+    seconds = sum(p.sample.seconds for p in chosen)
+    cpu = sum(p.sample.cpu for p in chosen)
+    db_cpu = sum(p.sample.other_cpu for p in chosen)
+    per_page = [1000 * p.sample.seconds for p in chosen]
+    return {
+        "pages": len(chosen),
+        "records": records,
+        "lines": sum(p.lines for p in chosen),
+        "soap_bytes": sum(p.sample.bytes_in for p in chosen),
+        "seconds": round(seconds, 3),
+        "records_per_second": round(records / seconds) if seconds else None,
+        "server_cpu_seconds": round(cpu, 3),
+        "db_cpu_seconds": round(db_cpu, 3),
+        "records_per_cpu_second": round(records / (cpu + db_cpu)) if cpu + db_cpu else None,
+        "median_page_ms": round(statistics.median(per_page), 1) if per_page else None,
+        "target_per_second": TARGETS[stream],
+        "meets_target": bool(seconds) and records / seconds >= TARGETS[stream],
+    }
+
+
+def memory_figures(pages: list[Page], checkpoints: list[int]) -> dict[str, Any]:
+    bills = [p for p in pages if p.stream == "bills"]
+    if not bills:
+        return {}
+    largest = max(bills, key=lambda p: p.sample.bytes_in)
+    out: dict[str, Any] = {
+        "bill_pages": len(bills),
+        "largest_page": {
+            "bills": largest.records,
+            "lines": largest.lines,
+            "soap_body_mib": mib(largest.sample.bytes_in),
+            "rss_peak_delta_mib": mib(largest.sample.rss_peak - largest.sample.rss_before),
+            "tracemalloc_peak_mib": mib(largest.sample.traced_peak),
+        },
+        "max_rss_peak_delta_mib": mib(max(p.sample.rss_peak - p.sample.rss_before for p in bills)),
+        "max_tracemalloc_peak_mib": mib(max(p.sample.traced_peak for p in bills)),
+        "after_pages": {},
+    }
+    kept = 0
+    for n, page in enumerate(bills, start=1):
+        kept += page.sample.traced_kept
+        if n in checkpoints:
+            out["after_pages"][n] = {
+                "rss_mib": mib(page.sample.rss_after),
+                "rss_peak_delta_mib": mib(page.sample.rss_peak - page.sample.rss_before),
+                "tracemalloc_peak_mib": mib(page.sample.traced_peak),
+                "tracemalloc_kept_total_mib": mib(kept),
+            }
+    marks = [n for n in checkpoints if n in out["after_pages"]]
+    if len(marks) >= 2:
+        first, last = out["after_pages"][marks[0]], out["after_pages"][marks[-1]]
+        growth = last["rss_mib"] - first["rss_mib"]
+        out["rss_growth_mib_between"] = [marks[0], marks[-1], round(growth, 1)]
+        # Flat: the process does not grow by more than one page's worth over 90 more pages.
+        out["flat"] = growth <= max(16.0, out["largest_page"]["rss_peak_delta_mib"])
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pg", default=DEFAULT_PG, help="PostgreSQL server URL")
+    parser.add_argument("--page-sizes", type=int, nargs="+", default=[1000, 100])
+    parser.add_argument("--vendors", type=int, default=10_000)
+    parser.add_argument("--bills", type=int, default=20_000, help="bills per throughput run")
+    parser.add_argument("--memory-page", type=int, default=500, help="bills per memory page")
+    parser.add_argument("--memory-pages", type=int, nargs="+", default=[10, 100])
+    parser.add_argument("--skip-memory", action="store_true", help="throughput only")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = parser.parse_args(argv)
+
+    memory_bills = 0 if args.skip_memory else args.memory_page * max(args.memory_pages)
+    load_before = load_average()
+    started = time.perf_counter()
+    company = company_file(args.vendors, max(args.bills, memory_bills), args.seed)
+    results: dict[str, Any] = {
+        "benchmark": "ingest",
+        "database": "postgresql",
+        "generate_seconds": round(time.perf_counter() - started, 1),
+        "throughput": [],
+    }
+    lines = [
+        f"ingest on PostgreSQL: company file of {args.vendors} vendors and "
+        f"{len(company.tables['Bill'])} bills (generated in {results['generate_seconds']} s)"
+    ]
+    for size in args.page_sizes:
+        pages = ingest(company, args.pg, size, max_bills=args.bills)
+        entry = {
+            "page_size": size,
+            "vendors": throughput(pages, "vendors"),
+            "bills": throughput(pages, "bills"),
+        }
+        results["throughput"].append(entry)
+        for stream in ("vendors", "bills"):
+            t = entry[stream]
+            lines.append(
+                f"  page {size:5d} {stream:8} {t['records']:7d} records in {t['pages']:4d} pages "
+                f"{t['seconds']:7.2f} s  {t['records_per_second'] or 0:8,} records/s "
+                f"(target {t['target_per_second']:,.0f}: "
+                f"{'MET' if t['meets_target'] else 'NOT MET'})  "
+                f"median page {t['median_page_ms']} ms; per CPU s (server "
+                f"{t['server_cpu_seconds']:.2f} + db {t['db_cpu_seconds']:.2f}): "
+                f"{t['records_per_cpu_second'] or 0:,}"
+            )
+    mem: dict[str, Any] = {}
+    if memory_bills:
+        pages = ingest(company, args.pg, args.memory_page, max_bills=memory_bills, memory=True)
+        mem = memory_figures(pages, sorted(args.memory_pages))
+        results["memory"] = {"page_size": args.memory_page, **mem}
+    results["load_average_before_after"] = [load_before, load_average()]
+    if mem:
+        big = mem["largest_page"]
+        lines.append(
+            f"  memory: largest page {big['bills']} bills / {big['lines']} lines / "
+            f"{big['soap_body_mib']} MiB SOAP body: RSS peak +{big['rss_peak_delta_mib']} MiB, "
+            f"tracemalloc peak {big['tracemalloc_peak_mib']} MiB"
+        )
+        for n, fig in mem["after_pages"].items():
+            lines.append(
+                f"  memory after {n:4d} pages of {args.memory_page}: RSS {fig['rss_mib']} MiB, "
+                f"this page RSS peak +{fig['rss_peak_delta_mib']} MiB, tracemalloc peak "
+                f"{fig['tracemalloc_peak_mib']} MiB, kept by all calls so far "
+                f"{fig['tracemalloc_kept_total_mib']} MiB"
+            )
+        if "flat" in mem:
+            a, b, growth = mem["rss_growth_mib_between"]
+            lines.append(
+                f"  memory flat in the number of pages: {'YES' if mem['flat'] else 'NO'} "
+                f"(RSS {growth:+.1f} MiB from page {a} to page {b})"
+            )
+    lines.append(
+        f"  load average {results['load_average_before_after'][0]:.1f} -> "
+        f"{results['load_average_before_after'][1]:.1f}"
+    )
+    emit(results, args.json, lines)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

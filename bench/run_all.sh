@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Run every benchmark in bench/ and print their figures (about 10 minutes on the 2-core machine
+# when it is otherwise idle; other load makes wall-clock figures worse, CPU figures much less).
+#
+#   bench/run_all.sh           # text figures
+#   bench/run_all.sh --json    # bench_sync / bench_ingest print JSON (the others print text)
+#
+# Needs PostgreSQL at postgresql://postgres@127.0.0.1/postgres (override with QBWC_BENCH_PG);
+# each benchmark creates its own database and drops it. Plain scripts, not tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-.venv/bin/python}
+PG=${QBWC_BENCH_PG:-postgresql://postgres@127.0.0.1/postgres}
+JSON=()
+if [ "${1:-}" = "--json" ]; then
+  JSON=(--json)
+fi
+
+run() {
+  echo "== $*"
+  local start=$SECONDS
+  "$PY" "$@"
+  echo "-- $((SECONDS - start)) s"
+  echo
+}
+
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+# The fake QuickBooks: company generation and page answering (so it is not the bottleneck).
+run bench/bench_generator.py --profiles tiny small large
+# Storage layer alone: bulk upserts on PostgreSQL and SQLite.
+run bench/bench_storage.py --pg "$PG"
+# Full initial sync, small profile: in-process and over real HTTP (gunicorn in its own process).
+run bench/bench_sync.py --profile small --transport inproc http --pg "$PG" "${JSON[@]}"
+# Large profile: thousands of round trips; cut after 150 s of sessions (figures cover that part).
+run bench/bench_sync.py --profile large --transport inproc --time-budget 150 --pg "$PG" "${JSON[@]}"
+# SOAP body in -> rows committed: vendors/s and bills-with-lines/s, memory per page.
+run bench/bench_ingest.py --pg "$PG" "${JSON[@]}"
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -217,7 +217,24 @@ def analyze(db: Database) -> None:
             conn.exec_driver_sql("ANALYZE")
 
 
-def bench(label: str, url: str, bills: int, vendors: int, page: int) -> dict[str, Rate]:
+@dataclass
+class Workload:
+    vendors: list[dict[str, Any]]
+    bills: list[dict[str, Any]]
+    edited_bills: list[dict[str, Any]]
+
+    @classmethod
+    def make(cls, vendors: int, bills: int) -> Workload:
+        rng = random.Random(7)
+        return cls(
+            vendors=[make_vendor(n) for n in range(vendors)],
+            bills=[make_bill(n, rng) for n in range(bills)],
+            edited_bills=[make_bill(n, random.Random(n), edit=1) for n in range(bills)],
+        )
+
+
+def bench_once(url: str, work: Workload, page: int) -> dict[str, Rate]:
+    """Every phase once, on an empty database."""
     db = Database(url)
     upgrade(db)
     with db.transaction() as s:
@@ -232,24 +249,25 @@ def bench(label: str, url: str, bills: int, vendors: int, page: int) -> dict[str
         s.add(company)
         s.flush()
         company_id = company.id
-    rng = random.Random(7)
-    vendor_records = [make_vendor(n) for n in range(vendors)]
-    bill_records = [make_bill(n, rng) for n in range(bills)]
-    edited_bills = [make_bill(n, random.Random(n), edit=1) for n in range(bills)]
-    results = {
-        "vendors insert": run(db, company_id, "vendors", vendor_records, page),
-    }
+    results = {"vendors insert": run(db, company_id, "vendors", work.vendors, page)}
     analyze(db)
-    results["vendors replay"] = run(db, company_id, "vendors", vendor_records, page)
-    results["bills insert"] = run(db, company_id, "bills", bill_records, page)
+    results["vendors replay"] = run(db, company_id, "vendors", work.vendors, page)
+    results["bills insert"] = run(db, company_id, "bills", work.bills, page)
     analyze(db)
-    results["bills replay"] = run(db, company_id, "bills", bill_records, page)
-    results["bills update"] = run(db, company_id, "bills", edited_bills, page)
+    results["bills replay"] = run(db, company_id, "bills", work.bills, page)
+    results["bills update"] = run(db, company_id, "bills", work.edited_bills, page)
     db.dispose()
-    for name, rate in results.items():
-        cpu = f"{rate.cpu:10,.0f}" if rate.cpu else "         -"
-        print(f"{label:10} {name:16} {rate.wall:10,.0f} records/s   CPU-bound: {cpu} records/s")
     return results
+
+
+def report(label: str, runs: list[dict[str, Rate]]) -> None:
+    """The best of the runs per phase: on a shared machine the best run is the one least
+    disturbed by other processes."""
+    for name in runs[0]:
+        wall = max(r[name].wall for r in runs)
+        cpus = [r[name].cpu for r in runs if r[name].cpu]
+        cpu = f"{max(cpus):10,.0f}" if cpus else "         -"
+        print(f"{label:10} {name:16} {wall:10,.0f} records/s   CPU-bound: {cpu} records/s")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -258,16 +276,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bills", type=int, default=20_000)
     parser.add_argument("--vendors", type=int, default=20_000)
     parser.add_argument("--page", type=int, default=500, help="records per transaction")
+    parser.add_argument("--repeat", type=int, default=3, help="runs; the best is reported")
+    parser.add_argument("--no-sqlite", action="store_true")
     args = parser.parse_args(argv)
-    print(f"{args.bills} bills, {args.vendors} vendors, {args.page} records per transaction")
+    print(
+        f"{args.bills} bills, {args.vendors} vendors, {args.page} records per transaction, "
+        f"best of {args.repeat}"
+    )
+    work = Workload.make(args.vendors, args.bills)
     if args.pg:
-        url, drop = fresh_postgres(args.pg)
-        try:
-            bench("postgresql", url, args.bills, args.vendors, args.page)
-        finally:
-            drop()
-    with tempfile.TemporaryDirectory() as tmp:
-        bench("sqlite", f"sqlite:///{Path(tmp) / 'bench.db'}", args.bills, args.vendors, args.page)
+        runs = []
+        for _ in range(args.repeat):
+            url, drop = fresh_postgres(args.pg)
+            try:
+                runs.append(bench_once(url, work, args.page))
+            finally:
+                drop()
+        report("postgresql", runs)
+    if not args.no_sqlite:
+        runs = []
+        for _ in range(args.repeat):
+            with tempfile.TemporaryDirectory() as tmp:
+                runs.append(bench_once(f"sqlite:///{Path(tmp) / 'bench.db'}", work, args.page))
+        report("sqlite", runs)
     return 0
 
 

@@ -62,6 +62,7 @@ def _preference_on(company: Company, flag: str | None) -> bool:
     return value is None or bool(value)
 
 
+RESTORE_PROBE = "restore_probe"  # first step of every session (see Planner._probe_request)
 DELETION_HORIZON = timedelta(days=80)  # a margin under QuickBooks' ~90 days
 # Reconciliation pages carry only ids and EditSequences (IncludeRetElement): tiny records.
 RECONCILE_PAGE_SIZE = 1000
@@ -99,7 +100,7 @@ class Planner:
     # ------------------------------------------------------------------ work order
     def _queue(self) -> list[str]:
         if "queue" not in self.state:
-            self.state["queue"] = [s.name for s in STREAMS] + list(DELETION_STREAMS)
+            self.state["queue"] = [RESTORE_PROBE, *(s.name for s in STREAMS), *DELETION_STREAMS]
             self.state["processed"] = 0
             self._request_reconcile_past_deletion_horizon()
         queue: list[str] = self.state["queue"]
@@ -131,11 +132,12 @@ class Planner:
         queue = self._queue()
         while queue:
             name = queue[0]
-            built = (
-                self._deletion_request(name)
-                if name in DELETION_STREAMS
-                else self._stream_request(BY_NAME[name])
-            )
+            if name == RESTORE_PROBE:
+                built = self._probe_request()
+            elif name in DELETION_STREAMS:
+                built = self._deletion_request(name)
+            else:
+                built = self._stream_request(BY_NAME[name])
             if built is not None:
                 return built
             self._finish_stream_for_session(name)
@@ -339,6 +341,56 @@ class Planner:
         extra["reconcile_stage"] = "fetch"
         cursor.extra = extra
 
+    def _probe_request(self) -> tuple[str, dict[str, Any]] | None:
+        """One message set asking, per stream, for the record that set its watermark.
+
+        A restored company file goes back in time even when it is edited again before our
+        next run (then the modified-date check in _detect_restore sees newer records and
+        stays quiet): the watermark record comes back with an older TimeModified, or not at
+        all. One small round trip per session answers it for every stream at once.
+        """
+        probes: list[ListQuery | TxnQuery] = []
+        asked: dict[str, list[str]] = {}
+        for stream in STREAMS:
+            cursor = load_cursors(self.session, self.company.id).get(stream.name)
+            record_id = (cursor.extra or {}).get("watermark_id") if cursor else None
+            if not cursor or not cursor.watermark or not isinstance(record_id, str):
+                continue
+            rid = f"probe:{stream.name}"[:50]
+            id_key = "ListID" if stream.is_list else "TxnID"
+            fields = [id_key, "EditSequence", "TimeModified"]
+            if stream.is_list:
+                probes.append(ListQuery(kind=stream.query, request_id=rid, list_ids=[record_id],
+                                        include_ret_elements=fields))  # fmt: skip
+            else:
+                probes.append(TxnQuery(kind=stream.query, request_id=rid, txn_ids=[record_id],
+                                       include_ret_elements=fields))  # fmt: skip
+            asked[rid] = [stream.name, record_id, cursor.watermark]
+        if not probes:
+            return None
+        xml = build_document(probes, version=self.version, on_error="continueOnError")
+        return xml, {"kind": "probe", "stream": RESTORE_PROBE, "asked": asked}
+
+    def _ingest_probe(self, meta: dict[str, Any], response: str) -> None:
+        asked: dict[str, list[str]] = meta.get("asked") or {}
+        found: dict[str, str | None] = {}
+        current: str | None = None
+        for event in iter_response(response):
+            if isinstance(event, ResponseStart):
+                current = event.status.request_id
+            elif isinstance(event, Record) and current in asked:
+                modified = event.data.get("TimeModified")
+                found[current] = modified if isinstance(modified, str) else None
+        suspects = self.state.setdefault("restore_suspects", {})
+        for rid, (stream_name, record_id, watermark) in asked.items():
+            modified = found.get(rid)
+            if modified is not None and windows.wall_clock(modified) >= windows.wall_clock(
+                watermark
+            ):
+                continue  # still there, same or newer: no sign of a restore
+            # Gone (maybe deleted: the deletion sweep decides) or older than we saw it.
+            suspects[stream_name] = record_id if modified is None else ""
+
     def _detect_restore(self, stream: Stream, cursor: StreamCursor) -> None:
         """A company file restored from a backup goes back in time: the record that set our
         watermark comes back older or not at all. An incremental pass starting at or before
@@ -510,6 +562,13 @@ class Planner:
     # ------------------------------------------------------------------ responses
     def handle_response(self, meta: dict[str, Any], response: str) -> None:
         name = meta.get("stream")
+        if name == RESTORE_PROBE:
+            try:
+                self._ingest_probe(meta, response)
+            except (QbxmlParseError, UnexpectedResponse) as exc:
+                log.warning("company %s: restore probe unreadable: %s", self.company.id, exc)
+            self._finish_stream_for_session(RESTORE_PROBE)
+            return
         if name not in BY_NAME and name not in DELETION_STREAMS:
             return
         cursor = self._cursor(name)
@@ -531,6 +590,9 @@ class Planner:
     def handle_hresult(self, meta: dict[str, Any], hresult: str, message: str) -> None:
         """The request processor threw instead of answering (§3.5, §5)."""
         name = meta.get("stream")
+        if name == RESTORE_PROBE:
+            self._finish_stream_for_session(RESTORE_PROBE)
+            return
         if name not in BY_NAME and name not in DELETION_STREAMS:
             return
         cursor = self._cursor(name)

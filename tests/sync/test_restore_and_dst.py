@@ -6,8 +6,6 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-import pytest
-
 from qbwc_server.sim.quickbooks import CompanyFile
 from tests.sync.expected import (
     edit_sequences,
@@ -136,22 +134,6 @@ def test_changes_around_daylight_saving_changes_are_not_lost(inproc_rig: Any) ->
     assert not {c["txn_id"] for c in rig.records("checks")} & set(checks[:3])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: restore detection is defeated by edits made after the restore. "
-        "sync/planner.py Planner._detect_restore suspects a restore only when an incremental "
-        "pass starting at or before the watermark returns nothing modified at or after it; a "
-        "restored file that is edited again before the next Web Connector run (the usual case) "
-        "returns newer records, so nothing is suspected and no reconciliation is requested. "
-        "The post-backup vendor edit, the bill that vanished with the restore and the check "
-        "deleted after the backup stay wrong until the periodic reconciliation "
-        "(SyncTuning.reconcile_interval, 7 days; measured: equal after 8 days). Idea: ask each "
-        "session for the record that set each stream's watermark by its id (cursor.extra "
-        "watermark_id; one small query, or all streams' ids in one message set) and suspect a "
-        "restore when it is missing or its EditSequence went back."
-    ),
-)
 def test_restored_file_that_is_edited_again_before_the_next_sync_ends_equal(
     inproc_rig: Any,
 ) -> None:

@@ -32,6 +32,7 @@ from sqlalchemy.engine import make_url
 
 from models import Company
 from qbwc_server.db import Database, upgrade
+from qbwc_server.sync import bulk
 from qbwc_server.sync.storage import upsert_records
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1/postgres"
@@ -265,7 +266,7 @@ def report(label: str, runs: list[dict[str, Rate]]) -> None:
     disturbed by other processes."""
     for name in runs[0]:
         wall = max(r[name].wall for r in runs)
-        cpus = [r[name].cpu for r in runs if r[name].cpu]
+        cpus = [c for c in (r[name].cpu for r in runs) if c is not None]
         cpu = f"{max(cpus):10,.0f}" if cpus else "         -"
         print(f"{label:10} {name:16} {wall:10,.0f} records/s   CPU-bound: {cpu} records/s")
 
@@ -278,10 +279,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--page", type=int, default=500, help="records per transaction")
     parser.add_argument("--repeat", type=int, default=3, help="runs; the best is reported")
     parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument(
+        "--stdlib-json", action="store_true", help="encode with json even if orjson is there"
+    )
     args = parser.parse_args(argv)
+    if args.stdlib_json:
+        bulk.orjson = None  # type: ignore[assignment]
+    encoder = "orjson" if bulk.orjson is not None else "json"
     print(
         f"{args.bills} bills, {args.vendors} vendors, {args.page} records per transaction, "
-        f"best of {args.repeat}"
+        f"best of {args.repeat}, {encoder} encoder"
     )
     work = Workload.make(args.vendors, args.bills)
     if args.pg:

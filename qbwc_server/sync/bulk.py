@@ -29,6 +29,11 @@ from typing import Any
 from sqlalchemy import JSON, Connection, Table
 from sqlalchemy.dialects import postgresql, sqlite
 
+try:  # optional: encodes the stored records about ten times faster than json
+    import orjson
+except ImportError:  # pragma: no cover - depends on the installation
+    orjson = None  # type: ignore[assignment]
+
 _PG_SQL_CACHE: dict[tuple[str, tuple[str, ...], tuple[str, ...]], str] = {}
 _SQLITE_CACHE: dict[tuple[str, tuple[str, ...], tuple[str, ...] | None], Any] = {}
 
@@ -42,6 +47,8 @@ def _json_default(value: Any) -> Any:
 
 
 def _dumps(value: Any) -> str:
+    if orjson is not None:
+        return orjson.dumps(value, default=_json_default).decode()
     return json.dumps(value, default=_json_default, separators=(",", ":"))
 
 

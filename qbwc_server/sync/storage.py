@@ -48,6 +48,7 @@ from sqlalchemy import (
     union_all,
     update,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
@@ -185,16 +186,55 @@ def _one_of(conn: Connection, column: ColumnElement[str], ids: Sequence[str]) ->
     return column.in_(ids)
 
 
+# PostgreSQL: one index probe per id, whatever the statistics say. A plain
+# ``company_id = :c AND list_id = ANY(:ids)`` is planned as a scan over the whole company
+# while the table has no column statistics yet (the first minute of an initial sync, before
+# autovacuum analyzes it: PostgreSQL then guesses that company_id = 1 matches few rows). The
+# LIMIT keeps the lateral subquery from being flattened into a join with the same problem.
+_PG_EXISTING = """
+SELECT k.id, t.edit_sequence, t.is_deleted
+FROM unnest(CAST(:ids AS VARCHAR[])) AS k(id)
+CROSS JOIN LATERAL (
+    SELECT edit_sequence, is_deleted FROM {table}
+    WHERE company_id = :company_id AND {key} = k.id LIMIT 1
+) AS t
+"""
+
+# Same idea for deleting the lines/links of changed transactions: collect the rows' ctids
+# with per-transaction index probes (OFFSET 0 keeps the subquery a subquery), then delete
+# by ctid.
+_PG_DELETE_CHILDREN = """
+DELETE FROM {table} WHERE ctid = ANY(ARRAY(
+    SELECT x.ctid FROM unnest(CAST(:ids AS VARCHAR[])) AS k(id)
+    CROSS JOIN LATERAL (
+        SELECT ctid FROM {table}
+        WHERE company_id = :company_id AND record_type = :record_type AND txn_id = k.id
+        OFFSET 0
+    ) AS x
+))
+"""
+
+
+def _ids_param() -> Any:
+    return bindparam("ids", type_=postgresql.ARRAY(String()))
+
+
 def _existing(
     conn: Connection, company_id: int, rt: RecordType, ids: Sequence[str]
 ) -> dict[str, tuple[str | None, bool]]:
     table = rt.table
-    id_col = table.c[rt.id_column]
-    rows = conn.execute(
-        select(id_col, table.c.edit_sequence, table.c.is_deleted).where(
-            table.c.company_id == company_id, _one_of(conn, id_col, ids)
+    if conn.dialect.name == "postgresql":
+        stmt = sql_text(_PG_EXISTING.format(table=table.name, key=rt.id_column)).bindparams(
+            _ids_param()
         )
-    )
+        rows = conn.execute(stmt, {"ids": list(ids), "company_id": company_id})
+    else:
+        id_col = table.c[rt.id_column]
+        rows = conn.execute(
+            select(id_col, table.c.edit_sequence, table.c.is_deleted).where(
+                table.c.company_id == company_id, id_col.in_(ids)
+            )
+        )
     return {r[0]: (r[1], bool(r[2])) for r in rows}
 
 
@@ -264,13 +304,20 @@ def _replace_lines_and_links(
 ) -> None:
     if changed_ids:
         for table in (LINES, LINKS):
-            conn.execute(
-                table.delete().where(
-                    table.c.company_id == company_id,
-                    table.c.record_type == rt.name,
-                    _one_of(conn, table.c.txn_id, changed_ids),
+            if conn.dialect.name == "postgresql":
+                stmt = sql_text(_PG_DELETE_CHILDREN.format(table=table.name)).bindparams(
+                    _ids_param()
                 )
-            )
+                params = {"ids": list(changed_ids), "company_id": company_id}
+                conn.execute(stmt, {**params, "record_type": rt.name})
+            else:
+                conn.execute(
+                    table.delete().where(
+                        table.c.company_id == company_id,
+                        table.c.record_type == rt.name,
+                        table.c.txn_id.in_(changed_ids),
+                    )
+                )
     links: list[dict[str, Any]] = []
 
     def lines() -> Iterator[dict[str, Any]]:

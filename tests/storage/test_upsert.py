@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from models import QbTxnLine, QbTxnLink, RecordChange, RecordChangeHead
 from models.records import QbBill, QbItem, QbVendor
 from qbwc_server.qbxml.parse import parse_response
+from qbwc_server.sync import bulk
 from qbwc_server.sync.record_mapping import RECORD_TYPES
 from qbwc_server.sync.storage import (
     BATCH_SIZE,
@@ -320,10 +321,17 @@ def test_record_counts_cover_every_type(db: Any) -> None:
     assert in_tx(db, lambda s: record_counts(s, empty)) == dict.fromkeys(RECORD_TYPES, 0)
 
 
-def test_awkward_text_survives_the_bulk_paths(db: Any) -> None:
+@pytest.mark.parametrize("encoder", ["orjson", "json"])
+def test_awkward_text_survives_the_bulk_paths(
+    db: Any, encoder: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Tabs, newlines, backslashes, quotes and non-ASCII text (QuickBooks memos and notes have
     them) come back unchanged from the typed columns and the stored record, on inserts and on
-    updates."""
+    updates — with either JSON encoder the PostgreSQL path may use."""
+    if encoder == "json":
+        monkeypatch.setattr(bulk, "orjson", None)
+    elif bulk.orjson is None:
+        pytest.skip("orjson is not installed")
     cid = new_company(db)
     awkward = 'Line 1\n\tLine 2 \\ "quoted" \\N \r\n Zoë Bjørk & Søn <AP> 日本 \u2603'
     record = bill(5)

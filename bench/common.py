@@ -220,7 +220,7 @@ class CallSample:
     rss_peak: int = 0
     rss_after: int = 0
     traced_peak: int = 0  # tracemalloc peak of allocations made during the call
-    traced_kept: int = 0  # tracemalloc: still allocated after the call
+    traced_kept: int = 0  # tracemalloc: allocated in the call, still alive after a gc.collect()
     cpu: float = 0.0  # this thread's CPU seconds in the call
     other_cpu: float = 0.0  # CPU seconds of ``MeasuredTransport.other_cpu`` (e.g. PostgreSQL)
 
@@ -363,6 +363,9 @@ class MeasuredTransport:
             if sampler is not None:
                 sampler.__exit__()
                 sample.rss_peak = sampler.peak
+                # Garbage the call left in reference cycles is not retained memory: collect it
+                # (outside the timed part) before looking at what stays.
+                gc.collect()
                 sample.rss_after = rss_bytes()
                 if self.trace:
                     sample.traced_kept, sample.traced_peak = tracemalloc.get_traced_memory()

@@ -3,6 +3,8 @@
 ``GET /api/companies/{id}/records/{type}`` pages through one record type with keyset
 pagination (``cursor``), filters (``modified_since``, ``active``, ``include_deleted``,
 ``vendor``, ``from``/``to``) and answers ``{"data": [...], "next_cursor": ... | null}``.
+Records come in ListID/TxnID order; a walk never repeats a record nor skips one that existed
+when it started, whatever a sync changes meanwhile (sync/record_queries.py).
 
 ``GET /api/companies/{id}/changes?since=CURSOR`` is the change feed: every upsert and deletion
 in commit order, so a consumer can read the records once and then follow along without

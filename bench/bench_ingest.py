@@ -15,8 +15,9 @@ Each run uses a fresh PostgreSQL database (created and dropped):
 
 1. throughput, one run per page size: vendors/s and bills-with-lines/s (wall clock), also per
    CPU second of the server thread and of the PostgreSQL backends (robust to other load);
-2. memory, one run: RSS (sampled every 2 ms during the call; after it, following a
-   gc.collect()) and tracemalloc around each bills page, for ``--memory-pages`` pages of
+2. memory, two runs (RSS without tracemalloc, whose own tables would show in RSS, then
+   tracemalloc): RSS sampled every 2 ms during each bills page and read after it (following a
+   gc.collect()), and Python allocations (peak, retained), for ``--memory-pages`` pages of
    ``--memory-page`` bills: the peak while ingesting the largest page, and the figures after
    the 10th and the 100th page (memory must not grow with the number of pages).
 
@@ -125,6 +126,7 @@ def ingest(
     *,
     max_bills: int,
     memory: bool = False,
+    trace: bool = False,
 ) -> list[Page]:
     """Sync vendors then bills page by page (stopping after ``max_bills`` bills); return the
     measured receiveResponseXML calls of the vendors and bills streams."""
@@ -141,7 +143,7 @@ def ingest(
         measured = MeasuredTransport(
             WsgiTransport(app),
             memory_methods=frozenset({"receiveResponseXML"}) if memory else frozenset(),
-            trace=memory,
+            trace=trace,
             other_cpu=BackendCpu(url),
         )
         bills = 0
@@ -199,11 +201,17 @@ def throughput(pages: list[Page], stream: str) -> dict[str, Any]:
     }
 
 
-def memory_figures(pages: list[Page], checkpoints: list[int]) -> dict[str, Any]:
-    bills = [p for p in pages if p.stream == "bills"]
-    if not bills:
+def memory_figures(
+    rss_run: list[Page], traced_run: list[Page], checkpoints: list[int]
+) -> dict[str, Any]:
+    """RSS figures from a run without tracemalloc (its tables would show up in RSS), Python
+    allocation figures from a run with it."""
+    bills = [p for p in rss_run if p.stream == "bills"]
+    traced = [p for p in traced_run if p.stream == "bills"]
+    if not bills or not traced:
         return {}
     largest = max(bills, key=lambda p: p.sample.bytes_in)
+    largest_traced = max(traced, key=lambda p: p.sample.bytes_in)
     out: dict[str, Any] = {
         "bill_pages": len(bills),
         "largest_page": {
@@ -211,36 +219,47 @@ def memory_figures(pages: list[Page], checkpoints: list[int]) -> dict[str, Any]:
             "lines": largest.lines,
             "soap_body_mib": mib(largest.sample.bytes_in),
             "rss_peak_delta_mib": mib(largest.sample.rss_peak - largest.sample.rss_before),
-            "tracemalloc_peak_mib": mib(largest.sample.traced_peak),
+            "tracemalloc_peak_mib": mib(largest_traced.sample.traced_peak),
         },
         "max_rss_peak_delta_mib": mib(max(p.sample.rss_peak - p.sample.rss_before for p in bills)),
-        "max_tracemalloc_peak_mib": mib(max(p.sample.traced_peak for p in bills)),
+        "max_tracemalloc_peak_mib": mib(max(p.sample.traced_peak for p in traced)),
         "after_pages": {},
     }
-    kept = 0
-    for n, page in enumerate(bills, start=1):
-        kept += page.sample.traced_kept
-        if n in checkpoints:
+    retained = [0]
+    for page in traced:
+        retained.append(retained[-1] + page.sample.traced_kept)
+    for n in checkpoints:
+        if n <= min(len(bills), len(traced)):
             out["after_pages"][n] = {
-                "rss_mib": mib(page.sample.rss_after),
-                "rss_peak_delta_mib": mib(page.sample.rss_peak - page.sample.rss_before),
-                "tracemalloc_peak_mib": mib(page.sample.traced_peak),
-                "tracemalloc_kept_total_mib": mib(kept),
+                "rss_mib": mib(bills[n - 1].sample.rss_after),
+                "rss_peak_delta_mib": mib(
+                    bills[n - 1].sample.rss_peak - bills[n - 1].sample.rss_before
+                ),
+                "tracemalloc_peak_mib": mib(traced[n - 1].sample.traced_peak),
+                "tracemalloc_retained_total_mib": mib(retained[n]),
             }
-    marks = [n for n in checkpoints if n in out["after_pages"]]
+    marks = list(out["after_pages"])
     if len(marks) >= 2:
         first, last = out["after_pages"][marks[0]], out["after_pages"][marks[-1]]
-        growth = last["rss_mib"] - first["rss_mib"]
-        out["rss_growth_mib_between"] = [marks[0], marks[-1], round(growth, 1)]
-        # Flat: the process does not grow by more than one page's worth over 90 more pages.
-        out["flat"] = growth <= max(16.0, out["largest_page"]["rss_peak_delta_mib"])
+        growth = round(last["rss_mib"] - first["rss_mib"], 1)
+        kept = round(
+            last["tracemalloc_retained_total_mib"] - first["tracemalloc_retained_total_mib"], 1
+        )
+        out["growth_between"] = {
+            "pages": [marks[0], marks[-1]],
+            "rss_mib": growth,
+            "retained_mib": kept,
+        }
+        # Flat: over 90 more pages the process grows by less than one page's worth.
+        page_worth = max(8.0, out["largest_page"]["tracemalloc_peak_mib"])
+        out["flat"] = growth <= max(16.0, page_worth) and kept <= page_worth
     return out
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pg", default=DEFAULT_PG, help="PostgreSQL server URL")
-    parser.add_argument("--page-sizes", type=int, nargs="+", default=[1000, 100])
+    parser.add_argument("--page-sizes", type=int, nargs="*", default=[1000, 100])
     parser.add_argument("--vendors", type=int, default=10_000)
     parser.add_argument("--bills", type=int, default=20_000, help="bills per throughput run")
     parser.add_argument("--memory-page", type=int, default=500, help="bills per memory page")
@@ -285,8 +304,11 @@ def main(argv: list[str] | None = None) -> int:
             )
     mem: dict[str, Any] = {}
     if memory_bills:
-        pages = ingest(company, args.pg, args.memory_page, max_bills=memory_bills, memory=True)
-        mem = memory_figures(pages, sorted(args.memory_pages))
+        rss_run = ingest(company, args.pg, args.memory_page, max_bills=memory_bills, memory=True)
+        traced_run = ingest(
+            company, args.pg, args.memory_page, max_bills=memory_bills, memory=True, trace=True
+        )
+        mem = memory_figures(rss_run, traced_run, sorted(args.memory_pages))
         results["memory"] = {"page_size": args.memory_page, **mem}
     results["load_average_before_after"] = [load_before, load_average()]
     if mem:
@@ -301,13 +323,15 @@ def main(argv: list[str] | None = None) -> int:
                 f"  memory after {n:4d} pages of {args.memory_page}: RSS {fig['rss_mib']} MiB, "
                 f"this page RSS peak +{fig['rss_peak_delta_mib']} MiB, tracemalloc peak "
                 f"{fig['tracemalloc_peak_mib']} MiB, retained by all calls so far "
-                f"{fig['tracemalloc_kept_total_mib']} MiB"
+                f"{fig['tracemalloc_retained_total_mib']} MiB"
             )
         if "flat" in mem:
-            a, b, growth = mem["rss_growth_mib_between"]
+            grown = mem["growth_between"]
+            a, b = grown["pages"]
             lines.append(
                 f"  memory flat in the number of pages: {'YES' if mem['flat'] else 'NO'} "
-                f"(RSS {growth:+.1f} MiB from page {a} to page {b})"
+                f"(from page {a} to page {b}: RSS {grown['rss_mib']:+.1f} MiB, Python "
+                f"allocations retained {grown['retained_mib']:+.1f} MiB)"
             )
     lines.append(
         f"  load average {results['load_average_before_after'][0]:.1f} -> "

@@ -351,8 +351,9 @@ class Planner:
         """
         probes: list[ListQuery | TxnQuery] = []
         asked: dict[str, list[str]] = {}
+        cursors = load_cursors(self.session, self.company.id)  # one query, not one per stream
         for stream in STREAMS:
-            cursor = load_cursors(self.session, self.company.id).get(stream.name)
+            cursor = cursors.get(stream.name)
             record_id = (cursor.extra or {}).get("watermark_id") if cursor else None
             if not cursor or not cursor.watermark or not isinstance(record_id, str):
                 continue
@@ -534,11 +535,12 @@ class Planner:
         cursor = self._cursor(name)
         if cursor.retry_after is not None and cursor.retry_after > utcnow():
             return None
+        cursors = load_cursors(self.session, self.company.id)  # one query, not one per stream
         streams = [
             s
             for s in STREAMS
             if s.is_list == (name == LIST_DELETIONS)
-            and self._cursor(s.name).phase != "skipped"
+            and getattr(cursors.get(s.name), "phase", None) != "skipped"
             and _preference_on(self.company, s.requires_preference)
         ]
         types = [t for s in streams for t in s.del_types]

@@ -47,6 +47,9 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 # JSON documents: JSONB on PostgreSQL, JSON text elsewhere.
 JSONDoc = JSON().with_variant(JSONB(), "postgresql")
+# A synced record exactly as QuickBooks returned it: JSON text everywhere, so the element
+# order is kept (JSONB re-sorts keys) and storing a page costs less (migration 0006).
+RecordDoc = JSON()
 
 
 def utcnow() -> datetime:

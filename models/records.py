@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
-from models.base import Base, JSONDoc, utcnow
+from models.base import Base, RecordDoc, utcnow
 
 # Column types. QuickBooks AMTTYPE has 2 decimals; PRICETYPE/QUANTYPE up to 5.
 ID = String(40)  # ListID / TxnID / TxnLineID (IDTYPE)
@@ -56,7 +56,7 @@ class RecordBase:
     time_deleted: Mapped[str | None] = mapped_column(STAMP, default=None)  # as QuickBooks wrote it
     deleted_at: Mapped[datetime | None] = mapped_column(default=None)
     synced_at: Mapped[datetime] = mapped_column(default=utcnow)
-    qb: Mapped[dict[str, Any]] = mapped_column(JSONDoc)
+    qb: Mapped[dict[str, Any]] = mapped_column(RecordDoc)
 
 
 class ListRecord(RecordBase):

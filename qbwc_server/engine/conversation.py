@@ -80,13 +80,9 @@ class Conversation:
         ctx.company.last_session_outcome = outcome
 
     def _owns_lease(self, ctx: TicketContext) -> bool:
-        """Renew our lease; False when another connector took over after ours lapsed."""
-        ticket = ctx.ticket.ticket
-        if lease.held_by_other(ctx.company, ticket):
-            return False
-        return lease.try_acquire(
-            self.session, ctx.company, ticket, self.settings.sync_lease_seconds
-        )
+        """Renew our lease; False when another connector took over after ours lapsed.
+        resolve_ticket locked the company row, so the renewal is a plain assignment."""
+        return lease.renew_locked(ctx.company, ctx.ticket.ticket, self.settings.sync_lease_seconds)
 
     def _driver(self, ctx: TicketContext) -> SyncDriver:
         version = ctx.qbwc_session.qbxml_version or "13.0"
@@ -96,7 +92,6 @@ class Conversation:
                 company=ctx.company,
                 qbwc_session=ctx.qbwc_session,
                 settings=self.settings,
-                owner_id=owner_id_in(self.session, self.settings),
                 qbxml_version=version,
             )
         )

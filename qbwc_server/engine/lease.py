@@ -42,6 +42,19 @@ def try_acquire(session: Session, company: Company, ticket: str, lease_seconds: 
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+def renew_locked(company: Company, ticket: str, lease_seconds: int) -> bool:
+    """Take or renew the lease on a company row the caller has locked (SELECT … FOR UPDATE on
+    PostgreSQL; SQLite's BEGIN IMMEDIATE serializes writers): the loaded values are current,
+    so a plain assignment is as atomic as :func:`try_acquire` and needs no extra statement.
+    False when another connector's lease is live."""
+    now = utcnow()
+    if held_by_other(company, ticket, now):
+        return False
+    company.lease_ticket = ticket
+    company.lease_expires_at = now + timedelta(seconds=lease_seconds)
+    return True
+
+
 def held_by(company: Company, ticket: str, now: datetime | None = None) -> bool:
     now = now or utcnow()
     return (

@@ -6,6 +6,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Company, QbwcSession, Ticket, utcnow
@@ -44,16 +45,23 @@ def resolve_ticket(session: Session, value: str | None) -> TicketContext:
     """Load and check a ticket. Raises TicketRejected with a plain-words reason."""
     if not value:
         raise TicketRejected("No session ticket was sent.")
-    row = session.get(Ticket, value[:64])
-    if row is None:
+    # One statement for the ticket, its company (row-locked until commit: the lease and the
+    # sync state of a company change under this lock only) and its QBWC session.
+    found = session.execute(
+        select(Ticket, Company, QbwcSession)
+        .join(Company, Company.id == Ticket.company_id)
+        .join(QbwcSession, QbwcSession.id == Ticket.session_id)
+        .where(Ticket.ticket == value[:64])
+        .with_for_update(of=Company)
+    ).first()
+    if found is None:
+        if session.get(Ticket, value[:64]) is not None:
+            raise TicketRejected("The company of this session no longer exists.")
         raise TicketRejected(
             "This Web Connector session is unknown to the server (it may have expired). "
             "The next scheduled run starts a new one."
         )
-    company = session.get(Company, row.company_id, with_for_update=True)
-    qbwc_session = session.get(QbwcSession, row.session_id)
-    if company is None or qbwc_session is None:
-        raise TicketRejected("The company of this session no longer exists.")
+    row, company, qbwc_session = found
     if row.key_version != company.key_version:
         raise TicketRejected(
             "The Connector Key of this company was changed. Enter the new key in the Web "

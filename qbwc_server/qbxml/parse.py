@@ -1,11 +1,13 @@
 """Hardened parsing of qbXML responses (§6.3, §7, §6.11).
 
-Two entry points share one code path:
+Two entry points:
 
-* :func:`iter_response` — a streaming parser for large pages: the text is fed to an lxml
-  pull parser in chunks, each ``…Ret`` record is converted to a plain dict and then removed
-  from the tree, so memory stays flat in the page size. It yields :class:`ResponseStart`,
-  :class:`Record` and :class:`ResponseEnd` events per ``…Rs``.
+* :func:`iter_response` yields :class:`MessageSet`, then per ``…Rs`` a :class:`ResponseStart`,
+  its :class:`Record` s and a :class:`ResponseEnd`. A page of up to
+  :data:`WHOLE_DOCUMENT_MAX_CHARS` is parsed as one document and its records walked (half the
+  CPU of streaming: bench/bench_ingest.py); a larger one is streamed: fed to an lxml pull
+  parser in chunks, each ``…Ret`` converted to a plain dict and then removed from the tree, so
+  memory stays flat in the page size. Both paths yield the same events.
 * :func:`parse_response` — collects those events for small documents.
 
 Untrusted input: DOCTYPE/ENTITY declarations are refused (billion laughs, XXE); the lxml
@@ -18,7 +20,8 @@ declares ``encoding="windows-1252"`` (§7).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +31,10 @@ from qbwc_server.qbxml.repeatable import REPEATABLE_ELEMENTS, REPEATABLE_IN_PARE
 from qbwc_server.qbxml.values import clean_text
 
 CHUNK_SIZE = 64 * 1024
+# Pages up to this many characters are parsed whole. A page at the default page sizes
+# (QBWC_LIST_PAGE_SIZE=500, QBWC_TXN_PAGE_SIZE=100) is well below it; the lxml tree of a
+# page this size costs about ten times its text in memory for the duration of one call.
+WHOLE_DOCUMENT_MAX_CHARS = 4 * 1024 * 1024
 
 _XML_DECL_RE = re.compile(r"\s*<\?xml\s[^>]*\?>", re.IGNORECASE)
 _CHAR_REF_RE = re.compile(r"&#(x[0-9a-fA-F]+|[0-9]+);")
@@ -45,6 +52,19 @@ class UnsafeXmlError(QbxmlParseError):
 def hardened_parser_kwargs() -> dict[str, Any]:
     # docs/common rules: never resolve entities, load DTDs or use the network.
     return {"resolve_entities": False, "no_network": True, "load_dtd": False, "huge_tree": False}
+
+
+# One parser object per thread is reused for whole documents (lxml parsers are not
+# thread-safe); collect_ids=False skips the xml:id hash table qbXML never uses.
+_WHOLE_PARSERS = threading.local()
+
+
+def _whole_document_parser() -> etree.XMLParser:
+    parser: etree.XMLParser | None = getattr(_WHOLE_PARSERS, "parser", None)
+    if parser is None:
+        parser = etree.XMLParser(collect_ids=False, **hardened_parser_kwargs())
+        _WHOLE_PARSERS.parser = parser
+    return parser
 
 
 def _is_legal_code_point(cp: int) -> bool:
@@ -111,8 +131,20 @@ def _chunks(text: str, size: int, offset: int = 0) -> Iterator[str]:
 # --- record conversion ----------------------------------------------------------------------
 
 
-def _attrs(el: etree._Element) -> dict[str, Any]:
-    return {f"@{k!s}": str(v) for k, v in el.attrib.items()}
+def _attrs(items: Sequence[tuple[str | bytes, str | bytes]]) -> dict[str, Any]:
+    return {f"@{k!s}": str(v) for k, v in items}
+
+
+# Per parent element name: the child names that are always lists under it (repeatable.py).
+_REPEATABLE_UNDER: dict[str, frozenset[str]] = {}
+
+
+def _repeatable_under(parent: str) -> frozenset[str]:
+    names = _REPEATABLE_UNDER.get(parent)
+    if names is None:
+        names = REPEATABLE_ELEMENTS | {c for p, c in REPEATABLE_IN_PARENT if p == parent}
+        _REPEATABLE_UNDER[parent] = names
+    return names
 
 
 def ret_to_dict(el: etree._Element) -> dict[str, Any]:
@@ -124,24 +156,32 @@ def ret_to_dict(el: etree._Element) -> dict[str, Any]:
     that repeats although the schema says it is single is turned into a list rather than
     losing data.
     """
-    # Hot path of the streaming parser (one call per record and per nested aggregate).
-    parent = el.tag
-    out: dict[str, Any] = _attrs(el) if len(el.attrib) else {}
+    # Hot path of the parser: one call per record and per nested aggregate, one loop
+    # iteration per element (``items()`` is cheaper than building an ``attrib`` proxy).
+    items = el.items()
+    out: dict[str, Any] = _attrs(items) if items else {}
+    repeatable = _REPEATABLE_UNDER.get(el.tag) or _repeatable_under(str(el.tag))
     promoted: set[str] | None = None
     for child in el:
         tag = child.tag
-        if type(tag) is not str:  # comments / processing instructions
+        if tag.__class__ is not str:  # comments / processing instructions
             continue
         value: Any
         if len(child):
             value = ret_to_dict(child)
-        elif len(child.attrib):
-            value = _attrs(child)
-            value["#text"] = child.text or ""
         else:
-            value = child.text or ""
-        if tag in REPEATABLE_ELEMENTS or (parent, tag) in REPEATABLE_IN_PARENT:
-            out.setdefault(tag, []).append(value)
+            items = child.items()
+            if items:
+                value = _attrs(items)
+                value["#text"] = child.text or ""
+            else:
+                value = child.text or ""
+        if tag in repeatable:
+            listed = out.get(tag)
+            if listed is None:
+                out[tag] = [value]
+            else:
+                listed.append(value)
         elif tag in out:
             if promoted is None:
                 promoted = set()
@@ -247,16 +287,74 @@ def _release(el: etree._Element) -> None:
             del parent[0]
 
 
-def iter_response(text: str, *, chunk_size: int = CHUNK_SIZE) -> Iterator[ResponseEvent]:
-    """Stream the ``…Rs`` of a qbXML response.
+def iter_response(
+    text: str,
+    *,
+    chunk_size: int = CHUNK_SIZE,
+    whole_document_max_chars: int | None = None,
+) -> Iterator[ResponseEvent]:
+    """The events of a qbXML response.
 
     Events: one :class:`MessageSet`, then per ``…Rs`` a :class:`ResponseStart`, its
     :class:`Record` s and a :class:`ResponseEnd`.
     Raises :class:`UnsafeXmlError` before parsing when a DTD is present, and
-    :class:`QbxmlParseError` for malformed XML — possibly after some events were already
-    yielded, so consumers must treat a page atomically (one database transaction per page).
+    :class:`QbxmlParseError` for malformed XML — when streaming, possibly after some events
+    were already yielded, so consumers must treat a page atomically (one database transaction
+    per page). Texts up to ``whole_document_max_chars`` (default
+    :data:`WHOLE_DOCUMENT_MAX_CHARS`) are parsed as one document; 0 always streams.
     """
     offset = body_offset(text)
+    limit = (
+        WHOLE_DOCUMENT_MAX_CHARS if whole_document_max_chars is None else whole_document_max_chars
+    )
+    if len(text) - offset <= limit:
+        return _iter_document(text, offset)
+    return _iter_stream(text, offset, chunk_size)
+
+
+def _iter_document(text: str, offset: int) -> Iterator[ResponseEvent]:
+    """The same events as :func:`_iter_stream`, from a document parsed whole."""
+    body = text[offset:] if offset else text
+    parser = _whole_document_parser()
+    try:
+        root = etree.fromstring(body.encode(), parser)
+    except (etree.XMLSyntaxError, UnicodeEncodeError):
+        # libxml2 refuses every character XML cannot carry, raw or as a reference (and a lone
+        # surrogate cannot even be encoded), so the usual clean page skips the sanitizing
+        # pass; a refused one is sanitized (user-pains #11) and parsed again.
+        try:
+            root = etree.fromstring(sanitize_chunk(body).encode(), parser)
+        except etree.XMLSyntaxError as exc:
+            raise QbxmlParseError(f"malformed qbXML response: {exc}") from exc
+    if root.tag != "QBXML":
+        raise QbxmlParseError(f"root element is {root.tag!r}, expected QBXML")
+    for msgs in root:
+        # Only QBXMLMsgsRs holds responses (SignonMsgsRs is QBOE-only; ignored).
+        if msgs.tag != "QBXMLMsgsRs":
+            continue
+        message_set_status = _int_attr(msgs, "messageSetStatusCode")
+        yield MessageSet(message_set_status, msgs.get("newMessageSetID"))
+        for rs in msgs:
+            if rs.tag.__class__ is not str:
+                continue
+            status = status_from_element(rs, message_set_status)
+            yield ResponseStart(status)
+            count = 0
+            error_recovery: dict[str, Any] | None = None
+            for ret in rs:
+                tag = ret.tag
+                if tag.__class__ is not str:
+                    continue
+                if tag == "ErrorRecovery":
+                    error_recovery = ret_to_dict(ret)
+                else:
+                    count += 1
+                    yield Record(status, tag, ret_to_dict(ret))
+            yield ResponseEnd(status, count, error_recovery)
+
+
+def _iter_stream(text: str, offset: int, chunk_size: int) -> Iterator[ResponseEvent]:
+    """Stream the ``…Rs`` of a large qbXML response, keeping memory flat."""
     parser = etree.XMLPullParser(events=("start", "end"), **hardened_parser_kwargs())
     depth = 0
     message_set_status: int | None = None

@@ -46,7 +46,6 @@ class SyncContext:
     company: Company
     qbwc_session: QbwcSession
     settings: Settings
-    owner_id: str
     qbxml_version: str
 
 

@@ -16,6 +16,7 @@ Passes:
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -33,7 +34,7 @@ from qbwc_server.qbxml.parse import (
 )
 from qbwc_server.qbxml.queries import ListDeletedQuery, ListQuery, TxnDeletedQuery, TxnQuery
 from qbwc_server.qbxml.status import StatusPolicy, bookkeeper_message, classify
-from qbwc_server.sync import reconcile, storage, windows
+from qbwc_server.sync import balances, reconcile, storage, windows
 from qbwc_server.sync.cursors import get_cursor, load_cursors
 from qbwc_server.sync.streams import (
     BY_NAME,
@@ -63,10 +64,23 @@ def _preference_on(company: Company, flag: str | None) -> bool:
 
 
 RESTORE_PROBE = "restore_probe"  # first step of every session (see Planner._probe_request)
+VENDOR_BALANCES = balances.MARKS  # last step: re-read vendors whose Balance moved
 DELETION_HORIZON = timedelta(days=80)  # a margin under QuickBooks' ~90 days
 # Reconciliation pages carry only ids and EditSequences (IncludeRetElement): tiny records.
 RECONCILE_PAGE_SIZE = 1000
 FETCH_BY_ID = 50  # ids per re-fetch request
+
+
+def _by_ids_query(stream: Stream, rid: str, ids: list[str]) -> ListQuery | TxnQuery:
+    """Whole records of ``stream`` by ListID/TxnID, shaped like its pages (same OwnerID, lines
+    and links), so that a re-read record compares equal to a paged one."""
+    owner_ids = ["0"] if stream.owner_id else []
+    if stream.is_list:
+        return ListQuery(kind=stream.query, request_id=rid, list_ids=ids, owner_ids=owner_ids)  # type: ignore[arg-type]
+    return TxnQuery(kind=stream.query, request_id=rid, txn_ids=ids,  # type: ignore[arg-type]
+                    include_line_items=True if stream.include_line_items else None,
+                    include_linked_txns=True if stream.include_linked_txns else None,
+                    owner_ids=owner_ids)  # fmt: skip
 
 
 class UnexpectedResponse(Exception):
@@ -100,8 +114,11 @@ class Planner:
     # ------------------------------------------------------------------ work order
     def _queue(self) -> list[str]:
         if "queue" not in self.state:
-            self.state["queue"] = [RESTORE_PROBE, *(s.name for s in STREAMS), *DELETION_STREAMS]
+            self.state["queue"] = [
+                RESTORE_PROBE, *(s.name for s in STREAMS), *DELETION_STREAMS, VENDOR_BALANCES
+            ]  # fmt: skip
             self.state["processed"] = 0
+            self.state["started_at"] = utcnow().isoformat()
             self._request_reconcile_past_deletion_horizon()
         queue: list[str] = self.state["queue"]
         return queue
@@ -134,6 +151,8 @@ class Planner:
             name = queue[0]
             if name == RESTORE_PROBE:
                 built = self._probe_request()
+            elif name == VENDOR_BALANCES:
+                built = self._balances_request()
             elif name in DELETION_STREAMS:
                 built = self._deletion_request(name)
             else:
@@ -254,18 +273,10 @@ class Planner:
                 cursor.pass_kind = "incremental"
                 extra = dict(cursor.extra or {})
                 extra.pop("reconcile_stage", None)
-                extra["last_reconcile_removed"] = removed
+                extra["last_reconcile_removed"] = len(removed)
                 cursor.extra = extra
                 return None
-            owner_ids = ["0"] if stream.owner_id else []
-            if stream.is_list:
-                query = ListQuery(kind=stream.query, request_id=rid, list_ids=ids,
-                                  owner_ids=owner_ids)  # fmt: skip
-            else:
-                query = TxnQuery(kind=stream.query, request_id=rid, txn_ids=ids,
-                                 include_line_items=True if stream.include_line_items else None,
-                                 include_linked_txns=True if stream.include_linked_txns else None,
-                                 owner_ids=owner_ids)  # fmt: skip
+            query = _by_ids_query(stream, rid, ids)
             meta["ids"] = ids
         xml = build_document([query], version=self.version, on_error="continueOnError")
         return xml, meta
@@ -326,7 +337,15 @@ class Planner:
         self.state["processed"] = int(self.state.get("processed", 0)) + len(pairs) + len(batch)
         if stage == "fetch":
             if batch:
-                storage.upsert_records(self.session, self.company.id, stream.name, batch)
+                stored = storage.upsert_records(self.session, self.company.id, stream.name, batch)
+                changed = set(stored.changed_ids)
+                self._mark_vendors(
+                    {
+                        balances.vendor_of(stream.name, r.data) or ""
+                        for r in batch
+                        if r.data.get("TxnID") in changed
+                    }
+                )
             reconcile.fetched(self.session, self.company.id, stream.name, list(meta["ids"]))
             return
         reconcile.mark_seen(self.session, self.company.id, stream.name, pairs)
@@ -571,6 +590,14 @@ class Planner:
                 log.warning("company %s: restore probe unreadable: %s", self.company.id, exc)
             self._finish_stream_for_session(RESTORE_PROBE)
             return
+        if name == VENDOR_BALANCES:
+            try:
+                with self.session.begin_nested():
+                    self._ingest_balances(meta, response)
+            except (QbxmlParseError, UnexpectedResponse, storage.RecordError) as exc:
+                log.warning("company %s: vendor re-read failed: %s", self.company.id, exc)
+                self._finish_stream_for_session(VENDOR_BALANCES)  # marks kept: next session
+            return
         if name not in BY_NAME and name not in DELETION_STREAMS:
             return
         cursor = self._cursor(name)
@@ -592,8 +619,8 @@ class Planner:
     def handle_hresult(self, meta: dict[str, Any], hresult: str, message: str) -> None:
         """The request processor threw instead of answering (§3.5, §5)."""
         name = meta.get("stream")
-        if name == RESTORE_PROBE:
-            self._finish_stream_for_session(RESTORE_PROBE)
+        if name in (RESTORE_PROBE, VENDOR_BALANCES):
+            self._finish_stream_for_session(name)
             return
         if name not in BY_NAME and name not in DELETION_STREAMS:
             return
@@ -619,43 +646,60 @@ class Planner:
         if meta.get("window") != [cursor.window_from, cursor.window_to]:
             # An answer to a window we have since moved past (duplicate delivery): ignore.
             return
-        batch: list[Record] = []
         status: ResponseStatus | None = None
         received = 0
         max_modified = cursor.pass_max_modified
+        newest = windows.wall_clock(max_modified) if max_modified else None
         history = self._history_start() if not stream.is_list else None
         out_of_range: list[str] = []
         max_id: object = None
-        for event in iter_response(response):
-            if isinstance(event, ResponseStart):
-                _check_start(event, meta)
-            elif isinstance(event, Record):
-                received += 1
-                modified = event.data.get("TimeModified")
-                if isinstance(modified, str) and (
-                    max_modified is None
-                    or windows.wall_clock(modified) > windows.wall_clock(max_modified)
-                ):
-                    max_modified = modified
-                    max_id = event.data.get("ListID") or event.data.get("TxnID")
-                if history and cursor.pass_kind == "incremental":
-                    txn_date = event.data.get("TxnDate")
-                    if isinstance(txn_date, str) and txn_date < history:
-                        # Older than the look-back date: not ours to keep. If we hold it (it
-                        # was re-dated into the past), it leaves our set like a deletion.
-                        txn_id = event.data.get("TxnID")
-                        if isinstance(txn_id, str):
-                            out_of_range.append(txn_id)
-                        continue
-                batch.append(event)
-                if len(batch) >= self.tuning.batch_size:
-                    storage.upsert_records(self.session, self.company.id, stream.name, batch)
-                    batch = []
-            elif isinstance(event, ResponseEnd):
-                status = event.status
-        if batch:
-            storage.upsert_records(self.session, self.company.id, stream.name, batch)
+        drop_old = bool(history) and cursor.pass_kind == "incremental"
+        vendor_by_id: dict[str, str] = {}  # AP transaction -> the vendor whose Balance it moves
+        vendor_of = balances.vendor_of if stream.name in balances.AFFECTING_STREAMS else None
+
+        def kept_records() -> Iterator[Record]:
+            """The page's records to store, noting what the cursor needs on the way (the page
+            goes to storage as one stream: one feed lock and as few statements as possible)."""
+            nonlocal status, received, max_modified, newest, max_id
+            for event in iter_response(response):
+                if isinstance(event, Record):
+                    received += 1
+                    data = event.data
+                    modified = data.get("TimeModified")
+                    if isinstance(modified, str) and (
+                        newest is None or windows.wall_clock(modified) > newest
+                    ):
+                        max_modified = modified
+                        newest = windows.wall_clock(modified)
+                        max_id = data.get("ListID") or data.get("TxnID")
+                    if drop_old:
+                        txn_date = data.get("TxnDate")
+                        if isinstance(txn_date, str) and history and txn_date < history:
+                            # Older than the look-back date: not ours to keep. If we hold it
+                            # (it was re-dated into the past), it leaves our set like a
+                            # deletion.
+                            txn_id = data.get("TxnID")
+                            if isinstance(txn_id, str):
+                                out_of_range.append(txn_id)
+                            continue
+                    if vendor_of is not None:
+                        vendor = vendor_of(stream.name, data)
+                        if vendor is not None:
+                            vendor_by_id[str(data.get("TxnID"))] = vendor
+                    yield event
+                elif isinstance(event, ResponseStart):
+                    _check_start(event, meta)
+                elif isinstance(event, ResponseEnd):
+                    status = event.status
+
+        stored = storage.upsert_records(self.session, self.company.id, stream.name, kept_records())
+        if vendor_by_id:
+            # Only what changed: an overlap re-read of an unchanged bill moved no balance.
+            self._mark_vendors({vendor_by_id.get(i, "") for i in stored.changed_ids})
         if out_of_range:
+            self._mark_vendors(
+                balances.stored_vendors(self.session, self.company.id, stream.name, out_of_range)
+            )
             storage.mark_deleted(self.session, self.company.id, stream.name, out_of_range)
         if status is None:
             self._stream_error(cursor, "QuickBooks answered without a status for the request")
@@ -819,6 +863,9 @@ class Planner:
             return
         suspects: dict[str, str] = self.state.get("restore_suspects", {})
         for stream_name, ids in by_type.items():
+            self._mark_vendors(
+                balances.stored_vendors(self.session, self.company.id, stream_name, ids)
+            )
             storage.mark_deleted(self.session, self.company.id, stream_name, ids)
             if suspects.get(stream_name) in set(ids):
                 suspects.pop(stream_name)  # the watermark record was deleted: no restore
@@ -836,6 +883,59 @@ class Planner:
         self.state["processed"] = int(self.state.get("processed", 0)) + count
         self._finish_stream_for_session(cursor.stream)
 
+    # ------------------------------------------------------------------ vendor balances
+    def _mark_vendors(self, vendor_ids: set[str]) -> None:
+        """Vendors whose Balance the stored transactions moved: re-read them at the end of the
+        session (sync/balances.py)."""
+        started = self.state.get("started_at")
+        since = datetime.fromisoformat(started) if isinstance(started, str) else utcnow()
+        balances.mark(self.session, self.company.id, vendor_ids, since)
+
+    def _balances_request(self) -> tuple[str, dict[str, Any]] | None:
+        vendors = BY_NAME["vendors"]
+        if not _preference_on(self.company, vendors.requires_preference):
+            return None
+        ids = balances.marked(self.session, self.company.id)
+        if not ids:
+            return None
+        n = int(self.state.get("balance_pages", 0)) + 1
+        self.state["balance_pages"] = n
+        rid = f"{VENDOR_BALANCES}:{n}"
+        xml = build_document(
+            [_by_ids_query(vendors, rid, ids)], version=self.version, on_error="continueOnError"
+        )
+        return xml, {"kind": "refresh", "stream": VENDOR_BALANCES, "rid": rid, "ids": ids}
+
+    def _ingest_balances(self, meta: dict[str, Any], response: str) -> None:
+        status: ResponseStatus | None = None
+        batch: list[Record] = []
+        for event in iter_response(response):
+            if isinstance(event, ResponseStart):
+                _check_start(event, meta)
+            elif isinstance(event, Record):
+                batch.append(event)
+            elif isinstance(event, ResponseEnd):
+                status = event.status
+        if status is None:
+            raise UnexpectedResponse("QuickBooks answered without a status for the request")
+        policy = classify(status.status_code, status.status_severity, status.status_message)
+        if policy == StatusPolicy.RETRY_LATER:
+            self._finish_stream_for_session(VENDOR_BALANCES)  # marks kept: next session
+            return
+        if batch:
+            storage.upsert_records(
+                self.session, self.company.id, "vendors", batch, compare_documents=True
+            )
+        # Also on an error: the request is never sent again unchanged (§5); a vendor that is
+        # gone is the deletion sweep's business.
+        balances.unmark(self.session, self.company.id, [str(i) for i in meta.get("ids", [])])
+        self.state["processed"] = int(self.state.get("processed", 0)) + len(batch)
+        if policy not in (StatusPolicy.SUCCESS, StatusPolicy.EMPTY_SUCCESS, StatusPolicy.WARNING):
+            log.warning(
+                "company %s: vendor re-read refused (%s): %s",
+                self.company.id, status.status_code, status.status_message,
+            )  # fmt: skip
+
     # ------------------------------------------------------------------ progress
     def progress(self) -> int:
         """A real percentage from the work done this session and what is known to remain."""
@@ -846,7 +946,7 @@ class Planner:
         cursors = load_cursors(self.session, self.company.id)
         remaining = 0.0
         for name in queue:
-            remaining += self._estimate_remaining(name, cursors.get(name))
+            remaining += self.estimate_remaining(name, cursors.get(name))
         # Each queued stream costs at least one request even when it returns nothing.
         remaining += len(queue)
         total = done + remaining
@@ -854,7 +954,8 @@ class Planner:
             return 99
         return max(0, min(99, int(100 * done / total)))
 
-    def _estimate_remaining(self, name: str, cursor: StreamCursor | None) -> float:
+    def estimate_remaining(self, name: str, cursor: StreamCursor | None) -> float:
+        """Records still to fetch for stream ``name`` (what progress and the status show)."""
         if cursor is None or name in DELETION_STREAMS:
             return 0.0
         if cursor.phase == "skipped":
@@ -911,7 +1012,7 @@ def stream_status(session: Session, company: Company) -> list[dict[str, Any]]:
     planner = Planner(session, company, {"queue": []}, "13.0")
     for stream in [s.name for s in STREAMS] + list(DELETION_STREAMS):
         cursor = cursors.get(stream)
-        remaining = planner._estimate_remaining(stream, cursor) if cursor else None
+        remaining = planner.estimate_remaining(stream, cursor) if cursor else None
         out.append(
             {
                 "name": stream,

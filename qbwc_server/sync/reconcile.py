@@ -16,7 +16,7 @@ from sqlalchemy import and_, delete, select, update
 from sqlalchemy.orm import Session
 
 from models import ReconcileMark
-from qbwc_server.sync import storage
+from qbwc_server.sync import balances, storage
 from qbwc_server.sync.record_mapping import record_type
 
 
@@ -98,8 +98,8 @@ def fetched(session: Session, company_id: int, stream: str, ids: list[str]) -> N
         )
 
 
-def finish(session: Session, company_id: int, stream: str) -> int:
-    """Mark deleted what QuickBooks did not list; forget the marks. Returns the count."""
+def finish(session: Session, company_id: int, stream: str) -> list[str]:
+    """Mark deleted what QuickBooks did not list; forget the marks. Returns those ids."""
     present = set(
         session.scalars(
             select(ReconcileMark.record_id).where(
@@ -107,9 +107,13 @@ def finish(session: Session, company_id: int, stream: str) -> int:
             )
         )
     )
-    removed = storage.reconcile_present(session, company_id, stream, present)
+    missing = storage.missing_ids(session, company_id, stream, present)
+    balances.mark(
+        session, company_id, balances.stored_vendors(session, company_id, stream, missing)
+    )
+    storage.mark_deleted(session, company_id, stream, missing)
     discard(session, company_id, stream)
-    return removed
+    return missing
 
 
 def discard(session: Session, company_id: int, stream: str) -> None:

@@ -148,6 +148,7 @@ def _views(
         views.append(view)
     if rt.is_list or not views:
         return views
+    _current_payee_names(session, company_id, views)
     ids = [v["txn_id"] for v in views]
     by_id = {v["txn_id"]: v for v in views}
     link_key = "applied_to" if rt.link_kind == "applied_to" else "linked_txns"
@@ -187,6 +188,39 @@ def _views(
             {out: _json_value(m[col], link_scales[col]) for col, out in fields.items()}
         )
     return views
+
+
+# Where a transaction's vendor / payee ListID may point (Employee is not synced): the name
+# stored with the transaction is the one QuickBooks wrote then, the list's is current.
+_PAYEE_LISTS = ("vendors", "other_names", "customers")
+
+
+def _current_payee_names(session: Session, company_id: int, views: list[dict[str, Any]]) -> None:
+    """Set ``vendor_name`` to the referenced record's current FullName.
+
+    Renaming a vendor in QuickBooks does not touch the transactions that refer to it (their
+    TimeModified and EditSequence stay), so no sync pass re-reads them: a name stored with
+    each transaction would keep the old one forever. The ListID is stable, so the name is
+    looked up when reading. A payee we do not hold (an employee) keeps the stored name.
+    """
+    wanted = {v["vendor_list_id"] for v in views if v.get("vendor_list_id")}
+    conn = session.connection()
+    current: dict[str, str | None] = {}
+    for type_name in _PAYEE_LISTS:
+        if not wanted:
+            break
+        table = record_type(type_name).table
+        for list_id, full_name in conn.execute(
+            select(table.c.list_id, table.c.full_name).where(
+                table.c.company_id == company_id, table.c.list_id.in_(sorted(wanted))
+            )
+        ):
+            current[list_id] = full_name
+            wanted.discard(list_id)
+    for view in views:
+        name = current.get(view.get("vendor_list_id") or "")
+        if name is not None:
+            view["vendor_name"] = name
 
 
 def get_record(

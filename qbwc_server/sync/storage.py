@@ -30,7 +30,7 @@ even when a lease expires under a slow transaction. (SQLite serializes all write
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -80,6 +80,7 @@ __all__ = [
     "UpsertResult",
     "count_records",
     "mark_deleted",
+    "missing_ids",
     "purge_company",
     "reconcile_present",
     "record_counts",
@@ -87,9 +88,10 @@ __all__ = [
     "upsert_records",
 ]
 
-# Records per round of statements. Also keeps every IN (...) list and multi-row statement
-# well below SQLite's and PostgreSQL's bind-parameter limits.
-BATCH_SIZE = 500
+# Records per round of statements (existing-ids lookup, COPY, upsert, change log): a whole page
+# at the default page sizes and at the benchmark's 1000. Also keeps every IN (...) list well
+# below SQLite's bind-parameter limit (32766 since SQLite 3.32); PostgreSQL binds one array.
+BATCH_SIZE = 1000
 
 LINES: Table = QbTxnLine.__table__  # type: ignore[assignment]
 LINKS: Table = QbTxnLink.__table__  # type: ignore[assignment]
@@ -107,6 +109,8 @@ class UpsertResult:
     inserted: int = 0
     updated: int = 0  # includes undeleted records
     unchanged: int = 0
+    # The ListIDs/TxnIDs inserted or updated (not part of equality: tests compare counts).
+    changed_ids: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def changed(self) -> int:
@@ -121,6 +125,7 @@ class UpsertResult:
             self.inserted + other.inserted,
             self.updated + other.updated,
             self.unchanged + other.unchanged,
+            self.changed_ids + other.changed_ids,
         )
 
 
@@ -161,10 +166,19 @@ def _batches(
 
 
 def upsert_records(
-    session: Session, company_id: int, type_name: str, records: Iterable[RecordInput]
+    session: Session,
+    company_id: int,
+    type_name: str,
+    records: Iterable[RecordInput],
+    *,
+    compare_documents: bool = False,
 ) -> UpsertResult:
     """Insert new records, update changed ones (EditSequence differs, or the stored one is
-    marked deleted), leave the rest untouched. Returns the counts."""
+    marked deleted), leave the rest untouched. Returns the counts.
+
+    ``compare_documents``: a record with the stored EditSequence counts as changed when its
+    document differs from the stored one: for values QuickBooks recomputes without editing
+    the record (a vendor's Balance, sync/balances.py)."""
     rt = record_type(type_name)
     conn = session.connection()
     result = UpsertResult()
@@ -173,7 +187,7 @@ def upsert_records(
         if not locked:
             _lock_feed(conn, company_id)
             locked = True
-        result += _upsert_batch(conn, company_id, rt, batch)
+        result += _upsert_batch(conn, company_id, rt, batch, compare_documents)
     return result
 
 
@@ -238,15 +252,32 @@ def _existing(
     return {r[0]: (r[1], bool(r[2])) for r in rows}
 
 
+def _stored_documents(
+    conn: Connection, company_id: int, rt: RecordType, ids: Sequence[str]
+) -> dict[str, Any]:
+    if not ids:
+        return {}
+    table = rt.table
+    id_col = table.c[rt.id_column]
+    rows = conn.execute(
+        select(id_col, table.c.qb).where(
+            table.c.company_id == company_id, _one_of(conn, id_col, ids)
+        )
+    )
+    return {r[0]: r[1] for r in rows}
+
+
 def _upsert_batch(
     conn: Connection,
     company_id: int,
     rt: RecordType,
     batch: dict[str, tuple[str | None, Mapping[str, Any]]],
+    compare_documents: bool = False,
 ) -> UpsertResult:
     existing = _existing(conn, company_id, rt, list(batch))
     new_ids: list[str] = []
     changed_ids: list[str] = []
+    same_version: list[str] = []
     for object_id, (_tag, data) in batch.items():
         stored = existing.get(object_id)
         if stored is None:
@@ -256,6 +287,11 @@ def _upsert_batch(
         stored_sequence, stored_deleted = stored
         if stored_deleted or edit_sequence is None or edit_sequence != stored_sequence:
             changed_ids.append(object_id)
+        elif compare_documents:
+            same_version.append(object_id)
+    if same_version:
+        documents = _stored_documents(conn, company_id, rt, same_version)
+        changed_ids.extend(i for i in same_version if documents.get(i) != batch[i][1])
     unchanged = len(batch) - len(new_ids) - len(changed_ids)
     if not new_ids and not changed_ids:
         return UpsertResult(unchanged=unchanged)
@@ -285,7 +321,12 @@ def _upsert_batch(
         [(row[rt.id_column], "upsert", row["edit_sequence"]) for row in rows],
         now,
     )
-    return UpsertResult(inserted=len(new_ids), updated=len(changed_ids), unchanged=unchanged)
+    return UpsertResult(
+        inserted=len(new_ids),
+        updated=len(changed_ids),
+        unchanged=unchanged,
+        changed_ids=(*new_ids, *changed_ids),
+    )
 
 
 def _kept(rows: Iterable[dict[str, Any]], sink: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
@@ -450,14 +491,22 @@ def reconcile_present(
 ) -> int:
     """Full ID reconciliation (§6.5: deleted-object queries only look back 90 days): mark
     deleted every stored, not-deleted record whose id is not in ``present_ids``."""
+    return mark_deleted(
+        session, company_id, type_name, missing_ids(session, company_id, type_name, present_ids)
+    )
+
+
+def missing_ids(
+    session: Session, company_id: int, type_name: str, present_ids: set[str]
+) -> list[str]:
+    """Stored, not-deleted ids of ``type_name`` that are not in ``present_ids``."""
     rt = record_type(type_name)
     table = rt.table
     id_col = table.c[rt.id_column]
     stored = session.connection().execute(
         select(id_col).where(table.c.company_id == company_id, table.c.is_deleted.is_(False))
     )
-    missing = [row[0] for row in stored if row[0] not in present_ids]
-    return mark_deleted(session, company_id, type_name, missing)
+    return [row[0] for row in stored if row[0] not in present_ids]
 
 
 # --- counts ----------------------------------------------------------------------------------

@@ -16,7 +16,6 @@ class SyncTuning:
     window_target: int = 1000  # records per first-pass window (the unit of resumption)
     window_max: int = 2500  # a window holding more is split before paging through it
     overlap: timedelta = timedelta(hours=2)  # modified-date overlap: DST hour + clock skew
-    batch_size: int = 500  # records per bulk upsert
     retry_backoff: timedelta = timedelta(minutes=10)
     # A reconciliation of ids (restored files, deletions older than QuickBooks' 90-day log)
     # runs this often per stream, and on demand (POST /api/companies/{id}/reconcile).

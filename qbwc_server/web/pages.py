@@ -14,6 +14,7 @@ from werkzeug.wrappers import Request, Response
 from qbwc_server.api.http import bearer_ok, session_cookie
 from qbwc_server.runtime import Runtime
 from qbwc_server.services import companies as svc
+from qbwc_server.writeback.service import list_operations, operation_view
 
 _env = Environment(
     loader=PackageLoader("qbwc_server.web", "templates"),
@@ -67,7 +68,10 @@ def handle(rt: Runtime, endpoint: str, request: Request, args: Mapping[str, Any]
         with rt.db.transaction() as s:
             company = svc.get_company(s, args["company_id"])
             view = rt.status_view(s, company)
-        return render("company.html", c=view)
+            recent_operations = [
+                operation_view(op) for op in list_operations(s, company.id, limit=20)
+            ]
+        return render("company.html", c=view, recent_operations=recent_operations)
     return not_found(rt, request)
 
 

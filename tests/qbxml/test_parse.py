@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from qbwc_server.qbxml import parse as parse_module
 from qbwc_server.qbxml.parse import (
     MessageSet,
     QbxmlParseError,
@@ -36,6 +37,16 @@ from tests.qbxml.conftest import VERSIONS
 from tests.qbxml.xsd_tools import XsdModel
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True, params=["whole", "streamed"])
+def parse_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test runs against both paths of iter_response: a document parsed whole (pages up
+    to WHOLE_DOCUMENT_MAX_CHARS) and the streaming parser (larger pages)."""
+    if request.param == "streamed":
+        monkeypatch.setattr(parse_module, "WHOLE_DOCUMENT_MAX_CHARS", 0)
+    return str(request.param)
+
 
 # The Ret types the sync engine stores (architecture: AP master data and transactions).
 SYNCED_RETS = [
@@ -293,7 +304,11 @@ def test_control_characters_removed_from_inbound_text() -> None:
 def test_chunk_boundaries_do_not_change_the_result(chunk_size: int) -> None:
     text = SYNTHETIC.replace("Sons", "Sons&#1;&#x10;&#8364;")
     expected = [e for e in iter_response(text) if isinstance(e, Record)]
-    got = [e for e in iter_response(text, chunk_size=chunk_size) if isinstance(e, Record)]
+    got = [
+        e
+        for e in iter_response(text, chunk_size=chunk_size, whole_document_max_chars=0)
+        if isinstance(e, Record)
+    ]
     assert [r.data for r in got] == [r.data for r in expected]
     assert expected[0].data["VendorRef"]["FullName"] == "D\u00e9cor & Sons\u20ac"
 
@@ -391,7 +406,7 @@ def _stream_python_peak(text: str) -> tuple[int, Record | None, int]:
     last: Record | None = None
     tracemalloc.start()
     try:
-        for event in iter_response(text):
+        for event in iter_response(text, whole_document_max_chars=0):
             if isinstance(event, Record):
                 count += 1
                 last = event
@@ -438,7 +453,7 @@ def test_streaming_keeps_the_lxml_tree_flat() -> None:
         before = rss()
         peak = before
         if sys.argv[1] == "stream":
-            for i, _ in enumerate(iter_response(text)):
+            for i, _ in enumerate(iter_response(text, whole_document_max_chars=0)):
                 if i % 500 == 0:
                     peak = max(peak, rss())
         else:
@@ -500,3 +515,71 @@ def test_repeatable_constant_has_no_dead_entries(xsd: Callable[[str], XsdModel])
 
 def test_events_types_exported() -> None:
     assert {MessageSet, ResponseStart, Record, ResponseEnd}
+
+
+# --- whole-document and streaming paths agree -----------------------------------------------
+
+
+def _events(text: str, whole: bool) -> list[object]:
+    return list(iter_response(text, whole_document_max_chars=len(text) if whole else 0))
+
+
+def test_whole_and_streamed_parsing_agree_on_every_reference_response(
+    reference_dir: Path, parse_mode: str
+) -> None:
+    if parse_mode == "streamed":
+        pytest.skip("compares both paths itself")
+    texts: list[str] = []
+    for path in sorted(reference_dir.rglob("*.xml")):
+        raw = path.read_text(encoding="utf-8", errors="replace")
+        if "QBXMLMsgsRs" not in raw or "<!DOCTYPE" in raw:
+            continue
+        envelope = "<soap:Envelope" in raw[:500] and "responseXML" in raw
+        texts.append(soap_response_text(path) if envelope else raw)
+    for path in sorted((reference_dir / "logs").glob("*.txt")):
+        texts.extend(log_responses(path))
+    parsed = 0
+    for text in texts:
+        try:
+            whole = _events(text, whole=True)
+        except QbxmlParseError:
+            with pytest.raises(QbxmlParseError):
+                _events(text, whole=False)
+            continue
+        assert whole == _events(text, whole=False)
+        parsed += 1
+    assert parsed >= 5, parsed
+
+
+def test_whole_and_streamed_parsing_agree_on_simulated_pages(parse_mode: str) -> None:
+    if parse_mode == "streamed":
+        pytest.skip("compares both paths itself")
+    from qbwc_server.sim.quickbooks import CompanyFile, FakeQuickBooks
+
+    fake = FakeQuickBooks(CompanyFile.generate(seed=3, profile="small"))
+    fake.open_session(app_name="t", owner_id="{0}", file_id="{1}")
+    for query in ("Vendor", "Bill", "Item", "Check", "BillPaymentCheck"):
+        extra = (
+            "<IncludeLineItems>true</IncludeLineItems><IncludeLinkedTxns>true</IncludeLinkedTxns>"
+            if query in ("Bill", "Check")
+            else ""
+        )
+        text = fake.process(
+            '<?xml version="1.0"?><?qbxml version="13.0"?><QBXML><QBXMLMsgsRq onError='
+            f'"stopOnError"><{query}QueryRq requestID="1">{extra}</{query}QueryRq>'
+            "</QBXMLMsgsRq></QBXML>"
+        )
+        whole = _events(text, whole=True)
+        assert sum(isinstance(e, Record) for e in whole) > 0, query
+        assert whole == _events(text, whole=False), query
+
+
+@pytest.mark.parametrize(
+    "dirty",
+    ["\x00", "\x08", "\x0b", "\x1f", "\ud800", "\udfff", "\ufffe", "\uffff", "&#0;", "&#x1F;",
+     "&#xD800;", "&#xFFFE;", "&#65535;"],
+)  # fmt: skip
+def test_every_illegal_character_is_removed_in_both_paths(dirty: str) -> None:
+    text = _one_vendor('<?xml version="1.0" ?>', f"A{dirty}B&#233;")
+    assert _events(text, whole=True) == _events(text, whole=False)
+    assert parse_response(text).responses[0].data == [{"Name": "AB\u00e9"}]

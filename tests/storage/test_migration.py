@@ -1,4 +1,5 @@
-"""Migration 0003 creates exactly what models/records.py declares, and downgrades cleanly."""
+"""Migrations 0003 (tables) and 0006 (``qb`` as JSON text) create exactly what models/records.py
+declares, and downgrade cleanly."""
 
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ def _ours(diff: Any) -> bool:
 
 
 def test_upgrade_matches_models_and_downgrade_removes_everything(scratch_db: Database) -> None:
-    upgrade(scratch_db, "0003")
+    upgrade(scratch_db)
     with scratch_db.engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         diffs = [d for d in compare_metadata(context, Base.metadata) if _ours(d)]
@@ -52,6 +53,6 @@ def test_upgrade_matches_models_and_downgrade_removes_everything(scratch_db: Dat
     downgrade(scratch_db, "0002")
     scratch_db.engine.dispose()
     assert not ours & set(inspect(scratch_db.engine).get_table_names())
-    upgrade(scratch_db, "0003")  # and back up again (fresh Column objects every time)
+    upgrade(scratch_db)  # and back up again (fresh Column objects every time)
     scratch_db.engine.dispose()
     assert ours <= set(inspect(scratch_db.engine).get_table_names())

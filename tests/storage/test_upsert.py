@@ -42,6 +42,21 @@ def vendor_row(db: Any, company_id: int, list_id: str) -> QbVendor:
     )
 
 
+def test_complete_record_keeps_the_element_order_quickbooks_wrote(db: Any) -> None:
+    """``qb`` is stored as JSON text on both backends (migration 0006): JSONB would re-sort
+    the keys, shortest first."""
+    cid = new_company(db)
+    record = vendor(3)
+    # Long names before short ones, nested too: JSONB would put "Name" before "CompanyName".
+    record = {"ListID": record["ListID"], "EditSequence": record["EditSequence"],
+              "CompanyName": "Zed", "Name": "Vendor 3",
+              "VendorAddress": {"PostalCode": "1", "City": "C", "Addr1": "A"}}  # fmt: skip
+    upsert(db, cid, "vendors", [record])
+    stored = vendor_row(db, cid, record["ListID"]).qb
+    assert list(stored) == list(record)
+    assert list(stored["VendorAddress"]) == ["PostalCode", "City", "Addr1"]
+
+
 def test_replay_is_unchanged_writes_nothing_and_logs_nothing(db: Any) -> None:
     cid = new_company(db)
     vendors = [vendor(n) for n in range(3)]
@@ -58,6 +73,30 @@ def test_replay_is_unchanged_writes_nothing_and_logs_nothing(db: Any) -> None:
     assert after.name == "Vendor 0"
     assert after.synced_at == before.synced_at
     assert len(changes(db, cid)) == 3
+
+
+def test_compare_documents_updates_a_record_quickbooks_recomputed_without_an_edit(
+    db: Any,
+) -> None:
+    """A vendor's Balance moves without a new EditSequence (sync/balances.py): only a re-read
+    that compares documents stores it, and an identical re-read still writes nothing."""
+    cid = new_company(db)
+    first = vendor(4)
+    upsert(db, cid, "vendors", [first])
+    moved = dict(first, Balance="999.00")
+    assert upsert(db, cid, "vendors", [moved]) == UpsertResult(unchanged=1)
+    assert vendor_row(db, cid, first["ListID"]).balance == Decimal("40.50")
+
+    def refresh(records: list[Any]) -> UpsertResult:
+        return in_tx(
+            db, lambda s: upsert_records(s, cid, "vendors", records, compare_documents=True)
+        )
+
+    assert refresh([moved]) == UpsertResult(updated=1)
+    row = vendor_row(db, cid, first["ListID"])
+    assert row.balance == Decimal("999.00") and row.qb["Balance"] == "999.00"
+    assert refresh([moved]) == UpsertResult(unchanged=1)
+    assert [c.op for c in changes(db, cid)] == ["upsert", "upsert"]
 
 
 def test_typed_vendor_columns_and_complete_record(db: Any) -> None:

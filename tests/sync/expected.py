@@ -255,15 +255,28 @@ def edit_sequences(company: CompanyFile) -> dict[tuple[str, str], str]:
     return out
 
 
+def vendor_balances(company: CompanyFile) -> dict[tuple[str, str], str]:
+    """("vendors", ListID) -> Balance: QuickBooks moves it without a new EditSequence."""
+    return {("vendors", str(v["ListID"])): str(v.get("Balance")) for v in company.records("Vendor")}
+
+
 def expected_feed(
-    before: dict[tuple[str, str], str], after: dict[tuple[str, str], str]
+    before: dict[tuple[str, str], str],
+    after: dict[tuple[str, str], str],
+    balances_before: dict[tuple[str, str], str] | None = None,
+    balances_after: dict[tuple[str, str], str] | None = None,
 ) -> dict[tuple[str, str], tuple[str, str | None]]:
     """(type, id) -> (op, EditSequence) the change feed must report for the difference
-    between two :func:`edit_sequences` snapshots of QuickBooks."""
+    between two :func:`edit_sequences` snapshots of QuickBooks (and, when given, two
+    :func:`vendor_balances` snapshots: a vendor whose Balance moved is reported too)."""
     out: dict[tuple[str, str], tuple[str, str | None]] = {}
     for key, sequence in after.items():
         if before.get(key) != sequence:
             out[key] = ("upsert", sequence)
+    if balances_before is not None and balances_after is not None:
+        for key, balance in balances_after.items():
+            if key in balances_before and balances_before[key] != balance:
+                out[key] = ("upsert", after[key])
     for key in before.keys() - after.keys():
         out[key] = ("delete", before[key])
     return out

@@ -38,6 +38,6 @@ def test_deletions_older_than_the_quickbooks_deletion_log_are_not_missed(
     rig.run_session()
     company.clock.advance(timedelta(minutes=15))
     rig.run_session()
-    compare_all(rig, vendor_balances=False).assert_equal()
+    compare_all(rig).assert_equal()
     held = {r["txn_id"] for name in ("bills", "checks") for r in rig.records(name)}
     assert not held & {bill["TxnID"], check["TxnID"]}

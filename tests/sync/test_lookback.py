@@ -107,7 +107,7 @@ def test_look_back_date_keeps_exactly_the_transactions_from_that_date(inproc_rig
     reports = rig.run_scheduled(3, change_older_transactions)
     assert [r.outcome for r in reports] == ["completed"] * 3, [r.errors for r in reports]
 
-    result = compare_all(rig, txn_date_from=cutoff, vendor_balances=False)
+    result = compare_all(rig, txn_date_from=cutoff)
     result.assert_equal()
     held = _held_txn_ids(rig)
     assert touched["old_edited"] not in held

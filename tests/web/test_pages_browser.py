@@ -77,6 +77,22 @@ def test_sign_in_list_and_company_profile(live_server: Any, page: Any, tmp_path:
     assert page.inner_text("#connection-status") == "Connected to Server"
     assert page.is_visible("text=Recent sessions")
     assert page.is_visible("text=completed")
+    assert "Nothing queued yet" in page.inner_text("#operations")
+
+    # A write the AP platform queues shows on the page with its state.
+    from tests.foundation.helpers import api
+
+    status, op, _ = api(
+        live_server.url,
+        "POST",
+        f"/api/companies/{company['id']}/operations",
+        {"type": "vendor.create", "idempotency_key": "page-1", "payload": {"name": "Page Co"}},
+    )
+    assert status == 201, op
+    page.reload()
+    operations = page.inner_text("#operations")
+    assert "1 queued" in operations and "vendor.create" in operations
+    assert f"Oldest waiting: #{op['id']} vendor.create" in page.inner_text("#oldest-waiting")
     shot = tmp_path / "company.png"
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 5000

@@ -1,0 +1,121 @@
+"""Vendor balances: re-read vendors whose Balance moved without an edit of the vendor.
+
+QuickBooks recomputes a vendor's Balance with every bill, credit and payment, but the vendor
+record itself is not edited: its TimeModified and EditSequence stay, so neither the
+modified-date passes nor a reconciliation (which compares EditSequences) would ever read the
+new Balance. So every AP transaction a sync stores marks its vendor, and a last step of the
+session re-reads the marked vendors by ListID and stores whatever differs from what we hold.
+
+The marks are rows of ``reconcile_marks`` under the pseudo-stream :data:`MARKS`, so they
+survive a session that ends early; a vendor stored in this same session after the
+transaction was written (the initial sync, say) needs no mark.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from models import ReconcileMark
+from qbwc_server.sync.bulk import dialect_insert
+from qbwc_server.sync.record_mapping import record_type
+
+MARKS = "vendor_balances"  # ReconcileMark.stream of the marks; also the planner's step name
+# Streams whose records move a vendor's Balance (accounts payable), and where the vendor is.
+AFFECTING_STREAMS: Mapping[str, str] = {
+    "bills": "VendorRef",
+    "vendor_credits": "VendorRef",
+    "item_receipts": "VendorRef",
+    "bill_payment_checks": "PayeeEntityRef",
+    "bill_payment_credit_cards": "PayeeEntityRef",
+}
+REFRESH_BY_ID = 100  # vendors per re-read request
+
+
+def vendor_of(stream: str, record: Mapping[str, Any]) -> str | None:
+    """The ListID of the vendor whose Balance ``record`` (of ``stream``) moves."""
+    element = AFFECTING_STREAMS.get(stream)
+    if element is None:
+        return None
+    ref = record.get(element)
+    list_id = ref.get("ListID") if isinstance(ref, Mapping) else None
+    return list_id if isinstance(list_id, str) and list_id else None
+
+
+def mark(
+    session: Session,
+    company_id: int,
+    vendor_ids: Iterable[str],
+    stored_before: datetime | None = None,
+) -> int:
+    """Mark vendors for a re-read, except those stored since ``stored_before`` (the session's
+    start: their Balance already counts the transactions). Returns how many are marked."""
+    wanted = sorted({v for v in vendor_ids if v})
+    if not wanted:
+        return 0
+    fresh: set[str] = set()
+    if stored_before is not None:
+        vendors = record_type("vendors").table
+        fresh = set(
+            session.scalars(
+                select(vendors.c.list_id).where(
+                    vendors.c.company_id == company_id,
+                    vendors.c.list_id.in_(wanted),
+                    vendors.c.synced_at >= stored_before,
+                )
+            )
+        )
+    rows = [
+        {"company_id": company_id, "stream": MARKS, "record_id": v, "needs_fetch": True}
+        for v in wanted
+        if v not in fresh
+    ]
+    if rows:
+        table = ReconcileMark.__table__
+        session.execute(dialect_insert(session.connection(), table).on_conflict_do_nothing(), rows)  # type: ignore[arg-type]
+    return len(rows)
+
+
+def marked(session: Session, company_id: int, limit: int = REFRESH_BY_ID) -> list[str]:
+    """The next vendors to re-read."""
+    return list(
+        session.scalars(
+            select(ReconcileMark.record_id)
+            .where(ReconcileMark.company_id == company_id, ReconcileMark.stream == MARKS)
+            .order_by(ReconcileMark.record_id)
+            .limit(limit)
+        )
+    )
+
+
+def unmark(session: Session, company_id: int, vendor_ids: list[str]) -> None:
+    if vendor_ids:
+        session.execute(
+            delete(ReconcileMark).where(
+                ReconcileMark.company_id == company_id,
+                ReconcileMark.stream == MARKS,
+                ReconcileMark.record_id.in_(vendor_ids),
+            )
+        )
+
+
+def stored_vendors(session: Session, company_id: int, stream: str, txn_ids: list[str]) -> set[str]:
+    """The vendors of stored, not yet deleted transactions (before a deletion is applied)."""
+    if stream not in AFFECTING_STREAMS or not txn_ids:
+        return set()
+    table = record_type(stream).table
+    return {
+        v
+        for v in session.scalars(
+            select(table.c.vendor_list_id).where(
+                table.c.company_id == company_id,
+                table.c.txn_id.in_(txn_ids),
+                table.c.is_deleted.is_(False),
+            )
+        )
+        if v
+    }

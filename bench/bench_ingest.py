@@ -1,6 +1,6 @@
 """Ingest benchmark (issue 4): records per second and memory of receiveResponseXML on PostgreSQL.
 
-    python bench/bench_ingest.py [--pg URL] [--page-sizes 1000 100] [--bills N] [--vendors N]
+    python bench/bench_ingest.py [--pg URL] [--page-sizes 1000 500 100] [--bills N] [--vendors N]
                                  [--memory-page N] [--memory-pages 10 100] [--json]
 
 Measured as *SOAP body in -> rows committed*: the time of each receiveResponseXML call made by
@@ -56,8 +56,14 @@ from qbwc_server.sim.quickbooks.generator import Profile
 from qbwc_server.sim.report import SessionReport
 from qbwc_server.sim.webconnector import WebConnector
 from qbwc_server.sim.wsgi_transport import WsgiTransport
+from qbwc_server.sync.tuning import DEFAULT_TUNING
 
 TARGETS = {"bills": 3000.0, "vendors": 10000.0}
+# The server's own page sizes (QBWC_LIST_PAGE_SIZE, QBWC_TXN_PAGE_SIZE): marked * in the output.
+DEFAULT_PAGE_SIZES = {
+    "vendors": DEFAULT_TUNING.list_page_size,
+    "bills": DEFAULT_TUNING.txn_page_size,
+}
 _RID = re.compile(r'requestID="([^":]+):')
 _QUERY = re.compile(r"<(\w+)QueryRq\b")
 _LINE_TAGS = ("<ExpenseLineRet>", "<ItemLineRet>", "<ItemGroupLineRet>")
@@ -259,7 +265,7 @@ def memory_figures(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pg", default=DEFAULT_PG, help="PostgreSQL server URL")
-    parser.add_argument("--page-sizes", type=int, nargs="*", default=[1000, 100])
+    parser.add_argument("--page-sizes", type=int, nargs="*", default=[1000, 500, 100])
     parser.add_argument("--vendors", type=int, default=10_000)
     parser.add_argument("--bills", type=int, default=20_000, help="bills per throughput run")
     parser.add_argument("--memory-page", type=int, default=500, help="bills per memory page")
@@ -293,8 +299,10 @@ def main(argv: list[str] | None = None) -> int:
         results["throughput"].append(entry)
         for stream in ("vendors", "bills"):
             t = entry[stream]
+            t["default_page_size"] = size == DEFAULT_PAGE_SIZES[stream]
             lines.append(
-                f"  page {size:5d} {stream:8} {t['records']:7d} records in {t['pages']:4d} pages "
+                f"  page {size:5d}{'*' if t['default_page_size'] else ' '}{stream:8} "
+                f"{t['records']:7d} records in {t['pages']:4d} pages "
                 f"{t['seconds']:7.2f} s  {t['records_per_second'] or 0:8,} records/s "
                 f"(target {t['target_per_second']:,.0f}: "
                 f"{'MET' if t['meets_target'] else 'NOT MET'})  "
@@ -302,6 +310,10 @@ def main(argv: list[str] | None = None) -> int:
                 f"{t['server_cpu_seconds']:.2f} + db {t['db_cpu_seconds']:.2f}): "
                 f"{t['records_per_cpu_second'] or 0:,}"
             )
+    lines.append(
+        "  (* = the server's default page size for that stream: QBWC_LIST_PAGE_SIZE="
+        f"{DEFAULT_PAGE_SIZES['vendors']}, QBWC_TXN_PAGE_SIZE={DEFAULT_PAGE_SIZES['bills']})"
+    )
     mem: dict[str, Any] = {}
     if memory_bills:
         rss_run = ingest(company, args.pg, args.memory_page, max_bills=memory_bills, memory=True)

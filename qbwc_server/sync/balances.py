@@ -17,7 +17,9 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import String, bindparam, delete, select
+from sqlalchemy import text as sql_text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from models import ReconcileMark
@@ -59,16 +61,7 @@ def mark(
         return 0
     fresh: set[str] = set()
     if stored_before is not None:
-        vendors = record_type("vendors").table
-        fresh = set(
-            session.scalars(
-                select(vendors.c.list_id).where(
-                    vendors.c.company_id == company_id,
-                    vendors.c.list_id.in_(wanted),
-                    vendors.c.synced_at >= stored_before,
-                )
-            )
-        )
+        fresh = _stored_since(session, company_id, wanted, stored_before)
     rows = [
         {"company_id": company_id, "stream": MARKS, "record_id": v, "needs_fetch": True}
         for v in wanted
@@ -78,6 +71,37 @@ def mark(
         table = ReconcileMark.__table__
         session.execute(dialect_insert(session.connection(), table).on_conflict_do_nothing(), rows)  # type: ignore[arg-type]
     return len(rows)
+
+
+# PostgreSQL: one primary-key probe per id (see storage._PG_EXISTING: a plain IN list is
+# planned as a scan of the company's vendors while the table has no statistics yet).
+_PG_STORED_SINCE = """
+SELECT k.id FROM unnest(CAST(:ids AS VARCHAR[])) AS k(id)
+CROSS JOIN LATERAL (
+    SELECT 1 FROM qb_vendors
+    WHERE company_id = :company_id AND list_id = k.id AND synced_at >= :since LIMIT 1
+) AS t
+"""
+
+
+def _stored_since(session: Session, company_id: int, ids: list[str], since: datetime) -> set[str]:
+    """The vendors among ``ids`` stored (inserted or changed) at or after ``since``."""
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = sql_text(_PG_STORED_SINCE).bindparams(
+            bindparam("ids", type_=postgresql.ARRAY(String()))
+        )
+        params = {"ids": ids, "company_id": company_id, "since": since}
+        return {row[0] for row in session.connection().execute(stmt, params)}
+    vendors = record_type("vendors").table
+    return set(
+        session.scalars(
+            select(vendors.c.list_id).where(
+                vendors.c.company_id == company_id,
+                vendors.c.list_id.in_(ids),
+                vendors.c.synced_at >= since,
+            )
+        )
+    )
 
 
 def marked(session: Session, company_id: int, limit: int = REFRESH_BY_ID) -> list[str]:

@@ -74,7 +74,7 @@ from qbwc_server.qbxml.parse import (
     parse_response,
 )
 from qbwc_server.qbxml.status import StatusPolicy, bookkeeper_message, classify
-from qbwc_server.sync import storage
+from qbwc_server.sync import balances, storage
 from qbwc_server.writeback import queue, requests
 from qbwc_server.writeback.catalog import (
     DONE,
@@ -680,7 +680,19 @@ class WriteBack:
     def _upsert(self, record_type: str, records: list[Record]) -> None:
         try:
             with self.session.begin_nested():
-                storage.upsert_records(self.session, self.company.id, record_type, records)
+                stored = storage.upsert_records(self.session, self.company.id, record_type, records)
+                # A bill or payment we wrote moved its vendor's Balance: re-read the vendor at
+                # the end of the read sync (sync/balances.py).
+                changed = set(stored.changed_ids)
+                balances.mark(
+                    self.session,
+                    self.company.id,
+                    {
+                        balances.vendor_of(record_type, r.data) or ""
+                        for r in records
+                        if (r.data.get("TxnID") or r.data.get("ListID")) in changed
+                    },
+                )
         except storage.RecordError as exc:
             log.warning("write-back: could not store a %s record: %s", record_type, exc)
 

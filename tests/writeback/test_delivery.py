@@ -277,6 +277,16 @@ def test_every_operation_type_in_real_sessions_with_the_read_sync(
     assert max(writes) < min(txns), "writes waited for the transaction streams"
     validate_requests(first.requests + second.requests, qbxml_schema)
 
+    # The bill and payments written moved their vendors' balances; QuickBooks did not edit
+    # the vendors, yet the server re-read them at the end of the session (sync/balances.py).
+    new_vendor = b.qb_by_guid("Vendor", ops["vendor.create"]["external_guid"])[0]
+    assert new_vendor["Balance"] != "0.00"
+    status, page = b.api("GET", f"/api/companies/{b.company_id}/records/vendors?limit=1000")
+    assert status == 200
+    stored = {v["list_id"]: v["balance"] for v in page["data"]}
+    for vendor_record in b.qb_records("Vendor"):
+        assert stored[vendor_record["ListID"]] == vendor_record["Balance"], vendor_record["Name"]
+
 
 def test_every_operation_type_at_qbxml_13(db: Any, database_url: str, qbxml_schema: Schema) -> None:
     versions = ("1.0", "2.0", "3.0", "4.0", "5.0", "6.0", "7.0", "8.0", "10.0", "11.0", "12.0")

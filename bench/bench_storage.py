@@ -19,45 +19,19 @@ import argparse
 import os
 import random
 import sys
-import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from common import DEFAULT_PG, fresh_database
 
 from models import Company
 from qbwc_server.db import Database, upgrade
 from qbwc_server.sync import bulk
 from qbwc_server.sync.storage import upsert_records
-
-DEFAULT_PG = "postgresql://postgres@127.0.0.1/postgres"
-
-
-def fresh_postgres(url: str) -> tuple[str, Callable[[], None]]:
-    base = make_url(url.replace("postgresql://", "postgresql+psycopg://", 1))
-    name = f"qbwc_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        with admin.connect() as conn:
-            conn.execute(
-                text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = :n AND pid <> pg_backend_pid()"
-                ),
-                {"n": name},
-            )
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
-
-    return base.set(database=name).render_as_string(hide_password=False), drop
 
 
 def _stamp(n: int) -> str:
@@ -291,21 +265,13 @@ def main(argv: list[str] | None = None) -> int:
         f"best of {args.repeat}, {encoder} encoder"
     )
     work = Workload.make(args.vendors, args.bills)
-    if args.pg:
+    kinds = (["postgresql"] if args.pg else []) + ([] if args.no_sqlite else ["sqlite"])
+    for kind in kinds:
         runs = []
         for _ in range(args.repeat):
-            url, drop = fresh_postgres(args.pg)
-            try:
+            with fresh_database(kind, args.pg or DEFAULT_PG) as url:
                 runs.append(bench_once(url, work, args.page))
-            finally:
-                drop()
-        report("postgresql", runs)
-    if not args.no_sqlite:
-        runs = []
-        for _ in range(args.repeat):
-            with tempfile.TemporaryDirectory() as tmp:
-                runs.append(bench_once(f"sqlite:///{Path(tmp) / 'bench.db'}", work, args.page))
-        report("sqlite", runs)
+        report(kind, runs)
     return 0
 
 

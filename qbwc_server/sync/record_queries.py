@@ -15,7 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Numeric, Row, Table, select
+from sqlalchemy import Numeric, Row, Table, select, union_all
 from sqlalchemy.orm import Session
 
 from models import QbTxnLine, QbTxnLink, RecordChange, RecordChangeHead
@@ -146,9 +146,9 @@ def _views(
         view = {name: _json_value(mapping[name], scales[name]) for name in columns}
         view["qb"] = mapping["qb"]
         views.append(view)
+    _current_names(session, company_id, views)
     if rt.is_list or not views:
         return views
-    _current_payee_names(session, company_id, views)
     ids = [v["txn_id"] for v in views]
     by_id = {v["txn_id"]: v for v in views}
     link_key = "applied_to" if rt.link_kind == "applied_to" else "linked_txns"
@@ -190,33 +190,69 @@ def _views(
     return views
 
 
-# Where a transaction's vendor / payee ListID may point (Employee is not synced): the name
-# stored with the transaction is the one QuickBooks wrote then, the list's is current.
-_PAYEE_LISTS = ("vendors", "other_names", "customers")
+# The synced lists a ``…Ref`` can point to (Employee is not synced: its refs keep their name).
+_NAMED_LISTS = (
+    "accounts", "vendors", "vendor_types", "standard_terms", "date_driven_terms", "classes",
+    "items", "customers", "other_names", "currencies", "sales_tax_codes",
+)  # fmt: skip
+_NAME_LOOKUP_CHUNK = 2000  # ids per query (SQLite's bind-parameter limit is far above)
 
 
-def _current_payee_names(session: Session, company_id: int, views: list[dict[str, Any]]) -> None:
-    """Set ``vendor_name`` to the referenced record's current FullName.
+def _refs(value: Any, key: str, out: list[dict[str, Any]]) -> None:
+    """Collect every ``…Ref`` aggregate (a dict with a ListID) inside a stored document."""
+    if isinstance(value, dict):
+        if key.endswith("Ref") and isinstance(value.get("ListID"), str):
+            out.append(value)
+        for k, v in value.items():
+            _refs(v, k, out)
+    elif isinstance(value, list):
+        for v in value:
+            _refs(v, key, out)
 
-    Renaming a vendor in QuickBooks does not touch the transactions that refer to it (their
-    TimeModified and EditSequence stay), so no sync pass re-reads them: a name stored with
-    each transaction would keep the old one forever. The ListID is stable, so the name is
-    looked up when reading. A payee we do not hold (an employee) keeps the stored name.
-    """
-    wanted = {v["vendor_list_id"] for v in views if v.get("vendor_list_id")}
+
+def _current_full_names(session: Session, company_id: int, ids: set[str]) -> dict[str, str]:
+    """ListID -> the current FullName of the synced list record with that id."""
+    found: dict[str, str] = {}
+    wanted = sorted(ids)
     conn = session.connection()
-    current: dict[str, str | None] = {}
-    for type_name in _PAYEE_LISTS:
-        if not wanted:
-            break
-        table = record_type(type_name).table
-        for list_id, full_name in conn.execute(
-            select(table.c.list_id, table.c.full_name).where(
-                table.c.company_id == company_id, table.c.list_id.in_(sorted(wanted))
+    for start in range(0, len(wanted), _NAME_LOOKUP_CHUNK):
+        chunk = wanted[start : start + _NAME_LOOKUP_CHUNK]
+        parts = []
+        for type_name in _NAMED_LISTS:
+            table = record_type(type_name).table
+            parts.append(
+                select(table.c.list_id, table.c.full_name).where(
+                    table.c.company_id == company_id, table.c.list_id.in_(chunk)
+                )
             )
-        ):
-            current[list_id] = full_name
-            wanted.discard(list_id)
+        for list_id, full_name in conn.execute(union_all(*parts)):
+            if full_name is not None:
+                found[list_id] = full_name
+    return found
+
+
+def _current_names(session: Session, company_id: int, views: list[dict[str, Any]]) -> None:
+    """Bring every reference's name up to date: each ``…Ref/FullName`` in ``qb`` and
+    ``vendor_name``.
+
+    QuickBooks answers every ``…Ref`` with the referenced record's current name, but renaming
+    a vendor (account, item, class, ...) does not touch the records that refer to it (their
+    TimeModified and EditSequence stay), so no sync pass re-reads them: a name stored with
+    each record would keep the old one forever. ListIDs never change, so names are looked up
+    in the synced lists when reading. A reference to a record we do not hold keeps its name.
+    """
+    refs: list[dict[str, Any]] = []
+    for view in views:
+        _refs(view["qb"], "", refs)
+    wanted = {r["ListID"] for r in refs}
+    wanted.update(v["vendor_list_id"] for v in views if v.get("vendor_list_id"))
+    if not wanted:
+        return
+    current = _current_full_names(session, company_id, wanted)
+    for ref in refs:
+        name = current.get(ref["ListID"])
+        if name is not None:
+            ref["FullName"] = name
     for view in views:
         name = current.get(view.get("vendor_list_id") or "")
         if name is not None:

@@ -158,17 +158,24 @@ def test_changes_between_sessions_reach_the_server_and_the_change_feed(inproc_ri
 def test_values_quickbooks_changes_without_touching_time_modified_stay_current(
     inproc_rig: Any,
 ) -> None:
-    """A vendor's Balance moves with a new bill, and a renamed vendor's transactions keep
-    their TimeModified: the Balance is re-read at the end of the session (sync/balances.py)
-    and ``vendor_name`` is the vendor's current name (record_queries._current_payee_names)."""
+    """A vendor's Balance moves with a new bill, and renaming a vendor or an account leaves
+    the records that refer to them untouched (same TimeModified): the Balance is re-read at
+    the end of the session (sync/balances.py), and every reference's name is the current one
+    when read (record_queries._current_names): ``vendor_name`` and each ``…Ref/FullName``."""
     company = generate_current("tiny", seed=11)
     rig: Rig = inproc_rig(company, first_txn_date(company))
     rig.run_session()
     bill = company.records("Bill")[0]
     renamed = bill["VendorRef"]["ListID"]
     owing = company.records("Vendor")[2]["ListID"]
+    account = next(
+        line["AccountRef"]["ListID"]
+        for b in company.records("Bill")
+        for line in b.get("ExpenseLineRet", [])
+    )
     company.clock.advance(timedelta(hours=1))
     company.edit("Vendor", renamed, {"Name": "Renamed Vendor Inc"})
+    company.edit("Account", account, {"Name": "Renamed Expense Account"})
     company.add(
         "Bill",
         {
@@ -188,7 +195,11 @@ def test_values_quickbooks_changes_without_touching_time_modified_stay_current(
     stored = {b["txn_id"]: b for b in rig.records("bills")}[bill["TxnID"]]
     if stored["vendor_name"] != "Renamed Vendor Inc":
         stale.append(f"bill vendor_name {stored['vendor_name']!r}")
+    if stored["qb"]["VendorRef"]["FullName"] != "Renamed Vendor Inc":
+        stale.append(f"bill qb.VendorRef {stored['qb']['VendorRef']!r}")
     assert not stale, stale
+    # Every record of every type, the names inside `qb` (account refs of lines) included.
+    compare_all(rig).assert_equal()
 
 
 def test_changes_made_in_quickbooks_while_a_sync_runs_are_not_lost(inproc_rig: Any) -> None:

@@ -56,3 +56,29 @@ def test_upgrade_matches_models_and_downgrade_removes_everything(scratch_db: Dat
     upgrade(scratch_db)  # and back up again (fresh Column objects every time)
     scratch_db.engine.dispose()
     assert ours <= set(inspect(scratch_db.engine).get_table_names())
+
+
+def test_0006_keeps_every_stored_document(scratch_db: Database) -> None:
+    """``qb`` JSONB -> JSON (PostgreSQL; nothing to do on SQLite) and back keeps each record."""
+    from qbwc_server.services.companies import create_company
+    from qbwc_server.sync.record_queries import list_records
+    from qbwc_server.sync.storage import upsert_records
+    from tests.storage.helpers import bill, vendor
+
+    upgrade(scratch_db, "0005")
+    records = [vendor(n) for n in range(3)]
+    bills = [bill(1, vendor_n=0)]
+    with scratch_db.transaction() as s:
+        company_id = create_company(s, "Before 0006").company.id
+        upsert_records(s, company_id, "vendors", records)
+        upsert_records(s, company_id, "bills", bills)
+
+    def stored(type_name: str) -> list[dict[str, Any]]:
+        with scratch_db.transaction() as s:
+            return [r["qb"] for r in list_records(s, company_id, type_name).data]
+
+    upgrade(scratch_db)
+    assert stored("vendors") == records and stored("bills") == bills
+    downgrade(scratch_db, "0005")
+    scratch_db.engine.dispose()
+    assert stored("vendors") == records and stored("bills") == bills

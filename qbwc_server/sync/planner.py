@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
 from models import Company, StreamCursor, utcnow
@@ -110,6 +111,9 @@ class Planner:
         self.state = state  # the session's "sync" state, mutated in place
         self.version = version
         self.tuning = tuning
+        # The company's cursors, read once per SOAP call (a planner lives for one call; the
+        # company row is locked for all of it, so no other sync call can change them).
+        self._loaded: dict[str, StreamCursor] | None = None
 
     # ------------------------------------------------------------------ work order
     def _queue(self) -> list[str]:
@@ -126,7 +130,7 @@ class Planner:
     def _request_reconcile_past_deletion_horizon(self) -> None:
         """§6.5: QuickBooks reports deletions for ~90 days. If our last sweep is older than
         that (the PC was off for months), deletions may have been missed: reconcile ids."""
-        cursors = load_cursors(self.session, self.company.id)
+        cursors = self._cursors()
         sweeps = [cursors.get(name) for name in DELETION_STREAMS]
         last = [c.last_pass_completed_at for c in sweeps if c and c.last_pass_completed_at]
         if not last or utcnow() - min(last) < DELETION_HORIZON:
@@ -179,8 +183,21 @@ class Planner:
         self.state["restore_detected"] = sorted(suspects)
         return True
 
+    def _cursors(self) -> dict[str, StreamCursor]:
+        """Every stream cursor of the company, by stream name (one query per SOAP call)."""
+        if self._loaded is None:
+            self._loaded = load_cursors(self.session, self.company.id)
+        return self._loaded
+
     def _cursor(self, name: str) -> StreamCursor:
-        return get_cursor(self.session, self.company.id, name)
+        """The stream's cursor, created on first use."""
+        cursors = self._cursors()
+        cursor = cursors.get(name)
+        # A cursor created inside a savepoint that was rolled back is gone: read it again.
+        if cursor is None or inspect(cursor).detached or inspect(cursor).transient:
+            cursor = get_cursor(self.session, self.company.id, name)
+            cursors[name] = cursor
+        return cursor
 
     def _stream_request(self, stream: Stream) -> tuple[str, dict[str, Any]] | None:
         cursor = self._cursor(stream.name)
@@ -370,7 +387,7 @@ class Planner:
         """
         probes: list[ListQuery | TxnQuery] = []
         asked: dict[str, list[str]] = {}
-        cursors = load_cursors(self.session, self.company.id)  # one query, not one per stream
+        cursors = self._cursors()
         for stream in STREAMS:
             cursor = cursors.get(stream.name)
             record_id = (cursor.extra or {}).get("watermark_id") if cursor else None
@@ -437,7 +454,7 @@ class Planner:
         so it is at most the QuickBooks machine's "now", whatever that machine's clock says.
         """
         best: str | None = None
-        for cursor in load_cursors(self.session, self.company.id).values():
+        for cursor in self._cursors().values():
             for value in (cursor.watermark, cursor.pass_max_modified):
                 if value and (best is None or windows.wall_clock(value) > windows.wall_clock(best)):
                     best = value
@@ -554,7 +571,7 @@ class Planner:
         cursor = self._cursor(name)
         if cursor.retry_after is not None and cursor.retry_after > utcnow():
             return None
-        cursors = load_cursors(self.session, self.company.id)  # one query, not one per stream
+        cursors = self._cursors()
         streams = [
             s
             for s in STREAMS
@@ -943,7 +960,7 @@ class Planner:
         if not queue:
             return 100
         done = int(self.state.get("processed", 0))
-        cursors = load_cursors(self.session, self.company.id)
+        cursors = self._cursors()
         remaining = 0.0
         for name in queue:
             remaining += self.estimate_remaining(name, cursors.get(name))

@@ -33,8 +33,12 @@ import argparse
 import gc
 import re
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from common import (
@@ -58,6 +62,7 @@ from qbwc_server.sim.webconnector import WebConnector
 from qbwc_server.sim.wsgi_transport import WsgiTransport
 from qbwc_server.sync.tuning import DEFAULT_TUNING
 
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 TARGETS = {"bills": 3000.0, "vendors": 10000.0}
 # The server's own page sizes (QBWC_LIST_PAGE_SIZE, QBWC_TXN_PAGE_SIZE): marked * in the output.
 DEFAULT_PAGE_SIZES = {
@@ -91,6 +96,49 @@ class CountingQuickBooks(FakeQuickBooks):
         lines = sum(response.count(tag) for tag in _LINE_TAGS)
         self.last = (stream, records, lines)
         return response
+
+
+# Run in a child process (a clean heap): RSS growth while parsing one page, whole or streamed.
+_PARSE_RSS_SCRIPT = """
+import gc, os, sys
+from qbwc_server.qbxml.parse import iter_response
+
+def rss():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+text = open(sys.argv[1], encoding="utf-8").read()
+gc.collect()
+before = peak = rss()
+for n, _ in enumerate(iter_response(text, whole_document_max_chars=int(sys.argv[2]))):
+    if n % 25 == 0:
+        peak = max(peak, rss())
+print(max(peak, rss()) - before)
+"""
+
+
+def parse_rss(company: CompanyFile, bills: int) -> dict[str, float]:
+    """RSS growth (MiB) while parsing one BillQuery page of ``bills`` bills with lines: parsed
+    whole (pages up to WHOLE_DOCUMENT_MAX_CHARS) and streamed (larger pages)."""
+    fake = FakeQuickBooks(company)
+    fake.open_session(app_name="bench", owner_id="{0}", file_id="{1}")
+    text = fake.process(
+        '<?xml version="1.0"?><?qbxml version="13.0"?><QBXML><QBXMLMsgsRq onError="stopOnError">'
+        f'<BillQueryRq requestID="1" iterator="Start"><MaxReturned>{bills}</MaxReturned>'
+        "<IncludeLineItems>true</IncludeLineItems><IncludeLinkedTxns>true</IncludeLinkedTxns>"
+        "</BillQueryRq></QBXMLMsgsRq></QBXML>"
+    )
+    out: dict[str, float] = {"page_text_mib": mib(len(text))}
+    with tempfile.NamedTemporaryFile("w", suffix=".xml", encoding="utf-8") as page:
+        page.write(text)
+        page.flush()
+        for mode, limit in (("whole", len(text)), ("streamed", 0)):
+            grown = subprocess.run(
+                [sys.executable, "-c", _PARSE_RSS_SCRIPT, page.name, str(limit)],
+                capture_output=True, text=True, check=True, cwd=PROJECT_ROOT,
+            ).stdout  # fmt: skip
+            out[f"{mode}_rss_mib"] = mib(int(grown))
+    return out
 
 
 class Enough(Exception):
@@ -321,6 +369,8 @@ def main(argv: list[str] | None = None) -> int:
             company, args.pg, args.memory_page, max_bills=memory_bills, memory=True, trace=True
         )
         mem = memory_figures(rss_run, traced_run, sorted(args.memory_pages))
+        for size in sorted({args.memory_page, 1000}):
+            mem[f"parse_rss_{size}_bills"] = parse_rss(company, size)
         results["memory"] = {"page_size": args.memory_page, **mem}
     results["load_average_before_after"] = [load_before, load_average()]
     if mem:
@@ -337,6 +387,14 @@ def main(argv: list[str] | None = None) -> int:
                 f"{fig['tracemalloc_peak_mib']} MiB, retained by all calls so far "
                 f"{fig['tracemalloc_retained_total_mib']} MiB"
             )
+        for key, fig in mem.items():
+            if key.startswith("parse_rss_"):
+                lines.append(
+                    f"  memory of parsing one page of {key.split('_')[2]} bills "
+                    f"({fig['page_text_mib']} MiB of qbXML) in a fresh process: parsed whole "
+                    f"+{fig['whole_rss_mib']} MiB RSS, streamed +{fig['streamed_rss_mib']} MiB "
+                    "(pages over 4 Mi characters are streamed)"
+                )
         if "flat" in mem:
             grown = mem["growth_between"]
             a, b = grown["pages"]

@@ -17,13 +17,12 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, bindparam, delete, select
+from sqlalchemy import delete, select
 from sqlalchemy import text as sql_text
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from models import ReconcileMark
-from qbwc_server.sync.bulk import dialect_insert
+from qbwc_server.sync.bulk import dialect_insert, dumps_json
 from qbwc_server.sync.record_mapping import record_type
 
 MARKS = "vendor_balances"  # ReconcileMark.stream of the marks; also the planner's step name
@@ -76,7 +75,7 @@ def mark(
 # PostgreSQL: one primary-key probe per id (see storage._PG_EXISTING: a plain IN list is
 # planned as a scan of the company's vendors while the table has no statistics yet).
 _PG_STORED_SINCE = """
-SELECT k.id FROM unnest(CAST(:ids AS VARCHAR[])) AS k(id)
+SELECT k.id FROM jsonb_array_elements_text(CAST(:ids AS JSONB)) AS k(id)
 CROSS JOIN LATERAL (
     SELECT 1 FROM qb_vendors
     WHERE company_id = :company_id AND list_id = k.id AND synced_at >= :since LIMIT 1
@@ -87,10 +86,8 @@ CROSS JOIN LATERAL (
 def _stored_since(session: Session, company_id: int, ids: list[str], since: datetime) -> set[str]:
     """The vendors among ``ids`` stored (inserted or changed) at or after ``since``."""
     if session.get_bind().dialect.name == "postgresql":
-        stmt = sql_text(_PG_STORED_SINCE).bindparams(
-            bindparam("ids", type_=postgresql.ARRAY(String()))
-        )
-        params = {"ids": ids, "company_id": company_id, "since": since}
+        stmt = sql_text(_PG_STORED_SINCE)
+        params = {"ids": dumps_json(ids), "company_id": company_id, "since": since}
         return {row[0] for row in session.connection().execute(stmt, params)}
     vendors = record_type("vendors").table
     return set(

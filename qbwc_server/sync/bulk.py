@@ -46,7 +46,8 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot store {type(value).__name__} values")
 
 
-def _dumps(value: Any) -> str:
+def dumps_json(value: Any) -> str:
+    """JSON text (orjson when installed); Decimals as strings, dates in ISO 8601."""
     if orjson is not None:
         return orjson.dumps(value, default=_json_default).decode()
     return json.dumps(value, default=_json_default, separators=(",", ":"))
@@ -126,7 +127,7 @@ def insert_rows(conn: Connection, table: Table, rows: Iterable[Mapping[str, Any]
             record = list(values(row))
             for n in json_at:
                 if record[n] is not None:
-                    record[n] = _dumps(record[n])
+                    record[n] = dumps_json(record[n])
             write(record)
 
 
@@ -143,7 +144,7 @@ def upsert_rows(
         conn.execute(_sqlite_statement(table, columns, conflict_key), list(rows))
         return
     sql = _pg_upsert_sql(conn, table, columns, conflict_key)
-    conn.exec_driver_sql(sql, {"rows": _dumps(rows)})
+    conn.exec_driver_sql(sql, {"rows": dumps_json(rows)})
 
 
 def dialect_insert(conn: Connection, table: Table) -> Any:

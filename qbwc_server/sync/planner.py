@@ -678,17 +678,18 @@ class Planner:
             """The page's records to store, noting what the cursor needs on the way (the page
             goes to storage as one stream: one feed lock and as few statements as possible)."""
             nonlocal status, received, max_modified, newest, max_id
+            wall_clock = windows.wall_clock
             for event in iter_response(response):
                 if isinstance(event, Record):
                     received += 1
                     data = event.data
                     modified = data.get("TimeModified")
-                    if isinstance(modified, str) and (
-                        newest is None or windows.wall_clock(modified) > newest
-                    ):
-                        max_modified = modified
-                        newest = windows.wall_clock(modified)
-                        max_id = data.get("ListID") or data.get("TxnID")
+                    if modified.__class__ is str:
+                        local = wall_clock(modified)
+                        if newest is None or local > newest:
+                            max_modified = modified
+                            newest = local
+                            max_id = data.get("ListID") or data.get("TxnID")
                     if drop_old:
                         txn_date = data.get("TxnDate")
                         if isinstance(txn_date, str) and history and txn_date < history:

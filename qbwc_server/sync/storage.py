@@ -54,7 +54,7 @@ from sqlalchemy.orm import Session
 
 from models import QbTxnLine, QbTxnLink, RecordChange, RecordChangeHead, utcnow
 from qbwc_server.qbxml.parse import Record
-from qbwc_server.sync.bulk import dialect_insert, insert_rows, upsert_rows
+from qbwc_server.sync.bulk import dialect_insert, dumps_json, insert_rows, upsert_rows
 from qbwc_server.sync.record_mapping import (
     RECORD_TYPES,
     TYPE_FOR_DEL_TYPE,
@@ -205,9 +205,10 @@ def _one_of(conn: Connection, column: ColumnElement[str], ids: Sequence[str]) ->
 # while the table has no column statistics yet (the first minute of an initial sync, before
 # autovacuum analyzes it: PostgreSQL then guesses that company_id = 1 matches few rows). The
 # LIMIT keeps the lateral subquery from being flattened into a join with the same problem.
+# The ids travel as one JSON array (see ids_json).
 _PG_EXISTING = """
 SELECT k.id, t.edit_sequence, t.is_deleted
-FROM unnest(CAST(:ids AS VARCHAR[])) AS k(id)
+FROM jsonb_array_elements_text(CAST(:ids AS JSONB)) AS k(id)
 CROSS JOIN LATERAL (
     SELECT edit_sequence, is_deleted FROM {table}
     WHERE company_id = :company_id AND {key} = k.id LIMIT 1
@@ -219,7 +220,7 @@ CROSS JOIN LATERAL (
 # by ctid.
 _PG_DELETE_CHILDREN = """
 DELETE FROM {table} WHERE ctid = ANY(ARRAY(
-    SELECT x.ctid FROM unnest(CAST(:ids AS VARCHAR[])) AS k(id)
+    SELECT x.ctid FROM jsonb_array_elements_text(CAST(:ids AS JSONB)) AS k(id)
     CROSS JOIN LATERAL (
         SELECT ctid FROM {table}
         WHERE company_id = :company_id AND record_type = :record_type AND txn_id = k.id
@@ -229,8 +230,11 @@ DELETE FROM {table} WHERE ctid = ANY(ARRAY(
 """
 
 
-def _ids_param() -> Any:
-    return bindparam("ids", type_=postgresql.ARRAY(String()))
+def ids_json(ids: Iterable[str]) -> str:
+    """Ids as the one JSON-array parameter of the PostgreSQL probes above. psycopg escapes an
+    array parameter element by element in Python (a regex per id: ~1.5 ms per 1,000); the
+    JSON text is made in C and unpacked by the server (``jsonb_array_elements_text``)."""
+    return dumps_json(list(ids))
 
 
 def _existing(
@@ -238,10 +242,8 @@ def _existing(
 ) -> dict[str, tuple[str | None, bool]]:
     table = rt.table
     if conn.dialect.name == "postgresql":
-        stmt = sql_text(_PG_EXISTING.format(table=table.name, key=rt.id_column)).bindparams(
-            _ids_param()
-        )
-        rows = conn.execute(stmt, {"ids": list(ids), "company_id": company_id})
+        stmt = sql_text(_PG_EXISTING.format(table=table.name, key=rt.id_column))
+        rows = conn.execute(stmt, {"ids": ids_json(ids), "company_id": company_id})
     else:
         id_col = table.c[rt.id_column]
         rows = conn.execute(
@@ -346,10 +348,8 @@ def _replace_lines_and_links(
     if changed_ids:
         for table in (LINES, LINKS):
             if conn.dialect.name == "postgresql":
-                stmt = sql_text(_PG_DELETE_CHILDREN.format(table=table.name)).bindparams(
-                    _ids_param()
-                )
-                params = {"ids": list(changed_ids), "company_id": company_id}
+                stmt = sql_text(_PG_DELETE_CHILDREN.format(table=table.name))
+                params = {"ids": ids_json(changed_ids), "company_id": company_id}
                 conn.execute(stmt, {**params, "record_type": rt.name})
             else:
                 conn.execute(

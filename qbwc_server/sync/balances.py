@@ -22,8 +22,10 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
 
 from models import ReconcileMark
-from qbwc_server.sync.bulk import dialect_insert, dumps_json
+from qbwc_server.qbxml.parse import Record
+from qbwc_server.sync.bulk import dialect_insert
 from qbwc_server.sync.record_mapping import record_type
+from qbwc_server.sync.storage import ids_json
 
 MARKS = "vendor_balances"  # ReconcileMark.stream of the marks; also the planner's step name
 # Streams whose records move a vendor's Balance (accounts payable), and where the vendor is.
@@ -45,6 +47,19 @@ def vendor_of(stream: str, record: Mapping[str, Any]) -> str | None:
     ref = record.get(element)
     list_id = ref.get("ListID") if isinstance(ref, Mapping) else None
     return list_id if isinstance(list_id, str) and list_id else None
+
+
+def changed_vendors(stream: str, records: Iterable[Record], changed_ids: Iterable[str]) -> set[str]:
+    """The vendors of those ``records`` that an upsert inserted or changed (its
+    ``changed_ids``): an unchanged record moved no balance."""
+    changed = set(changed_ids)
+    found = set()
+    for record in records:
+        if (record.data.get("TxnID") or record.data.get("ListID")) in changed:
+            vendor = vendor_of(stream, record.data)
+            if vendor is not None:
+                found.add(vendor)
+    return found
 
 
 def mark(
@@ -87,7 +102,7 @@ def _stored_since(session: Session, company_id: int, ids: list[str], since: date
     """The vendors among ``ids`` stored (inserted or changed) at or after ``since``."""
     if session.get_bind().dialect.name == "postgresql":
         stmt = sql_text(_PG_STORED_SINCE)
-        params = {"ids": dumps_json(ids), "company_id": company_id, "since": since}
+        params = {"ids": ids_json(ids), "company_id": company_id, "since": since}
         return {row[0] for row in session.connection().execute(stmt, params)}
     vendors = record_type("vendors").table
     return set(

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeGuard
 
 from sqlalchemy import inspect
 from sqlalchemy.orm import Session
@@ -339,15 +339,7 @@ class Planner:
                     batch.append(event)
             elif isinstance(event, ResponseEnd):
                 status = event.status
-        if status is None:
-            self._stream_error(cursor, "QuickBooks answered without a status for the request")
-            return
-        policy = classify(status.status_code, status.status_severity, status.status_message)
-        if policy not in (StatusPolicy.SUCCESS, StatusPolicy.EMPTY_SUCCESS, StatusPolicy.WARNING):
-            text = bookkeeper_message(
-                status.status_code, status.status_severity, status.status_message
-            )
-            self._stream_error(cursor, text)
+        if not self._answered(status, cursor):
             return
         cursor.pages += 1
         cursor.last_page_at = utcnow()
@@ -355,14 +347,7 @@ class Planner:
         if stage == "fetch":
             if batch:
                 stored = storage.upsert_records(self.session, self.company.id, stream.name, batch)
-                changed = set(stored.changed_ids)
-                self._mark_vendors(
-                    {
-                        balances.vendor_of(stream.name, r.data) or ""
-                        for r in batch
-                        if r.data.get("TxnID") in changed
-                    }
-                )
+                self._mark_vendors(balances.changed_vendors(stream.name, batch, stored.changed_ids))
             reconcile.fetched(self.session, self.company.id, stream.name, list(meta["ids"]))
             return
         reconcile.mark_seen(self.session, self.company.id, stream.name, pairs)
@@ -647,6 +632,21 @@ class Planner:
         # session (qbwc/qbwc#53); the stream is retried at a later session.
         self._stream_error(cursor, text)
 
+    def _answered(
+        self, status: ResponseStatus | None, cursor: StreamCursor
+    ) -> TypeGuard[ResponseStatus]:
+        """Whether QuickBooks answered the stream's request with data (or none to give); if
+        not, the stream's error is recorded and it waits for a later session."""
+        if status is None:
+            self._stream_error(cursor, "QuickBooks answered without a status for the request")
+            return False
+        policy = classify(status.status_code, status.status_severity, status.status_message)
+        if policy in (StatusPolicy.SUCCESS, StatusPolicy.EMPTY_SUCCESS, StatusPolicy.WARNING):
+            return True
+        text = bookkeeper_message(status.status_code, status.status_severity, status.status_message)
+        self._stream_error(cursor, text)
+        return False
+
     def _stream_error(self, cursor: StreamCursor, text: str, retry: bool = True) -> None:
         now = utcnow()
         cursor.last_error = text[:2000]
@@ -869,15 +869,7 @@ class Planner:
                     latest = deleted
             elif isinstance(event, ResponseEnd):
                 status = event.status
-        if status is None:
-            self._stream_error(cursor, "QuickBooks answered without a status for the request")
-            return
-        policy = classify(status.status_code, status.status_severity, status.status_message)
-        if policy not in (StatusPolicy.SUCCESS, StatusPolicy.EMPTY_SUCCESS, StatusPolicy.WARNING):
-            text = bookkeeper_message(
-                status.status_code, status.status_severity, status.status_message
-            )
-            self._stream_error(cursor, text)
+        if not self._answered(status, cursor):
             return
         suspects: dict[str, str] = self.state.get("restore_suspects", {})
         for stream_name, ids in by_type.items():

@@ -19,7 +19,7 @@ from sqlalchemy import Numeric, Row, Table, select, union_all
 from sqlalchemy.orm import Session
 
 from models import QbTxnLine, QbTxnLink, RecordChange, RecordChangeHead
-from qbwc_server.sync.record_mapping import RecordType, record_type
+from qbwc_server.sync.record_mapping import RECORD_TYPES, RecordType, record_type
 
 LINES: Table = QbTxnLine.__table__  # type: ignore[assignment]
 LINKS: Table = QbTxnLink.__table__  # type: ignore[assignment]
@@ -191,10 +191,7 @@ def _views(
 
 
 # The synced lists a ``…Ref`` can point to (Employee is not synced: its refs keep their name).
-_NAMED_LISTS = (
-    "accounts", "vendors", "vendor_types", "standard_terms", "date_driven_terms", "classes",
-    "items", "customers", "other_names", "currencies", "sales_tax_codes",
-)  # fmt: skip
+_NAMED_LISTS = tuple(name for name, rt in RECORD_TYPES.items() if rt.is_list)
 _NAME_LOOKUP_CHUNK = 2000  # ids per query (SQLite's bind-parameter limit is far above)
 
 

@@ -683,15 +683,10 @@ class WriteBack:
                 stored = storage.upsert_records(self.session, self.company.id, record_type, records)
                 # A bill or payment we wrote moved its vendor's Balance: re-read the vendor at
                 # the end of the read sync (sync/balances.py).
-                changed = set(stored.changed_ids)
                 balances.mark(
                     self.session,
                     self.company.id,
-                    {
-                        balances.vendor_of(record_type, r.data) or ""
-                        for r in records
-                        if (r.data.get("TxnID") or r.data.get("ListID")) in changed
-                    },
+                    balances.changed_vendors(record_type, records, stored.changed_ids),
                 )
         except storage.RecordError as exc:
             log.warning("write-back: could not store a %s record: %s", record_type, exc)

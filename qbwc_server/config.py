@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlsplit
 
+from qbwc_server.net import IPNetwork, TrustedProxiesError, parse_trusted_proxies
 from qbwc_server.sync.tuning import DEFAULT_TUNING, SyncTuning
 
 DEFAULT_DATABASE_URL = "sqlite:///./qbwc.db"
@@ -35,6 +36,7 @@ KNOWN_VARIABLES = frozenset(
         "QBWC_LOGIN_FAILURE_WINDOW_SECONDS",
         "QBWC_CONNECTED_WINDOW_SECONDS",
         "QBWC_LOG_LEVEL",
+        "QBWC_TRUSTED_PROXIES",
         "QBWC_LIST_PAGE_SIZE",
         "QBWC_TXN_PAGE_SIZE",
         "QBWC_WINDOW_TARGET",
@@ -70,6 +72,8 @@ class Settings:
     connected_window_seconds: int = 3600
     log_level: str = "INFO"
     tuning: SyncTuning = DEFAULT_TUNING
+    # Reverse proxies whose X-Forwarded-For is believed (qbwc_server/net.py); none by default.
+    trusted_proxies: tuple[IPNetwork, ...] = ()
 
     @property
     def qbwc_url(self) -> str:
@@ -151,6 +155,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             f"QBWC_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {log_level!r}"
         )
 
+    try:
+        trusted_proxies = parse_trusted_proxies(env.get("QBWC_TRUSTED_PROXIES"))
+    except TrustedProxiesError as exc:
+        raise ConfigError(str(exc)) from None
+
     return Settings(
         database_url=normalize_database_url(database_url),
         public_url=public_url,
@@ -172,6 +181,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             window_max=_int(env, "QBWC_WINDOW_TARGET", DEFAULT_TUNING.window_target, 10) * 5 // 2,
             overlap=timedelta(minutes=_int(env, "QBWC_SYNC_OVERLAP_MINUTES", 120, 0)),
         ),
+        trusted_proxies=trusted_proxies,
     )
 
 

@@ -22,6 +22,7 @@ from qbwc_server.config import Settings
 from qbwc_server.db import Database
 from qbwc_server.engine.authenticate import authenticate, client_version
 from qbwc_server.engine.conversation import DONE, Conversation
+from qbwc_server.net import client_ip
 
 log = logging.getLogger(__name__)
 
@@ -34,16 +35,11 @@ INTERNAL_ERROR = (
 )
 
 
-def _remote_addr(ctx: Any) -> str:
-    try:
-        env = ctx.transport.req_env
-        forwarded = env.get("HTTP_X_FORWARDED_FOR", "")
-        return (forwarded.split(",")[0].strip() or env.get("REMOTE_ADDR") or "?")[:64]
-    except AttributeError:
-        return "?"
-
-
 def build_service(db: Database, settings: Settings) -> type[ServiceBase]:
+    def _remote_addr(ctx: Any) -> str:
+        env = getattr(getattr(ctx, "transport", None), "req_env", None)
+        return client_ip(env, settings) if env is not None else "?"
+
     def guarded(name: str, fallback: T, work: Callable[[Conversation], T]) -> T:
         """Run ``work`` in one transaction; on any failure answer ``fallback``, never a fault."""
         try:

@@ -1,0 +1,551 @@
+"""The idle poll and the 20,000-vendor sync, side by side with a peer (issue 13, items 1-2).
+
+    python bench/bench_idle.py [--seconds S] [--rounds N] [--vendors N] [--profile]
+                               [--peer-version V|latest] [--peer-venv DIR] [--pg URL] [--json]
+
+One run on this machine, both servers up at the same time, driven by the same client:
+
+* **ours**: ``qbwc-server serve`` (gunicorn, gthread, its default workers and threads) on a
+  fresh PostgreSQL database (created and dropped);
+* **the peer**: qbwc-kit from PyPI (FastAPI, keeps sessions in memory, stores nothing) in a
+  throw-away venv this script creates (``bench/peer.py``; the version is pinned and printed),
+  served by uvicorn with a trivial always-``none`` handler and a trivial vendor-paging handler.
+
+The client is the simulator's Web Connector (``qbwc_server.sim``: its envelopes are byte for
+byte the real client's) over one persistent HTTP/1.1 connection, like .NET's
+(``bench/wire.py``), one session after the other.
+
+Figures:
+
+* **empty sessions/s**: serverVersion, clientVersion, authenticate -> ``none``, closeConnection,
+  for ``--seconds`` per measurement, ``--rounds`` times alternating ours and the peer's (the
+  machine is shared: medians are printed, each round too). Our company has finished a real
+  first sync (a tiny company file) and is not due, so authenticate has nothing to do.
+* **server CPU per empty session**: from ``/proc/<pid>/stat`` of the server's processes (the
+  gunicorn master and workers; uvicorn), before and after; ours also with the PostgreSQL
+  backends' CPU (the peer has no database).
+* **records per second of server time** on a first sync of a company file with ``--vendors``
+  vendors (plus the few dozen list records every file has): records QuickBooks returned over
+  the server's CPU seconds (not wall). Ours commits every record with its change-feed entry;
+  the peer parses each page and keeps nothing.
+* ``--profile``: a CPU-time cProfile of our WSGI app in this process (no HTTP) for idle polls
+  and for the vendor sync: the top 20 functions by own time and by cumulative time, and our
+  CPU per empty session in-process next to over HTTP (what gunicorn and HTTP add).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import cProfile
+import gc
+import io
+import json
+import pstats
+import re
+import statistics
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from common import (
+    ADMIN_TOKEN,
+    ROOT,
+    DEFAULT_PG,
+    CpuMeter,
+    MeasuredTransport,
+    database_backends,
+    emit,
+    fresh_database,
+    load_average,
+    make_app,
+    process_tree,
+    served,
+)
+from peer import PEER_PASSWORD, PEER_USER, PEER_VERSION, peer_venv, serve_peer
+from wire import KeepAliveTransport
+
+from qbwc_server.services.companies import create_company
+from qbwc_server.services.qwc import render_qwc
+from qbwc_server.services.settings_store import owner_id_in
+from qbwc_server.sim.quickbooks import CompanyFile, FakeQuickBooks, Profile
+from qbwc_server.sim.qwc import QwcInfo, parse_qwc
+from qbwc_server.sim.report import Outcome
+from qbwc_server.sim.soap_client import SoapClient, Transport
+from qbwc_server.sim.webconnector import WebConnector
+from qbwc_server.sim.wsgi_transport import WsgiTransport
+
+TOP = 20
+WARMUP_SESSIONS = 50
+# The peer's task pages vendors like our list streams do (README "Sync tuning": 500).
+PAGE_SIZE = 500
+PEER_OWNER = "{6d1c7f43-0b6e-4c39-9a55-6a8f4c0e2b11}"
+PEER_FILE = "{0f3c2d8e-7a41-4f0b-8e9c-3b2a1d5c6e77}"
+
+
+# --- our server: companies ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Login:
+    """What a Web Connector needs to call a server for one application."""
+
+    username: str
+    password: str
+    app_name: str
+    owner_id: str
+    file_id: str
+
+    @classmethod
+    def from_qwc(cls, qwc: QwcInfo, password: str) -> Login:
+        return cls(qwc.username, password, qwc.app_name, qwc.owner_id, qwc.file_id)
+
+
+def our_company(app: Any, name: str, *, interval: int, history_start: str) -> tuple[int, Login]:
+    """A company created the way the API creates one; its .qwc read as QBWC reads it."""
+    settings = app.rt.settings
+    with app.rt.db.transaction() as session:
+        created = create_company(
+            session, name, sync_interval_minutes=interval, history_start=history_start
+        )
+        qwc_text = render_qwc(created.company, settings, owner_id_in(session, settings))
+        company_id = created.company.id
+    return company_id, Login.from_qwc(parse_qwc(qwc_text.encode()), created.connector_key)
+
+
+def connector(
+    login: Login, quickbooks: FakeQuickBooks, url: str, transport: Transport
+) -> WebConnector:
+    client = SoapClient(url, timeout=120, transport=transport)
+    return WebConnector(
+        url,
+        login.username,
+        login.password,
+        quickbooks,
+        app_name=login.app_name,
+        owner_id=login.owner_id,
+        file_id=login.file_id,
+        analyze_responses=False,
+        client=client,
+    )
+
+
+def keep_alive(url: str) -> KeepAliveTransport:
+    parts = urlsplit(url)
+    assert parts.hostname is not None and parts.port is not None
+    return KeepAliveTransport(parts.hostname, parts.port, timeout=120)
+
+
+def api_get(base: str, path: str) -> Any:
+    headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    with urllib.request.urlopen(urllib.request.Request(base + path, headers=headers)) as resp:
+        return json.loads(resp.read())
+
+
+def streams_done(view: dict[str, Any]) -> bool:
+    """Every stream that is not skipped has completed its first pass (company view)."""
+    return all(s["mode"] == "skipped" or s["passes_completed"] for s in view["streams"])
+
+
+def first_sync_done(base: str, company_id: int) -> bool:
+    return streams_done(api_get(base, f"/api/companies/{company_id}"))
+
+
+def inproc_first_sync_done(app: Any, company_id: int) -> bool:
+    from werkzeug.test import Client
+
+    response = Client(app).get(
+        f"/api/companies/{company_id}", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    )
+    return streams_done(response.get_json())
+
+
+def run_first_sync(wc: WebConnector, done: Callable[[], bool], max_sessions: int = 20) -> int:
+    for number in range(1, max_sessions + 1):
+        report = wc.run_session()
+        if not report.ok:
+            raise RuntimeError(f"first sync session {number}: {report.outcome} {report.errors[:3]}")
+        if done():
+            return number
+    raise RuntimeError(f"the first sync did not finish in {max_sessions} sessions")
+
+
+# --- measuring ------------------------------------------------------------------------------
+
+
+@dataclass
+class IdleFigures:
+    server: str
+    sessions: int
+    seconds: float
+    app_cpu: float
+    db_cpu: float
+    load: float
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def per_second(self) -> float:
+        return self.sessions / self.seconds if self.seconds else 0.0
+
+    @property
+    def app_cpu_ms(self) -> float:
+        return 1000 * self.app_cpu / max(1, self.sessions)
+
+    @property
+    def total_cpu_ms(self) -> float:
+        return 1000 * (self.app_cpu + self.db_cpu) / max(1, self.sessions)
+
+
+def measure_idle(
+    name: str,
+    wc: WebConnector,
+    seconds: float,
+    app_pids: Callable[[], list[int]],
+    db_pids: Callable[[], list[int]] | None,
+) -> IdleFigures:
+    """Empty sessions back to back for ``seconds``; every one must end with ``none``."""
+    errors: list[str] = []
+    for _ in range(WARMUP_SESSIONS):
+        report = wc.run_session()
+        if report.outcome != Outcome.NONE:
+            raise RuntimeError(f"{name}: an idle poll ended {report.outcome}: {report.errors[:2]}")
+    app_cpu = CpuMeter(app_pids)
+    db_cpu = CpuMeter(db_pids or list)
+    load = load_average()
+    app_cpu.start()
+    db_cpu.start()
+    sessions = 0
+    started = time.perf_counter()
+    deadline = started + seconds
+    while time.perf_counter() < deadline:
+        report = wc.run_session()
+        sessions += 1
+        if report.outcome != Outcome.NONE or report.errors:
+            errors.append(f"{report.outcome}: {report.errors[:1]}")
+    wall = time.perf_counter() - started
+    return IdleFigures(
+        name, sessions, wall, app_cpu.stop(), db_cpu.stop(), max(load, load_average()), errors
+    )
+
+
+@dataclass
+class SyncFigures:
+    server: str
+    records: int
+    vendors: int
+    sessions: int
+    round_trips: int
+    wall: float
+    app_cpu: float
+    db_cpu: float
+
+    @property
+    def per_app_cpu(self) -> float:
+        return self.records / self.app_cpu if self.app_cpu else 0.0
+
+    @property
+    def per_total_cpu(self) -> float:
+        total = self.app_cpu + self.db_cpu
+        return self.records / total if total else 0.0
+
+
+def measure_sync(
+    name: str,
+    wc: WebConnector,
+    fake: FakeQuickBooks,
+    done: Callable[[], bool],
+    app_pids: Callable[[], list[int]],
+    db_pids: Callable[[], list[int]] | None,
+) -> SyncFigures:
+    app_cpu = CpuMeter(app_pids)
+    db_cpu = CpuMeter(db_pids or list)
+    returned_before = dict(fake.records_returned)
+    round_trips = wc.client.stats.round_trips
+    app_cpu.start()
+    db_cpu.start()
+    started = time.perf_counter()
+    sessions = run_first_sync(wc, done)
+    wall = time.perf_counter() - started
+    app_cpu.stop()
+    db_cpu.stop()
+    returned = {
+        k: v - returned_before.get(k, 0)
+        for k, v in fake.records_returned.items()
+        if k not in ("ListDeleted", "TxnDeleted")
+    }
+    return SyncFigures(
+        name,
+        sum(returned.values()),
+        returned.get("Vendor", 0),
+        sessions,
+        wc.client.stats.round_trips - round_trips,
+        wall,
+        app_cpu.seconds,
+        db_cpu.seconds,
+    )
+
+
+def vendor_file(vendors: int, seed: int) -> CompanyFile:
+    profile = Profile(f"vendors{vendors}", 1, vendors, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    return CompanyFile.generate(seed=seed, profile=profile)
+
+
+# --- profiling in-process -------------------------------------------------------------------
+
+
+def profile_text(profiler: cProfile.Profile, title: str) -> list[str]:
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("tottime").print_stats(TOP)
+    stats.sort_stats("cumulative").print_stats(TOP)
+    text = out.getvalue()
+    # Shorter file names: the project's relative to its root, libraries from site-packages on.
+    text = text.replace(str(ROOT) + "/", "")
+    text = re.sub(r"/\S*/site-packages/", "", text)
+    return [f"--- cProfile (CPU time) of our WSGI app, {title}", text]
+
+
+def profile_ours(url: str, idle: Login, sessions: int, vendors: int, seed: int) -> dict[str, Any]:
+    """Our app in this process: idle polls and a vendor sync under cProfile (CPU time)."""
+    app = make_app(url)
+    unused = FakeQuickBooks(CompanyFile.generate(seed=seed))
+    idle_wc = connector(idle, unused, "http://x/qbwc", WsgiTransport(app))
+    for _ in range(WARMUP_SESSIONS):
+        idle_wc.run_session()
+    # Unprofiled first: CPU per empty session of the app alone (no HTTP, no gunicorn).
+    plain = MeasuredTransport(WsgiTransport(app))
+    idle_wc.client._transport = plain
+    for _ in range(sessions):
+        idle_wc.run_session()
+    inproc_ms = 1000 * plain.cpu_seconds / sessions
+    plain.gc_timer.remove()
+
+    idle_profiler = cProfile.Profile(time.thread_time)
+    measured = MeasuredTransport(WsgiTransport(app), profiler=idle_profiler)
+    idle_wc.client._transport = measured
+    for _ in range(sessions):
+        idle_wc.run_session()
+    measured.gc_timer.remove()
+
+    sync_profiler = cProfile.Profile(time.thread_time)
+    company_id, login = our_company(app, "Profiled vendors", interval=0, history_start="all")
+    fake = FakeQuickBooks(vendor_file(vendors, seed))
+    sync_transport = MeasuredTransport(WsgiTransport(app), profiler=sync_profiler)
+    sync_wc = connector(login, fake, "http://x/qbwc", sync_transport)
+    gc.collect()
+    gc.freeze()  # the fake's 20,000 vendors are not the server's garbage
+    try:
+        run_first_sync(sync_wc, lambda: inproc_first_sync_done(app, company_id))
+    finally:
+        gc.unfreeze()
+        sync_transport.gc_timer.remove()
+    app.rt.db.dispose()
+    records = sum(v for k, v in fake.records_returned.items() if "Deleted" not in k)
+    lines = [f"our CPU per empty session in-process (WSGI app only): {inproc_ms:.2f} ms"]
+    lines += profile_text(idle_profiler, f"{sessions} idle polls (4 calls each)")
+    lines += profile_text(
+        sync_profiler,
+        f"first sync of {records} records ({sync_transport.cpu_seconds:.2f} s CPU in the app, "
+        f"{records / max(sync_transport.cpu_seconds, 1e-9):,.0f} records/s in-process)",
+    )
+    return {
+        "inproc_cpu_ms_per_empty_session": round(inproc_ms, 3),
+        "inproc_sync_records": records,
+        "inproc_sync_cpu_seconds": round(sync_transport.cpu_seconds, 3),
+        "text": lines,
+    }
+
+
+# --- the run --------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def our_server(url: str, workers: int) -> Iterator[tuple[str, int]]:
+    with served(url, workers=workers) as (qbwc_url, pid):
+        yield qbwc_url, pid
+
+
+def run(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
+    lines: list[str] = []
+    out: dict[str, Any] = {"benchmark": "idle_and_sync_vs_peer", "load_before": load_average()}
+    with (
+        peer_venv(args.peer_version, args.peer_venv) as penv,
+        fresh_database("postgresql", args.pg) as url,
+    ):
+        out["peer"] = penv.versions
+        lines.append(f"peer: {penv.describe()} (throw-away venv {penv.root})")
+        app = make_app(url)
+        idle_id, idle_login = our_company(app, "Idle Co", interval=24 * 60, history_start="all")
+        sync_id, sync_login = our_company(app, "Vendors Co", interval=0, history_start="all")
+        app.rt.db.dispose()
+        db_pids = lambda: database_backends(url)  # noqa: E731
+        tiny = FakeQuickBooks(CompanyFile.generate(seed=args.seed, profile="tiny"))
+        with (
+            our_server(url, args.workers) as (ours_url, ours_pid),
+            serve_peer(penv, "idle", PAGE_SIZE) as (peer_url, peer_pid),
+        ):
+            base = ours_url.rsplit("/qbwc", 1)[0]
+            lines.append(
+                f"ours: qbwc-server serve --workers {args.workers} (gunicorn gthread) on "
+                f"PostgreSQL; peer: uvicorn peer_app:app; load average {load_average():.2f}"
+            )
+            # A real first sync (tiny file) makes our idle company a normal, synced company.
+            ours_wc = connector(idle_login, tiny, ours_url, keep_alive(ours_url))
+            run_first_sync(ours_wc, lambda: first_sync_done(base, idle_id))
+            peer_login = Login(PEER_USER, PEER_PASSWORD, "Peer", PEER_OWNER, PEER_FILE)
+            peer_wc = connector(peer_login, tiny, peer_url, keep_alive(peer_url))
+            rounds: list[tuple[IdleFigures, IdleFigures]] = []
+            for number in range(1, args.rounds + 1):
+                ours = measure_idle(
+                    "ours", ours_wc, args.seconds, lambda: process_tree(ours_pid), db_pids
+                )
+                peer = measure_idle(
+                    "peer", peer_wc, args.seconds, lambda: process_tree(peer_pid), None
+                )
+                rounds.append((ours, peer))
+                lines.append(
+                    f"  round {number}: ours {ours.per_second:7.1f}/s "
+                    f"({ours.app_cpu_ms:.2f} ms app + {ours.total_cpu_ms - ours.app_cpu_ms:.2f} ms "
+                    f"PostgreSQL CPU/session), peer {peer.per_second:7.1f}/s "
+                    f"({peer.app_cpu_ms:.2f} ms CPU/session); load {ours.load:.2f}/{peer.load:.2f}"
+                )
+        idle = summarize_idle(rounds)
+        out["idle"] = idle
+        lines += idle_lines(idle)
+
+        vendors_file = vendor_file(args.vendors, args.seed)
+        with our_server(url, args.workers) as (ours_url, ours_pid):
+            base = ours_url.rsplit("/qbwc", 1)[0]
+            fake = FakeQuickBooks(vendors_file)
+            wc = connector(sync_login, fake, ours_url, keep_alive(ours_url))
+            ours_sync = measure_sync(
+                "ours",
+                wc,
+                fake,
+                lambda: first_sync_done(base, sync_id),
+                lambda: process_tree(ours_pid),
+                db_pids,
+            )
+        with serve_peer(penv, "vendors", PAGE_SIZE) as (peer_url, peer_pid):
+            fake = FakeQuickBooks(vendors_file)
+            peer_login = Login(PEER_USER, PEER_PASSWORD, "Peer", PEER_OWNER, PEER_FILE)
+            wc = connector(peer_login, fake, peer_url, keep_alive(peer_url))
+            peer_sync = measure_sync(
+                "peer", wc, fake, lambda: True, lambda: process_tree(peer_pid), None
+            )
+        out["sync"] = sync_dict(ours_sync, peer_sync, args.vendors)
+        lines += sync_lines(ours_sync, peer_sync, args.vendors)
+
+        if args.profile:
+            prof = profile_ours(url, idle_login, args.profile_sessions, args.vendors, args.seed)
+            out["profile"] = {k: v for k, v in prof.items() if k != "text"}
+            http_ms = out["idle"]["ours"]["app_cpu_ms_per_session"]
+            lines.append(
+                f"our CPU per empty session over HTTP (gunicorn + app): {http_ms:.2f} ms; "
+                f"in-process: {prof['inproc_cpu_ms_per_empty_session']:.2f} ms"
+            )
+            lines += prof["text"]
+    out["load_after"] = load_average()
+    lines.append(f"load average before/after: {out['load_before']:.2f} / {out['load_after']:.2f}")
+    return out, lines
+
+
+def summarize_idle(rounds: list[tuple[IdleFigures, IdleFigures]]) -> dict[str, Any]:
+    def side(figures: list[IdleFigures]) -> dict[str, Any]:
+        return {
+            "sessions_per_second": round(statistics.median(f.per_second for f in figures), 1),
+            "app_cpu_ms_per_session": round(statistics.median(f.app_cpu_ms for f in figures), 3),
+            "total_cpu_ms_per_session": round(
+                statistics.median(f.total_cpu_ms for f in figures), 3
+            ),
+            "sessions": sum(f.sessions for f in figures),
+            "errors": [e for f in figures for e in f.errors][:5],
+            "rounds": [round(f.per_second, 1) for f in figures],
+        }
+
+    ours = side([r[0] for r in rounds])
+    peer = side([r[1] for r in rounds])
+    ratio = ours["sessions_per_second"] / peer["sessions_per_second"]
+    return {"ours": ours, "peer": peer, "ratio": round(ratio, 3), "target_ratio": 1.0}
+
+
+def idle_lines(idle: dict[str, Any]) -> list[str]:
+    ours, peer = idle["ours"], idle["peer"]
+    errors = ours["errors"] or peer["errors"]
+    shown = f"   ERRORS ours {ours['errors']} peer {peer['errors']}" if errors else ""
+    return [
+        "empty sessions (serverVersion, clientVersion, authenticate -> none, closeConnection), "
+        "one keep-alive connection, medians:",
+        f"  ours  {ours['sessions_per_second']:8.1f} sessions/s   CPU/session "
+        f"{ours['app_cpu_ms_per_session']:.2f} ms server processes, "
+        f"{ours['total_cpu_ms_per_session']:.2f} ms with PostgreSQL   (target <= 1 ms)",
+        f"  peer  {peer['sessions_per_second']:8.1f} sessions/s   CPU/session "
+        f"{peer['app_cpu_ms_per_session']:.2f} ms (in memory, no database)",
+        f"  ratio ours/peer {idle['ratio']:.2f}x   (target >= 1.0x){shown}",
+    ]
+
+
+def sync_dict(ours: SyncFigures, peer: SyncFigures, vendors: int) -> dict[str, Any]:
+    def one(f: SyncFigures) -> dict[str, Any]:
+        return {
+            "records": f.records,
+            "vendors": f.vendors,
+            "sessions": f.sessions,
+            "round_trips": f.round_trips,
+            "wall_seconds": round(f.wall, 2),
+            "app_cpu_seconds": round(f.app_cpu, 3),
+            "db_cpu_seconds": round(f.db_cpu, 3),
+            "records_per_app_cpu_second": round(f.per_app_cpu),
+            "records_per_cpu_second_with_db": round(f.per_total_cpu),
+        }
+
+    return {
+        "vendors_in_file": vendors,
+        "ours": one(ours),
+        "peer": one(peer),
+        "ratio_app_cpu": round(ours.per_app_cpu / peer.per_app_cpu, 3),
+        "ratio_with_db": round(ours.per_total_cpu / peer.per_total_cpu, 3),
+        "target_ratio": 1.0,
+    }
+
+
+def sync_lines(ours: SyncFigures, peer: SyncFigures, vendors: int) -> list[str]:
+    return [
+        f"first sync of a {vendors:,}-vendor company file, records per second of server CPU:",
+        f"  ours  {ours.per_app_cpu:8,.0f} records/s of server-process CPU "
+        f"({ours.records:,} records in {ours.app_cpu:.2f} s), "
+        f"{ours.per_total_cpu:,.0f} with PostgreSQL's {ours.db_cpu:.2f} s; "
+        f"{ours.round_trips} round trips, {ours.sessions} session(s), {ours.wall:.1f} s wall; "
+        "every record committed with its change-feed entry",
+        f"  peer  {peer.per_app_cpu:8,.0f} records/s of server-process CPU "
+        f"({peer.records:,} records in {peer.app_cpu:.2f} s); {peer.round_trips} round trips, "
+        f"{peer.wall:.1f} s wall; keeps nothing",
+        f"  ratio ours/peer {ours.per_app_cpu / peer.per_app_cpu:.2f}x server-process CPU, "
+        f"{ours.per_total_cpu / peer.per_app_cpu:.2f}x counting PostgreSQL   (target >= 1.0x)",
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0, help="per idle measurement")
+    parser.add_argument("--rounds", type=int, default=3, help="idle measurements per server")
+    parser.add_argument("--vendors", type=int, default=20_000)
+    parser.add_argument("--workers", type=int, default=2, help="ours: serve --workers")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--pg", default=DEFAULT_PG, help="PostgreSQL server URL")
+    parser.add_argument("--peer-version", default=PEER_VERSION, help="qbwc-kit version|latest")
+    parser.add_argument("--peer-venv", help="keep the peer's venv in DIR (reused next time)")
+    parser.add_argument("--profile", action="store_true", help="cProfile top 20 of our app")
+    parser.add_argument("--profile-sessions", type=int, default=500)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    results, lines = run(args)
+    emit(results, args.json, lines)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

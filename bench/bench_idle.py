@@ -53,8 +53,8 @@ from urllib.parse import urlsplit
 
 from common import (
     ADMIN_TOKEN,
-    ROOT,
     DEFAULT_PG,
+    ROOT,
     CpuMeter,
     MeasuredTransport,
     database_backends,

@@ -119,10 +119,13 @@ def make_company(app: QbwcApp, *, history_start: str = "all") -> BenchCompany:
 
 
 @contextlib.contextmanager
-def served(database_url: str, *, workers: int = 1, **env: str) -> Iterator[tuple[str, int]]:
+def served(
+    database_url: str, *, workers: int = 1, threads: int | None = None, **env: str
+) -> Iterator[tuple[str, int]]:
     """Run the production server (``qbwc-server serve``: gunicorn, gthread) in its own process
     on 127.0.0.1 against an already migrated database; yield its /qbwc URL and its PID. In its
-    own process its heap (and so each garbage collection) holds the server only."""
+    own process its heap (and so each garbage collection) holds the server only. ``threads``:
+    ``serve --threads`` (default: serve's own)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -147,6 +150,7 @@ def served(database_url: str, *, workers: int = 1, **env: str) -> Iterator[tuple
         "--workers",
         str(workers),
         "--no-migrate",
+        *(["--threads", str(threads)] if threads is not None else []),
     ]
     with tempfile.TemporaryFile() as log:
         child = subprocess.Popen(command, env=child_env, stdout=subprocess.DEVNULL, stderr=log)

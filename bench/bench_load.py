@@ -1,0 +1,557 @@
+"""A fleet of Web Connectors against gunicorn + PostgreSQL (issue 13, item 3).
+
+    python bench/bench_load.py [--connectors N] [--compress C] [--seconds S]
+                               [--ramp R1 R2 ...] [--step-seconds S] [--workers N] [--threads N]
+                               [--incremental N] [--writeback N] [--first-syncs N] [--json]
+
+``--connectors`` simulated Web Connectors (default 5,000, up to 50,000), each polling on the
+real 15-minute schedule compressed ``--compress`` times (default 10: 5,000 connectors then
+offer the session rate of 50,000 on the real schedule, ~56 sessions/s). The fleet:
+
+* **idle** connectors (all but the ones below): companies created directly in the database in
+  bulk, with their Connector Keys, already bound and synced, not due: every poll is an empty
+  session (serverVersion, clientVersion, authenticate -> none, closeConnection);
+* ``--incremental`` companies (default 40) whose first sync of a ``tiny`` company file ran for
+  real during set-up, syncing on every run; between two sessions their bookkeeper edits a
+  vendor or adds a bill: small incremental syncs, ``--incremental-share`` of the sessions;
+* ``--writeback`` companies (default 10), synced, not due; before each of their runs a new
+  vendor is queued through the API: sessions that write, ``--writeback-share`` of them;
+* ``--first-syncs`` slots (default 2), each running first syncs of fresh ``tiny`` company
+  files back to back (new companies from a pool created in bulk).
+
+The client keeps each connector's session order (a connector due while its previous session
+runs skips that poll, as QBWC does) and drives sessions from a thread pool, each thread
+keeping one HTTP/1.1 connection alive (``wire.py``); the SOAP envelopes are the simulator's.
+
+Phases: ``--seconds`` at the ``--compress`` rate ("sustained"), then the ramp: each offered
+rate of ``--ramp`` (sessions/s) for ``--step-seconds``, stopping after two steps past the
+knee (p99 over all calls > 250 ms). Each step prints sessions/s and calls/s achieved,
+p50/p95/p99 (per SOAP method too), errors by kind, database connections (pg_stat_activity,
+sampled each second), server CPU per session and what limits it (CPU of the workers vs
+PostgreSQL vs this client, calls queued for server threads, database waits). Everything on
+127.0.0.1; every loop is bounded by the phase durations.
+"""
+
+from __future__ import annotations
+
+import argparse
+import heapq
+import itertools
+import random
+import secrets
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from common import (
+    ADMIN_TOKEN,
+    DEFAULT_PG,
+    database_backends,
+    emit,
+    fresh_database,
+    load_average,
+    make_app,
+    process_tree,
+    served,
+)
+from load_stats import (
+    P99_TARGET_MS,
+    CpuClock,
+    InFlight,
+    Sampler,
+    Step,
+    limit_diagnosis,
+)
+from sqlalchemy import insert
+from wire import KeepAliveTransport
+
+from models import Company, utcnow
+from qbwc_server.config import new_guid
+from qbwc_server.services import connector_keys
+from qbwc_server.services.companies import create_company, get_company
+from qbwc_server.services.settings_store import owner_id_in
+from qbwc_server.sim.quickbooks import CompanyFile, FakeQuickBooks
+from qbwc_server.sim.report import Outcome
+from qbwc_server.sim.soap_client import SoapClient
+from qbwc_server.sim.webconnector import WebConnector
+from tests.foundation.helpers import api as http_api
+from tests.sync.helpers import first_txn_date, generate_current, qb_local_now
+
+SCHEDULE_SECONDS = 15 * 60  # QBWC's schedule in the .qwc (RunEveryNMinutes)
+TARGET_CONNECTORS = 50_000
+EXPECTED = {
+    "idle": Outcome.NONE,
+    "incremental": Outcome.COMPLETED,
+    "writeback": Outcome.COMPLETED,
+    "first": Outcome.COMPLETED,
+}
+
+
+@dataclass
+class Connector:
+    kind: str
+    company_id: int
+    username: str
+    key: str
+    file_id: str
+    app_name: str
+    quickbooks: FakeQuickBooks | None = None
+    period: float = 1.0
+    busy: bool = False
+    queued: int = 0
+
+
+# --- set-up ---------------------------------------------------------------------------------
+
+
+def bulk_companies(app: Any, count: int, *, synced: bool, prefix: str) -> list[Connector]:
+    """``count`` companies inserted in batches (a bound, synced, not-due company when
+    ``synced``; a brand-new one otherwise), each with its own Connector Key."""
+    now = utcnow()
+    out: list[Connector] = []
+    rows: list[dict[str, Any]] = []
+    for i in range(count):
+        key = connector_keys.generate_key()
+        username = f"qbwc-{prefix}{i:06d}{secrets.token_hex(2)}"
+        file_id = new_guid()
+        app_name = f"AP Sync - {prefix} {i} ({secrets.token_hex(4)})"
+        rows.append(
+            {
+                "name": f"{prefix} {i}",
+                "username": username,
+                "file_id": file_id,
+                "app_name": app_name,
+                "key_hash": connector_keys.hash_key(key),
+                "key_version": 1,
+                "key_rotated_at": now,
+                "sync_interval_minutes": 24 * 60,
+                "history_start": (now.date() - timedelta(days=3 * 365)).isoformat(),
+                "bound_at": now if synced else None,
+                "bound_file_stamp": file_id if synced else None,
+                "last_complete_sync_at": now if synced else None,
+                "last_contact_at": now if synced else None,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+        out.append(Connector("idle" if synced else "first", 0, username, key, file_id, app_name))
+    with app.rt.db.transaction() as session:
+        for start in range(0, len(rows), 5000):
+            result = session.execute(
+                insert(Company).returning(Company.id), rows[start : start + 5000]
+            )
+            for connector, company_id in zip(out[start:], result.scalars(), strict=False):
+                connector.company_id = int(company_id)
+    return out
+
+
+def real_company(app: Any, name: str, seed: int, interval: int) -> Connector:
+    """A company created as the API creates one, with a tiny company file of today."""
+    with app.rt.db.transaction() as session:
+        created = create_company(session, name, sync_interval_minutes=interval, history_start="all")
+        company = created.company
+        owner_id_in(session, app.rt.settings)
+        connector = Connector(
+            "incremental", company.id, company.username, created.connector_key,
+            company.file_id, company.app_name,
+        )  # fmt: skip
+    files = generate_current("tiny", seed=seed)
+    connector.quickbooks = FakeQuickBooks(files)
+    with app.rt.db.transaction() as session:
+        # The look-back of the test rigs: the oldest transaction (cheaper than "all").
+        get_company(session, connector.company_id).history_start = first_txn_date(files)
+    return connector
+
+
+class Fleet:
+    def __init__(self, args: argparse.Namespace, url: str, owner_id: str) -> None:
+        self.args = args
+        self.url = url
+        parts = urlsplit(url)
+        self.host, self.port = str(parts.hostname), int(parts.port or 80)
+        self.base = f"http://{self.host}:{self.port}"
+        self.owner_id = owner_id
+        self.in_flight = InFlight()
+        self.local = threading.local()
+        self.step = Step("setup", 0.0)
+        self.first_pool: list[Connector] = []
+        self.first_seed = itertools.count(10_000)
+        self.lock = threading.Lock()
+
+    # -- one session -----------------------------------------------------------------------
+
+    def transport(self) -> KeepAliveTransport:
+        transport: KeepAliveTransport | None = getattr(self.local, "transport", None)
+        if transport is None:
+            transport = KeepAliveTransport(self.host, self.port, timeout=120)
+            transport.observer = lambda m, s, st, k: self.step.call(m, s, st, k)
+            self.local.transport = transport
+        return transport
+
+    def counted(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, str, bytes]:
+        self.in_flight.add(1)
+        try:
+            return self.transport()(path, body, headers)
+        finally:
+            self.in_flight.add(-1)
+
+    def run_session(self, c: Connector, scheduled: float) -> None:
+        step = self.step
+        lag = time.perf_counter() - scheduled
+        try:
+            if c.kind == "first" and c.quickbooks is None:
+                c.quickbooks = FakeQuickBooks(generate_current("tiny", seed=next(self.first_seed)))
+            if c.kind == "incremental":
+                bookkeeping(c)
+            if c.kind == "writeback" and not self.queue_vendor(c, step):
+                return
+            quickbooks = c.quickbooks or self.idle_quickbooks
+            wc = WebConnector(
+                self.url, c.username, c.key, quickbooks, app_name=c.app_name,
+                owner_id=self.owner_id, file_id=c.file_id, analyze_responses=False,
+                client=SoapClient(self.url, timeout=120, transport=self.counted),
+            )  # fmt: skip
+            report = wc.run_session()
+            unexpected = report.outcome != EXPECTED[c.kind]
+            step.session(c.kind, str(report.outcome), report.errors or unexpected * ["x"], lag)
+            if c.kind == "first" and report.ok and report.outcome == Outcome.COMPLETED:
+                self.next_first_company(c)
+        except Exception as exc:  # the benchmark must go on; the error is counted
+            step.error(f"client:{type(exc).__name__}")
+        finally:
+            c.busy = False
+
+    def queue_vendor(self, c: Connector, step: Step) -> bool:
+        c.queued += 1
+        path = f"/api/companies/{c.company_id}/operations"
+        body = {
+            "type": "vendor.create",
+            "idempotency_key": f"load-{c.company_id}-{c.queued}",
+            "payload": {"name": f"Load Vendor {c.company_id}-{c.queued}"},
+        }
+        try:
+            status, _, _ = http_api(self.base, "POST", path, body, token=ADMIN_TOKEN)
+        except OSError as exc:
+            step.error(f"api:{type(exc).__name__}")
+            return False
+        if status not in (200, 201):
+            step.error(f"api:http_{status}")
+            return False
+        return True
+
+    def next_first_company(self, c: Connector) -> None:
+        """A finished first sync: this slot takes the next brand-new company."""
+        with self.lock:
+            if not self.first_pool:
+                c.kind = "idle"  # pool exhausted: it polls on as a synced company
+                c.quickbooks = None
+                return
+            fresh = self.first_pool.pop()
+        c.company_id, c.username, c.key = fresh.company_id, fresh.username, fresh.key
+        c.file_id, c.app_name, c.quickbooks = fresh.file_id, fresh.app_name, None
+
+    # -- the schedule ----------------------------------------------------------------------
+
+    def periods(self, connectors: list[Connector], rate: float) -> None:
+        """Per-connector poll period for an offered ``rate`` of sessions/s: incremental and
+        write-back connectors make their shares of it, first-sync slots run back to back."""
+        args = self.args
+        counts = {k: sum(1 for c in connectors if c.kind == k) for k in EXPECTED}
+        shares = {"incremental": args.incremental_share, "writeback": args.writeback_share}
+        idle_share = 1.0 - sum(shares.values())
+        for c in connectors:
+            if c.kind == "first":
+                c.period = 0.05
+            elif c.kind == "idle":
+                c.period = counts["idle"] / max(1e-9, rate * idle_share)
+            else:
+                c.period = counts[c.kind] / max(1e-9, rate * shares[c.kind])
+
+    def run_step(
+        self,
+        connectors: list[Connector],
+        pool: ThreadPoolExecutor,
+        step: Step,
+        seconds: float,
+        rng: random.Random,
+    ) -> None:
+        self.step = step
+        self.periods(connectors, step.offered_per_second)
+        now = time.perf_counter()
+        heap = [(now + rng.random() * c.period, i) for i, c in enumerate(connectors)]
+        heapq.heapify(heap)
+        end = now + seconds
+        while True:
+            due, i = heap[0]
+            now = time.perf_counter()
+            if now >= end:
+                break
+            if due > now:
+                time.sleep(min(due - now, end - now, 0.02))
+                continue
+            c = connectors[i]
+            heapq.heapreplace(heap, (due + c.period, i))
+            if c.busy:
+                if c.kind != "first":
+                    step.skipped_polls += 1
+                continue
+            c.busy = True
+            pool.submit(self.run_session, c, due)
+        step.ended = time.perf_counter()
+
+    def idle_quickbooks_file(self) -> None:
+        self.idle_quickbooks = FakeQuickBooks(CompanyFile.generate(seed=1, profile="tiny"))
+
+
+def bookkeeping(c: Connector) -> None:
+    """Between two runs of an incremental connector: a vendor edited, sometimes a new bill."""
+    assert c.quickbooks is not None
+    company = c.quickbooks.company
+    company.clock.set(max(company.clock.now, qb_local_now()))
+    company.clock.advance(timedelta(seconds=1))
+    rng = random.Random(f"{c.company_id}:{c.queued}")
+    c.queued += 1
+    vendors = [v for v in company.records("Vendor") if v.get("IsActive", True)]
+    vendor = rng.choice(vendors)
+    company.edit("Vendor", vendor["ListID"], {"Phone": f"555-{rng.randint(1000, 9999)}"})
+    if rng.random() < 0.5:
+        account = next(a for a in company.records("Account") if a["AccountType"] == "Expense")
+        company.add(
+            "Bill",
+            {
+                "VendorRef": {"ListID": vendor["ListID"]},
+                "TxnDate": company.clock.now.date().isoformat(),
+                "ExpenseLineRet": [{"AccountRef": {"ListID": account["ListID"]}, "Amount": "9.99"}],
+            },
+        )
+
+
+def first_sync_done(base: str, company_id: int) -> bool:
+    status, view, _ = http_api(base, "GET", f"/api/companies/{company_id}", token=ADMIN_TOKEN)
+    if status != 200:
+        return False
+    return all(s["mode"] == "skipped" or s["passes_completed"] for s in view["streams"])
+
+
+def first_syncs(fleet: Fleet, connectors: list[Connector], parallel: int = 4) -> float:
+    """The real first sync of every incremental and write-back company (set-up, not measured)."""
+    started = time.perf_counter()
+    errors: list[str] = []
+
+    def sync(c: Connector) -> None:
+        assert c.quickbooks is not None
+        for _ in range(10):
+            wc = WebConnector(
+                fleet.url, c.username, c.key, c.quickbooks, app_name=c.app_name,
+                owner_id=fleet.owner_id, file_id=c.file_id, analyze_responses=False,
+                client=SoapClient(fleet.url, timeout=120, transport=fleet.counted),
+            )  # fmt: skip
+            report = wc.run_session()
+            if report.ok and first_sync_done(fleet.base, c.company_id):
+                return
+        errors.append(f"company {c.company_id}: first sync not finished in 10 sessions")
+
+    with ThreadPoolExecutor(parallel) as pool:
+        list(pool.map(sync, connectors))
+    if errors:
+        raise RuntimeError("; ".join(errors[:5]))
+    return time.perf_counter() - started
+
+
+# --- the run --------------------------------------------------------------------------------
+
+
+def step_line(s: dict[str, Any]) -> str:
+    cores = s["cores"]
+    return (
+        f"{s['step']:>14} offered {s['offered_sessions_per_second']:6.1f}/s: "
+        f"{s['sessions_per_second']:6.1f} sessions/s {s['calls_per_second']:7.1f} calls/s "
+        f"p50/p95/p99 {s['p50_ms']:.0f}/{s['p95_ms']:.0f}/{s['p99_ms']:.0f} ms "
+        f"errors {s['error_count']} db conns {s['db_connections_max']} max "
+        f"({s['db_active_mean']} active) server CPU/session {s['server_cpu_ms_per_session']} ms "
+        f"+ db {s['db_cpu_ms_per_session']} ms; cores: workers {cores.get('server', 0):.2f} "
+        f"pg {cores.get('database', 0):.2f} client {cores.get('client', 0):.2f} "
+        f"machine {cores.get('machine', 0):.2f}; start lag p99 {s['start_lag_p99_s']} s"
+        + (f", skipped polls {s['skipped_polls']}" if s["skipped_polls"] else "")
+    )
+
+
+def method_lines(s: dict[str, Any]) -> list[str]:
+    out = [f"    {'method':22} {'calls':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}"]
+    for method, m in s["by_method"].items():
+        out.append(
+            f"    {method:22} {m['calls']:7d} {m['p50_ms']:8.1f} {m['p95_ms']:8.1f} "
+            f"{m['p99_ms']:8.1f}"
+        )
+    out.append(f"    sessions: {s['sessions_by_kind']}")
+    if s["errors"]:
+        out.append(f"    errors: {s['errors']}")
+    return out
+
+
+def run(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
+    rng = random.Random(args.seed)
+    lines: list[str] = []
+    rate = args.connectors * args.compress / SCHEDULE_SECONDS
+    target_rate = TARGET_CONNECTORS / SCHEDULE_SECONDS
+    out: dict[str, Any] = {
+        "benchmark": "load",
+        "connectors": args.connectors,
+        "compress": args.compress,
+        "offered_sessions_per_second": round(rate, 1),
+        "target": {
+            "sessions_per_second": round(target_rate, 1),
+            "p99_ms": P99_TARGET_MS,
+            "errors": 0,
+        },
+        "load_before": load_average(),
+        "steps": [],
+    }
+    with fresh_database("postgresql", args.pg) as db_url:
+        app = make_app(db_url)
+        with app.rt.db.transaction() as session:
+            owner = owner_id_in(session, app.rt.settings)
+        started = time.perf_counter()
+        special = args.incremental + args.writeback
+        idle = bulk_companies(
+            app, args.connectors - special - args.first_syncs, synced=True, prefix="idle"
+        )
+        fresh = bulk_companies(app, args.first_pool, synced=False, prefix="first")
+        bulk_seconds = time.perf_counter() - started
+        synced = [
+            real_company(app, f"Incremental {i}", i + 1, 0) for i in range(args.incremental)
+        ] + [real_company(app, f"Write-back {i}", 5000 + i, 24 * 60) for i in range(args.writeback)]
+        for c in synced[args.incremental :]:
+            c.kind = "writeback"
+        app.rt.db.dispose()
+        with served(db_url, workers=args.workers, threads=args.threads) as (url, pid):
+            fleet = Fleet(args, url, owner)
+            fleet.idle_quickbooks_file()
+            setup_seconds = first_syncs(fleet, synced)
+            slots = [fresh.pop() for _ in range(min(args.first_syncs, len(fresh)))]
+            fleet.first_pool = fresh
+            connectors = idle + synced + slots
+            lines.append(
+                f"fleet: {len(idle):,} idle, {args.incremental} incremental "
+                f"({args.incremental_share:.1%} of sessions), {args.writeback} write-back "
+                f"({args.writeback_share:.1%}), {len(slots)} first-sync slots (pool of "
+                f"{len(fresh) + len(slots)} tiny files); {len(idle) + len(fresh):,} companies "
+                f"inserted in {bulk_seconds:.1f} s, first syncs of the {len(synced)} synced "
+                f"companies {setup_seconds:.1f} s (set-up, not measured)"
+            )
+            lines.append(
+                f"server: qbwc-server serve --workers {args.workers} --threads {args.threads} "
+                f"(gunicorn gthread) + PostgreSQL; client: {args.client_threads} threads, one "
+                f"keep-alive connection each; load average {load_average():.2f}"
+            )
+            groups = {
+                "server": lambda: process_tree(pid),
+                "database": lambda: database_backends(db_url),
+            }
+            plan = [("sustained", rate, args.seconds)] + [
+                (f"ramp {r:g}/s", float(r), args.step_seconds) for r in args.ramp
+            ]
+            knee: dict[str, Any] | None = None
+            past_knee = 0
+            with (
+                ThreadPoolExecutor(args.client_threads) as pool,
+                Sampler(db_url, fleet.in_flight, lambda: fleet.step),
+            ):
+                for name, offered, seconds in plan:
+                    step = Step(name, offered)
+                    clock = CpuClock(groups)
+                    clock.start()
+                    fleet.run_step(connectors, pool, step, seconds, rng)
+                    step.cpu = clock.stop()
+                    summary = step.summary()
+                    out["steps"].append(summary)
+                    lines.append(step_line(summary))
+                    if name == "sustained":
+                        lines += method_lines(summary)
+                    if name.startswith("ramp") and (
+                        summary["p99_ms"] > P99_TARGET_MS or summary["error_count"]
+                    ):
+                        if knee is None:
+                            knee = summary
+                            lines += method_lines(summary)
+                        lines.append(
+                            "    limit: " + limit_diagnosis(summary, args.workers, args.threads)
+                        )
+                        past_knee += 1
+                        if past_knee >= 2:
+                            break
+                fleet.step = Step("drain", 0.0)
+                deadline = time.perf_counter() + 120
+                while any(c.busy for c in connectors) and time.perf_counter() < deadline:
+                    time.sleep(0.2)
+    sustained = out["steps"][0]
+    met = (
+        sustained["sessions_per_second"] >= 0.95 * target_rate
+        and sustained["p99_ms"] < P99_TARGET_MS
+        and sustained["error_count"] == 0
+    )
+    out["sustained_meets_target"] = met
+    out["knee"] = knee
+    lines.append(
+        f"sustained ({args.connectors:,} connectors, schedule compressed {args.compress:g}x = "
+        f"{rate:.1f} sessions/s offered): {sustained['sessions_per_second']} sessions/s, "
+        f"{sustained['calls_per_second']} calls/s, p99 {sustained['p99_ms']} ms, "
+        f"{sustained['error_count']} errors, server CPU {sustained['server_cpu_ms_per_session']} "
+        f"ms/session (+ {sustained['db_cpu_ms_per_session']} ms PostgreSQL)"
+    )
+    lines.append(
+        f"target: {TARGET_CONNECTORS:,} connectors every 15 minutes = {target_rate:.1f} "
+        f"sessions/s plus their share of syncs, p99 < {P99_TARGET_MS:.0f} ms, 0 errors: "
+        + ("MET" if met else "NOT MET")
+    )
+    if knee is not None:
+        lines.append(
+            f"knee: p99 {knee['p99_ms']} ms (> {P99_TARGET_MS:.0f}) or errors "
+            f"({knee['error_count']}) at {knee['offered_sessions_per_second']} sessions/s offered "
+            f"({knee['sessions_per_second']} achieved)"
+        )
+    else:
+        lines.append(f"knee: not reached up to {args.ramp[-1] if args.ramp else rate:g} sessions/s")
+    out["load_after"] = load_average()
+    lines.append(f"load average before/after: {out['load_before']:.2f} / {out['load_after']:.2f}")
+    return out, lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--connectors", type=int, default=5000)
+    parser.add_argument("--compress", type=float, default=10.0, help="schedule speed-up")
+    parser.add_argument("--seconds", type=float, default=60.0, help="sustained phase")
+    parser.add_argument(
+        "--ramp", type=float, nargs="*", default=[20, 30, 40, 50, 60, 80, 100],
+        help="offered sessions/s of the ramp steps (none: no ramp)",
+    )  # fmt: skip
+    parser.add_argument("--step-seconds", type=float, default=30.0)
+    parser.add_argument("--workers", type=int, default=2, help="serve --workers (its default)")
+    parser.add_argument("--threads", type=int, default=4, help="serve --threads (its default)")
+    parser.add_argument("--incremental", type=int, default=40)
+    parser.add_argument("--incremental-share", type=float, default=0.08)
+    parser.add_argument("--writeback", type=int, default=10)
+    parser.add_argument("--writeback-share", type=float, default=0.015)
+    parser.add_argument("--first-syncs", type=int, default=2, help="concurrent first syncs")
+    parser.add_argument("--first-pool", type=int, default=300, help="fresh companies for them")
+    parser.add_argument("--client-threads", type=int, default=128)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--pg", default=DEFAULT_PG, help="PostgreSQL server URL")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    if not 1 <= args.connectors <= TARGET_CONNECTORS:
+        parser.error(f"--connectors must be between 1 and {TARGET_CONNECTORS}")
+    if args.incremental + args.writeback + args.first_syncs >= args.connectors:
+        parser.error("--connectors must exceed --incremental + --writeback + --first-syncs")
+    results, lines = run(args)
+    emit(results, args.json, lines)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

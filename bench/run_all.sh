@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run every benchmark in bench/ and print their figures (about 10 minutes on the 2-core machine
+# Run every benchmark in bench/ and print their figures (about 25 minutes on the 2-core machine
 # when it is otherwise idle; other load makes wall-clock figures worse, CPU figures much less).
 #
 #   bench/run_all.sh           # text figures
@@ -36,4 +36,12 @@ run bench/bench_sync.py --profile small --transport inproc http --pg "$PG" "${JS
 run bench/bench_sync.py --profile large --transport inproc --time-budget 150 --pg "$PG" "${JSON[@]}"
 # SOAP body in -> rows committed: vendors/s and bills-with-lines/s, memory per page.
 run bench/bench_ingest.py --pg "$PG" "${JSON[@]}"
+# The idle poll and a 20,000-vendor sync, ours vs the peer qbwc-kit (throw-away venv from PyPI).
+run bench/bench_idle.py --pg "$PG" "${JSON[@]}"
+# 5,000 Web Connectors on a 15-minute schedule compressed 10x, then a ramp to the p99 knee.
+run bench/bench_load.py --pg "$PG" "${JSON[@]}"
+# Faults while companies sync and write back (its own PostgreSQL cluster); exits 1 on a discrepancy.
+run bench/chaos.py
+# What authenticate answers when saturated or the database is down (exits 1 while it fails).
+run bench/overload.py || true
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"

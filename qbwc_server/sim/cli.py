@@ -16,11 +16,12 @@ from typing import Any, TextIO
 from qbwc_server.sim.clock import SimClock
 from qbwc_server.sim.progress import ProgressLine
 from qbwc_server.sim.quickbooks import CompanyFile, FakeQuickBooks, FaultPlan
+from qbwc_server.sim.quickbooks_link import QuickBooksLike
 from qbwc_server.sim.qwc import QwcError, QwcInfo, read_qwc
 from qbwc_server.sim.report import SessionReport
 from qbwc_server.sim.scheduler import Scheduler
 from qbwc_server.sim.transport_faults import TransportFault, TransportFaults
-from qbwc_server.sim.webconnector import DEFAULT_CLIENT_VERSION, QuickBooksLike, WebConnector
+from qbwc_server.sim.webconnector import DEFAULT_CLIENT_VERSION, WebConnector
 
 DESCRIPTION = (
     "Simulate the QuickBooks Web Connector and a QuickBooks company against a QBWC server. "

@@ -18,12 +18,14 @@ from typing import Any
 from lxml import etree
 
 from . import status as st
+from .answers import Outcome, status_only
 from .catalog import INVENTORY, LINE_ELEMENTS, MULTICURRENCY, QUERY_SPECS, QuerySpec, ret_name
 from .company import CompanyError, CompanyFile, StoredResponse
+from .deleted_queries import deleted_records
 from .errors import PARSE_ERROR, UNSUPPORTED_VERSION, QBConnectionError, QBRequestError
 from .faults import CostModel, FaultPlan
 from .hcp import ALL_QBXML_VERSIONS, host_ret, preferences_ret
-from .qbclock import wall_key
+from .message_sets import recovery_response
 from .queries import Iterator, QueryArgs, QueryEngine, next_page, parse_query
 from .status import Status
 from .store import Record
@@ -45,17 +47,6 @@ class Session:
     owner_id: str
     file_id: str
     iterators: dict[str, Iterator] = field(default_factory=dict)
-
-
-@dataclass
-class _Outcome:
-    xml: str
-    status: Status
-    records: int = 0
-    lines: int = 0
-    writes: int = 0
-    object_type: str | None = None
-    recovery: dict[str, str] | None = None
 
 
 class FakeQuickBooks:
@@ -258,7 +249,7 @@ class FakeQuickBooks:
         include_none = msgs.get("responseData") == "includeNone"
         requests = [rq for rq in msgs if isinstance(rq.tag, str)]
         if old_id:
-            return self._recovery(requests, old_id, new_id)
+            return recovery_response(self.company, requests, old_id, new_id)
         parts: list[str] = []
         stored: list[StoredResponse] = []
         stopped = False
@@ -266,8 +257,8 @@ class FakeQuickBooks:
             rs_name = rq.tag[:-2] + "Rs"
             request_id = rq.get("requestID")
             if stopped:
-                outcome = _Outcome(
-                    self._status_only(rs_name, request_id, st.not_processed()), st.not_processed()
+                outcome = Outcome(
+                    status_only(rs_name, request_id, st.not_processed()), st.not_processed()
                 )
             else:
                 outcome = self._request(rq, rs_name, request_id, major)
@@ -276,7 +267,7 @@ class FakeQuickBooks:
                 if outcome.status.is_error and on_error == "stopOnError":
                     stopped = True
             if include_none and not outcome.status.is_error:
-                parts.append(self._status_only(rs_name, request_id, outcome.status))
+                parts.append(status_only(rs_name, request_id, outcome.status))
             else:
                 parts.append(outcome.xml)
             stored.append(StoredResponse(rs_name, request_id, outcome.status, outcome.recovery))
@@ -286,43 +277,7 @@ class FakeQuickBooks:
             attrs = f' newMessageSetID="{escape_attr(new_id)}" messageSetStatusCode="0"'
         return response_document(parts, attrs)
 
-    def _recovery(self, requests: list[etree._Element], old_id: str, new_id: str | None) -> str:
-        """Error recovery (§6.2; Intuit samples ErrRecovery1-3): ``oldMessageSetID`` asks what
-        became of a remembered message set. We return each remembered request's status (plus an
-        ErrorRecovery block with the IDs of what it created) and messageSetStatusCode 0, or 600
-        ("no state") when nothing is remembered under that ID. Without ``newMessageSetID`` the
-        state is cleared afterwards (ErrRecovery3); ``ClearAllMessageSets`` clears everything.
-        Requests sent in the same message set are not processed (status 3231) — a guess."""
-        company = self.company
-        parts: list[str] = []
-        code = 0
-        if old_id == "ClearAllMessageSets":
-            company.message_sets.clear()
-        else:
-            remembered = company.message_sets.get(old_id)
-            if remembered is None:
-                code = st.MESSAGE_SET_NO_STATE
-            else:
-                for item in remembered:
-                    attrs = status_attrs(
-                        item.request_id, item.status.code, item.status.severity, item.status.message
-                    )
-                    body = ""
-                    if item.recovery:
-                        body = aggregate_xml("ErrorRecovery", item.recovery, 16)
-                    parts.append(f"<{item.rs_name}{attrs}>{body}</{item.rs_name}>\n")
-                if not new_id:
-                    del company.message_sets[old_id]
-        for rq in requests:
-            parts.append(
-                self._status_only(rq.tag[:-2] + "Rs", rq.get("requestID"), st.not_processed())
-            )
-        attrs = f' messageSetStatusCode="{code}"'
-        if new_id:
-            attrs = f' newMessageSetID="{escape_attr(new_id)}"' + attrs
-        return response_document(parts, attrs)
-
-    def _account(self, outcome: _Outcome) -> None:
+    def _account(self, outcome: Outcome) -> None:
         if outcome.object_type and outcome.records:
             self.records_returned[outcome.object_type] = (
                 self.records_returned.get(outcome.object_type, 0) + outcome.records
@@ -334,18 +289,13 @@ class FakeQuickBooks:
         if self.advance_clock_with_cost and seconds > 0:
             self.company.clock.advance(timedelta(seconds=round(seconds)))
 
-    @staticmethod
-    def _status_only(rs_name: str, request_id: str | None, status: Status) -> str:
-        attrs = status_attrs(request_id, status.code, status.severity, status.message)
-        return f"<{rs_name}{attrs} />\n"
-
     def _request(
         self, rq: etree._Element, rs_name: str, request_id: str | None, major: int
-    ) -> _Outcome:
+    ) -> Outcome:
         lock = self.faults.lock_errors.get(self.requests_processed + 1)
         if lock is not None:
             status = st.lock_error(lock, rq.tag[:-2])
-            return _Outcome(self._status_only(rs_name, request_id, status), status)
+            return Outcome(status_only(rs_name, request_id, status), status)
         spec = QUERY_SPECS.get(rq.tag)
         if spec is not None:
             return self._query(rq, rs_name, request_id, spec, major)
@@ -357,7 +307,7 @@ class FakeQuickBooks:
             status = st.no_match()
         else:
             status = Status(1030, "This request is not supported by this implementation.")
-        return _Outcome(self._status_only(rs_name, request_id, status), status)
+        return Outcome(status_only(rs_name, request_id, status), status)
 
     # --- writes ------------------------------------------------------------------------------
     def _write(
@@ -367,14 +317,14 @@ class FakeQuickBooks:
         request_id: str | None,
         handler: tuple[str, str, Any],
         major: int,
-    ) -> _Outcome:
+    ) -> Outcome:
         aggregate_name, object_type, function = handler
         aggregate = rq.find(aggregate_name)
         fields = element_value(aggregate) if aggregate is not None else {}
         try:
             record = function(self.company, fields if isinstance(fields, dict) else {})
         except CompanyError as exc:
-            return _Outcome(self._status_only(rs_name, request_id, exc.status), exc.status)
+            return Outcome(status_only(rs_name, request_id, exc.status), exc.status)
         include = [(e.text or "").strip() for e in rq.iterchildren("IncludeRetElement")] or None
         ok = st.ok()
         body = aggregate_xml(
@@ -386,12 +336,12 @@ class FakeQuickBooks:
         recovery = {id_field: str(record[id_field]), "EditSequence": str(record["EditSequence"])}
         if "TxnNumber" in record:
             recovery["TxnNumber"] = str(record["TxnNumber"])
-        return _Outcome(xml, ok, records=1, writes=1, object_type=object_type, recovery=recovery)
+        return Outcome(xml, ok, records=1, writes=1, object_type=object_type, recovery=recovery)
 
     # --- queries -----------------------------------------------------------------------------
     def _query(
         self, rq: etree._Element, rs_name: str, request_id: str | None, spec: QuerySpec, major: int
-    ) -> _Outcome:
+    ) -> Outcome:
         company = self.company
         prefs = company.preferences
         if (spec.feature == INVENTORY and not prefs.inventory) or (
@@ -400,23 +350,23 @@ class FakeQuickBooks:
             status = st.feature_not_enabled(
                 "Inventory" if spec.feature == INVENTORY else "Multicurrency"
             )
-            return _Outcome(self._status_only(rs_name, request_id, status), status)
+            return Outcome(status_only(rs_name, request_id, status), status)
         include = [(e.text or "").strip() for e in rq.iterchildren("IncludeRetElement")] or None
         if spec.kind == "host":
-            return _Outcome(
+            return Outcome(
                 self._single(rs_name, request_id, "HostRet", self.host_record(), major, include),
                 st.ok(),
             )
         if spec.kind == "company":
             owners = [(e.text or "").strip() for e in rq.iterchildren("OwnerID")]
-            return _Outcome(
+            return Outcome(
                 self._single(
                     rs_name, request_id, "CompanyRet", self.company_record(owners), major, include
                 ),
                 st.ok(),
             )
         if spec.kind == "prefs":
-            return _Outcome(
+            return Outcome(
                 self._single(
                     rs_name, request_id, "PreferencesRet", preferences_ret(company), major, include
                 ),
@@ -424,12 +374,14 @@ class FakeQuickBooks:
             )
         args = parse_query(rq, company)
         if spec.kind in ("list_deleted", "txn_deleted"):
-            return self._deleted(rq, rs_name, request_id, spec.kind == "txn_deleted", major, args)
+            return deleted_records(
+                self.company, rq, rs_name, request_id, spec.kind == "txn_deleted", major, args
+            )
         return self._list_or_txn(rs_name, request_id, spec, args, major)
 
     def _list_or_txn(
         self, rs_name: str, request_id: str | None, spec: QuerySpec, args: QueryArgs, major: int
-    ) -> _Outcome:
+    ) -> Outcome:
         engine = QueryEngine(self.company)
         iterator_attrs = ""
         session = self.session
@@ -440,14 +392,14 @@ class FakeQuickBooks:
             iterator = session.iterators.get(iterator_id)
             if iterator is None or iterator.object_types != spec.object_types:
                 status = st.invalid_iterator(iterator_id)
-                return _Outcome(self._status_only(rs_name, request_id, status), status)
+                return Outcome(status_only(rs_name, request_id, status), status)
             if args.iterator == "Stop":
                 del session.iterators[iterator_id]
                 status = st.ok()
                 attrs = status_attrs(request_id, status.code, status.severity, status.message)
                 quoted = escape_attr(iterator_id)
                 xml = f'<{rs_name}{attrs} iteratorRemainingCount="0" iteratorID="{quoted}" />\n'
-                return _Outcome(xml, status)
+                return Outcome(xml, status)
             page, remaining = next_page(iterator, args.max_returned)
             status = st.ok()
             iterator_attrs = (
@@ -457,11 +409,11 @@ class FakeQuickBooks:
         else:
             matched, status = engine.matches(spec, args)
             if status.is_error:
-                return _Outcome(self._status_only(rs_name, request_id, status), status)
+                return Outcome(status_only(rs_name, request_id, status), status)
             if args.meta_data == "MetaDataOnly":
                 code = status if matched else st.no_match()
                 attrs = status_attrs(request_id, code.code, code.severity, code.message)
-                return _Outcome(f'<{rs_name}{attrs} retCount="{len(matched)}" />\n', code)
+                return Outcome(f'<{rs_name}{attrs} retCount="{len(matched)}" />\n', code)
             if spec.iterator and args.iterator == "Start":
                 iterator_id = "{" + str(uuid.UUID(int=self._rng.getrandbits(128), version=4)) + "}"
                 iterator = Iterator(spec.object_types, matched, args=args)
@@ -501,69 +453,4 @@ class FakeQuickBooks:
             attrs += f' retCount="{len(body)}"'
         xml = f"<{rs_name}{attrs}{iterator_attrs}>" + "".join(body) + f"</{rs_name}>\n"
         object_type = spec.object_types[0] if len(spec.object_types) == 1 else "Item"
-        return _Outcome(xml, status, records=len(body), lines=lines, object_type=object_type)
-
-    def _deleted(
-        self,
-        rq: etree._Element,
-        rs_name: str,
-        request_id: str | None,
-        is_txn: bool,
-        major: int,
-        args: QueryArgs,
-    ) -> _Outcome:
-        """ListDeletedQuery / TxnDeletedQuery: only the last 90 days are known (§6.5)."""
-        company = self.company
-        clock = company.clock
-        types = {
-            (e.text or "").strip()
-            for e in rq.iterchildren("TxnDelType" if is_txn else "ListDelType")
-        }
-        horizon = clock.now - timedelta(days=90)
-        flt = rq.find("DeletedDateRangeFilter")
-        lo = hi = None
-        if flt is not None:
-            from_text = flt.findtext("FromDeletedDate")
-            to_text = flt.findtext("ToDeletedDate")
-            lo = wall_key(clock.to_wall(from_text)) if from_text else None
-            hi = wall_key(clock.to_wall(to_text)) if to_text else None
-            if to_text and len(to_text.strip()) == 10 and hi is not None:
-                hi += 86399
-        rets: list[str] = []
-        for entry in company.deleted:
-            if entry.is_txn != is_txn or entry.del_type not in types or entry.deleted_at < horizon:
-                continue
-            key = wall_key(entry.deleted_at)
-            if (lo is not None and key < lo) or (hi is not None and key > hi):
-                continue
-            record: Record
-            if is_txn:
-                record = {
-                    "TxnDelType": entry.del_type,
-                    "TxnID": entry.object_id,
-                    "TimeCreated": entry.time_created,
-                    "TimeDeleted": clock.stamp(entry.deleted_at),
-                }
-                if entry.name:
-                    record["RefNumber"] = entry.name
-            else:
-                record = {
-                    "ListDelType": entry.del_type,
-                    "ListID": entry.object_id,
-                    "TimeCreated": entry.time_created,
-                    "TimeDeleted": clock.stamp(entry.deleted_at),
-                    "FullName": entry.name,
-                }
-            rets.append(
-                aggregate_xml(
-                    "TxnDeletedRet" if is_txn else "ListDeletedRet", record, major, args.include_ret
-                )
-            )
-        status = st.ok() if rets else st.no_match()
-        attrs = status_attrs(request_id, status.code, status.severity, status.message)
-        if args.meta_data == "MetaDataOnly":
-            return _Outcome(f'<{rs_name}{attrs} retCount="{len(rets)}" />\n', status)
-        xml = f"<{rs_name}{attrs}>" + "".join(rets) + f"</{rs_name}>\n"
-        return _Outcome(
-            xml, status, records=len(rets), object_type="TxnDeleted" if is_txn else "ListDeleted"
-        )
+        return Outcome(xml, status, records=len(body), lines=lines, object_type=object_type)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .company import CompanyFile
+from .company_data import CompanyData
 
 # Every qbXML version a current QuickBooks Desktop accepts (§6.9: newer QB accepts all older).
 ALL_QBXML_VERSIONS: tuple[str, ...] = (
@@ -104,7 +104,7 @@ def host_ret(
     }
 
 
-def preferences_ret(company: CompanyFile) -> dict[str, Any]:
+def preferences_ret(company: CompanyData) -> dict[str, Any]:
     prefs = company.preferences
     out: dict[str, Any] = {
         "AccountingPreferences": {

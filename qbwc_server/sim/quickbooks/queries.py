@@ -30,7 +30,7 @@ from lxml import etree
 
 from . import status as st
 from .catalog import HIERARCHICAL, LINE_ELEMENTS, LINKED_ELEMENT, QuerySpec
-from .company import CompanyFile
+from .company_data import CompanyData
 from .qbclock import wall_key
 from .status import Status
 from .store import Record, RowMeta, Table
@@ -133,7 +133,7 @@ def _date_macro(macro: str, today: date) -> tuple[date | None, date | None]:
     return None, None
 
 
-def parse_query(rq: etree._Element, company: CompanyFile) -> QueryArgs:
+def parse_query(rq: etree._Element, company: CompanyData) -> QueryArgs:
     args = QueryArgs()
     clock = company.clock
 
@@ -256,7 +256,7 @@ class QueryResult:
 class QueryEngine:
     """Stateless filtering over a company; iterator state lives in the caller's session."""
 
-    def __init__(self, company: CompanyFile) -> None:
+    def __init__(self, company: CompanyData) -> None:
         self.company = company
 
     # --- candidate selection -----------------------------------------------------------------

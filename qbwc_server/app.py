@@ -12,6 +12,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from qbwc_server.api import companies as companies_api
+from qbwc_server.api import help as help_api
 from qbwc_server.api import operations as operations_api
 from qbwc_server.api import records as records_api
 from qbwc_server.api.http import bearer_ok, json_error, json_response, service_error
@@ -40,6 +41,7 @@ class QbwcApp:
         companies_api.register(self.url_map)
         operations_api.register(self.url_map)
         records_api.register(self.url_map)
+        help_api.register(self.url_map)
         pages.register(self.url_map)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -74,6 +76,7 @@ class QbwcApp:
                 endpoint in companies_api.HANDLERS
                 or endpoint in records_api.HANDLERS
                 or endpoint in operations_api.HANDLERS
+                or endpoint in help_api.HANDLERS
             ):
                 if not bearer_ok(request, self.rt.settings):
                     msg = (
@@ -86,6 +89,8 @@ class QbwcApp:
                     return records_api.handle(self.rt, endpoint, request, args)
                 if endpoint in operations_api.HANDLERS:
                     return operations_api.handle(self.rt, endpoint, request, args)
+                if endpoint in help_api.HANDLERS:
+                    return help_api.handle(self.rt, endpoint, request, args)
                 return companies_api.handle(self.rt, endpoint, request, args)
             return pages.handle(self.rt, endpoint, request, args)
         except ServiceError as exc:

@@ -253,6 +253,29 @@ def cmd_qwc(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_help(args: argparse.Namespace, settings: Settings) -> int:
+    from qbwc_server.help import catalog
+    from qbwc_server.help.text import format_entry, format_list
+
+    if args.code is None:
+        found = catalog.entries(kind=args.kind, query=args.search)
+        if args.json:
+            _print_json([item.as_dict() for item in found])
+        else:
+            print(format_list(found) if found else "no help entry matches")
+        return 0 if found else 1
+    item = catalog.lookup(args.code)
+    if item is None:
+        print(
+            f"qbwc-server: no help entry for {args.code!r}; 'qbwc-server help' lists them "
+            "(QBWC1012, 0x80040408, 3100, wrong_company_file)",
+            file=sys.stderr,
+        )
+        return 1
+    _print_json(item.as_dict()) if args.json else print(format_entry(item))
+    return 0
+
+
 def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
     from qbwc_server.sim.cli import run_simulate
 
@@ -319,6 +342,13 @@ def build_parser(with_simulator: bool = True) -> argparse.ArgumentParser:
     p.add_argument("id")
     p.add_argument("-o", "--output", help="file to write (default NAME-ID.qwc; - for stdout)")
     p.set_defaults(func=cmd_qwc)
+
+    p = sub.add_parser("help", help="what an error code means and what to do about it")
+    p.add_argument("code", nargs="?", help="QBWC1012, 0x80040408, 3100, wrong_company_file, ...")
+    p.add_argument("--kind", choices=("qbwc", "hresult", "qbxml_status", "server"))
+    p.add_argument("--search", metavar="WORDS", help="only entries containing these words")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_help)
 
     p = sub.add_parser(
         "simulate", help="drive a QBWC server with the simulated Web Connector and QuickBooks"

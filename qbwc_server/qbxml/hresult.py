@@ -1,5 +1,5 @@
 """HRESULTs from the QuickBooks request processor (§5) — in ``connectionError`` and in the
-``hresult`` parameter of ``receiveResponseXML`` — with plain-words text and a reaction.
+``hresult`` parameter of ``receiveResponseXML`` — and the server's reaction to each.
 
 These are not qbXML status codes: they mean QuickBooks could not be reached or refused the
 whole message set (the response is then empty).
@@ -16,13 +16,18 @@ Reactions (§5 "General rules", advice unless cited):
 
 Only 0x80040400 to 0x80040402, 0x80040409 and 0x8004040D are from official/first-hand sources
 (``verified=True``); the rest come from a third-party copy of the SDK message table (§5 note).
+
+The words a person reads (``meaning``, ``user_action``) come from the help catalog
+(``qbwc_server/help``), the one place that explains every code; this table holds only reactions.
 """
 
 from __future__ import annotations
 
 import enum
-import re
 from dataclasses import dataclass
+
+from qbwc_server.help import catalog as help_catalog
+from qbwc_server.help.entry import HelpEntry
 
 
 class ConnectionReaction(enum.Enum):
@@ -39,8 +44,6 @@ class ResponseReaction(enum.Enum):
 @dataclass(frozen=True)
 class HResultInfo:
     code: int  # unsigned 32-bit, e.g. 0x80040408
-    meaning: str  # plain words for the status page
-    user_action: str  # what the QuickBooks user should do ("" when nothing)
     connection_reaction: ConnectionReaction
     response_reaction: ResponseReaction
     retry_next_run: bool  # worth trying again at the next scheduled run without user action
@@ -48,107 +51,70 @@ class HResultInfo:
 
     @property
     def hex(self) -> str:
-        return f"0x{self.code:08X}"
+        return help_catalog.hresult_code(self.code)
+
+    @property
+    def help(self) -> HelpEntry:
+        return help_catalog.hresult_entry(self.code)
+
+    @property
+    def meaning(self) -> str:
+        """Plain words for the status page (the catalog entry's title)."""
+        return self.help.sentence
+
+    @property
+    def user_action(self) -> str:
+        """What the QuickBooks user should do (the catalog entry's steps, in order)."""
+        return self.help.advice
 
 
 _D = ConnectionReaction.DONE
 _R = ConnectionReaction.RETRY_WITH_COMPANY_PATH
 _T = ResponseReaction.TRANSIENT
+_INVALID = ResponseReaction.REQUEST_INVALID
+_VERSION = ResponseReaction.VERSION_UNSUPPORTED
 
 _CATALOG: tuple[HResultInfo, ...] = (
-    HResultInfo(0x80040400, "QuickBooks could not read the request we sent.",
-                "", _D, ResponseReaction.REQUEST_INVALID, False, verified=True),
-    HResultInfo(0x80040401, "The Web Connector could not access QuickBooks.",
-                "Make sure QuickBooks is installed and can be started on this computer.",
-                _D, _T, True, verified=True),
-    HResultInfo(0x80040402, "QuickBooks reported an unexpected error.",
-                "Check qbsdklog.txt on the QuickBooks computer.", _D, _T, True, verified=True),
-    HResultInfo(0x80040408, "QuickBooks could not be started.",
-                "Start QuickBooks and open the company file, or allow the application to log "
-                "in automatically.", _D, _T, True),
-    HResultInfo(0x80040409,
-                "The running QuickBooks version cannot open this company file (several "
-                "QuickBooks versions are installed).",
-                "Open the company file in the right QuickBooks version.", _D, _T, False,
-                verified=True),
-    HResultInfo(0x8004040A, "A different company file is open in QuickBooks.",
-                "Close it and open the company file this connection belongs to.", _R, _T,
-                True),
-    HResultInfo(0x8004040D, "The QuickBooks session ticket was not valid.", "", _D, _T, True,
-                verified=True),
-    HResultInfo(0x80040410,
-                "The company file is open in single-user or multi-user mode, not the mode "
-                "requested.", "Switch the company file to the other mode.", _D, _T, False),
-    HResultInfo(0x80040414, "A window (dialog) is open in QuickBooks and blocks access.",
-                "Close the open dialog in QuickBooks.", _D, _T, True),
-    HResultInfo(0x80040416, "QuickBooks is not running and no company file was given.",
-                "Start QuickBooks and open the company file.", _R, _T, True),
-    HResultInfo(0x80040417, "QuickBooks is running but no company file is open.",
-                "Open the company file in QuickBooks.", _R, _T, True),
-    HResultInfo(0x80040418,
-                "This application has not accessed this company file before; only the "
-                "QuickBooks administrator can allow the first access.",
-                "Log in to QuickBooks as Admin in single-user mode, run the Web Connector and "
-                "approve the application.", _D, _T, False),
-    HResultInfo(0x8004041A, "This application may not access this company file.",
-                "The QuickBooks admin can allow it under Edit > Preferences > Integrated "
-                "Applications.", _D, _T, False),
-    HResultInfo(0x8004041B, "QuickBooks could not lock the data it needed.", "", _D, _T, True),
-    HResultInfo(0x8004041C, "QuickBooks had an internal error opening the company file.", "",
-                _D, _T, True),
-    HResultInfo(0x8004041D, "The application may not log in to QuickBooks automatically.",
-                "Allow automatic login for the application in Integrated Applications.", _D,
-                _T, False),
-    HResultInfo(0x8004041E, "The application's certificate has expired.", "", _D, _T, False),
-    HResultInfo(0x8004041F, "This QuickBooks edition does not accept integrations.", "", _D,
-                _T, False),
-    HResultInfo(0x80040420, "The QuickBooks user denied access to this application.",
-                "Allow the application again in Integrated Applications.", _D, _T, False),
-    HResultInfo(0x80040422,
-                "QuickBooks needs single-user mode but another application is using the file.",
-                "", _D, _T, True),
-    HResultInfo(0x80040423, "QuickBooks does not support the qbXML version we used.", "", _D,
-                ResponseReaction.VERSION_UNSUPPORTED, True),
-    HResultInfo(0x80040424, "QuickBooks had not finished starting.", "", _D, _T, True),
-    HResultInfo(0x80040427, "This copy of QuickBooks is not registered.",
-                "Register QuickBooks.", _D, _T, False),
-    HResultInfo(0x8004042A, "Remote access to QuickBooks is not allowed.", "", _D, _T, False),
-    HResultInfo(0x8004042C, "The application's certificate was revoked.", "", _D, _T, False),
+    # code         connectionError  receiveResponseXML  retry next run
+    HResultInfo(0x80040400, _D, _INVALID, False, verified=True),  # our request unreadable
+    HResultInfo(0x80040401, _D, _T, True, verified=True),  # could not access QuickBooks
+    HResultInfo(0x80040402, _D, _T, True, verified=True),  # unexpected error
+    HResultInfo(0x80040408, _D, _T, True),  # could not start QuickBooks
+    HResultInfo(0x80040409, _D, _T, False, verified=True),  # wrong QuickBooks version for file
+    HResultInfo(0x8004040A, _R, _T, True),  # a different company file is open
+    HResultInfo(0x8004040D, _D, _T, True, verified=True),  # invalid ticket
+    HResultInfo(0x80040410, _D, _T, False),  # file open in the other mode
+    HResultInfo(0x80040414, _D, _T, True),  # a modal dialog is open
+    HResultInfo(0x80040416, _R, _T, True),  # QuickBooks not running, no file named
+    HResultInfo(0x80040417, _R, _T, True),  # no company file open
+    HResultInfo(0x80040418, _D, _T, False),  # first access needs the admin
+    HResultInfo(0x8004041A, _D, _T, False),  # no permission
+    HResultInfo(0x8004041B, _D, _T, True),  # could not lock
+    HResultInfo(0x8004041C, _D, _T, True),  # internal error opening the file
+    HResultInfo(0x8004041D, _D, _T, False),  # no automatic login
+    HResultInfo(0x8004041E, _D, _T, False),  # certificate expired
+    HResultInfo(0x8004041F, _D, _T, False),  # edition takes no integrations
+    HResultInfo(0x80040420, _D, _T, False),  # a user denied access
+    HResultInfo(0x80040422, _D, _T, True),  # single-user needed, file shared
+    HResultInfo(0x80040423, _D, _VERSION, True),  # qbXML version not supported
+    HResultInfo(0x80040424, _D, _T, True),  # QuickBooks still starting
+    HResultInfo(0x80040427, _D, _T, False),  # QuickBooks not registered
+    HResultInfo(0x8004042A, _D, _T, False),  # remote access not allowed
+    HResultInfo(0x8004042C, _D, _T, False),  # certificate revoked
 )  # fmt: skip
 
 HRESULTS: dict[int, HResultInfo] = {info.code: info for info in _CATALOG}
 
-_HEX_RE = re.compile(r"^(?:0x)?([0-9a-f]{1,8})$")
-
 
 def parse_hresult(text: str) -> int | None:
     """``"0x80040408"`` / ``"80040408"`` / ``"-2147220472"`` / ``"2147746824"`` → 0x80040408;
-    ``None`` if empty or unreadable. Eight bare digits are read as hex (the usual way HRESULTs
-    are written); other bare numbers as decimal."""
-    raw = (text or "").strip().lower()
-    if not raw:
-        return None
-    if raw.startswith("-") and raw[1:].isdigit():
-        return int(raw) & 0xFFFFFFFF  # signed 32-bit as .NET prints it
-    if raw.isdigit() and len(raw) != 8:
-        value = int(raw)
-        return value if value <= 0xFFFFFFFF else None
-    m = _HEX_RE.match(raw)
-    if m is None:
-        return None
-    return int(m.group(1), 16)
+    ``None`` if empty or unreadable (see :func:`qbwc_server.help.catalog.hresult_value`)."""
+    return help_catalog.hresult_value(text)
 
 
 def lookup_hresult(text_or_code: str | int) -> HResultInfo:
-    """Catalog entry for an HRESULT; unknown codes get a generic, transient entry."""
+    """Reactions for an HRESULT; unknown codes are treated as transient."""
     code = text_or_code if isinstance(text_or_code, int) else parse_hresult(text_or_code)
     if code is not None and code in HRESULTS:
         return HRESULTS[code]
-    return HResultInfo(
-        code or 0,
-        "QuickBooks could not be reached or reported an error the Web Connector passed on.",
-        "Check that QuickBooks is running with the company file open; see QWCLog.txt.",
-        ConnectionReaction.DONE,
-        ResponseReaction.TRANSIENT,
-        True,
-    )
+    return HResultInfo(code or 0, ConnectionReaction.DONE, ResponseReaction.TRANSIENT, True)

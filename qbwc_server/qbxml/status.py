@@ -1,5 +1,6 @@
-"""qbXML status codes (§6.3) as data: name, severity class, words a bookkeeper understands, and
-the policy the sync engine / write-back applies.
+"""qbXML status codes (§6.3) as data: name, severity class and the policy the sync engine /
+write-back applies. The words a bookkeeper reads come from the help catalog
+(``qbwc_server/help``), the one place that explains every code.
 
 A status rides inside a perfectly normal SOAP call (§6.3: "always inspect it"). Use
 :func:`classify` — it also handles ranges and codes whose meaning depends on the message text
@@ -15,6 +16,9 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass
+
+from qbwc_server.help import catalog as help_catalog
+from qbwc_server.help.entry import HelpEntry
 
 
 class StatusPolicy(enum.Enum):
@@ -44,9 +48,8 @@ class SeverityClass(enum.Enum):
 @dataclass(frozen=True)
 class StatusInfo:
     code: int
-    name: str
+    name: str  # for a code without an entry: its range (info, warning, format_error, ...)
     severity: SeverityClass
-    meaning: str  # plain words for the status page
     policy: StatusPolicy
     verified: bool = True
 
@@ -54,96 +57,57 @@ class StatusInfo:
     def retryable(self) -> bool:
         return self.policy in (StatusPolicy.RETRY_LATER, StatusPolicy.NOT_PROCESSED)
 
+    @property
+    def help(self) -> HelpEntry:
+        known = help_catalog.status_entry(self.code)
+        return known if known is not None else help_catalog.status_range_entry(self.code, self.name)
+
+    @property
+    def meaning(self) -> str:
+        """Plain words for the status page (the catalog entry's title)."""
+        return self.help.sentence
+
 
 _I, _W, _E = SeverityClass.INFO, SeverityClass.WARN, SeverityClass.ERROR
 P = StatusPolicy
 
 _CATALOG: tuple[StatusInfo, ...] = (
-    StatusInfo(0, "ok", _I, "Done.", P.SUCCESS),
-    StatusInfo(1, "no_match", _I, "QuickBooks found nothing matching the request.",
-               P.EMPTY_SUCCESS),
-    StatusInfo(500, "some_not_found", _W,
-               "Some of the requested records do not exist in QuickBooks; the others were "
-               "returned.", P.EMPTY_SUCCESS),
-    StatusInfo(501, "not_representable", _W,
-               "A record cannot be shown in this qbXML version.", P.WARNING),
-    StatusInfo(510, "cannot_return", _W, "Some data could not be returned.", P.WARNING),
-    StatusInfo(530, "unsupported_field", _W,
-               "A field is not supported by this QuickBooks version and was ignored.",
-               P.WARNING),
-    StatusInfo(531, "unsupported_enum", _W,
-               "A value is not supported by this QuickBooks version and was ignored.",
-               P.WARNING),
-    StatusInfo(560, "deprecated_field", _W, "A deprecated field was used.", P.WARNING),
-    StatusInfo(1000, "internal_error", _E,
-               "QuickBooks had an internal error. We will try again later.", P.RETRY_LATER),
-    StatusInfo(1060, "invalid_request_id", _E,
-               "The request ID was invalid (too long). This is a problem on our side.",
-               P.FIX_REQUEST),
-    StatusInfo(3000, "invalid_object_id", _E,
-               "A QuickBooks record ID in the request is not valid.", P.FIX_REQUEST),
-    StatusInfo(3010, "invalid_boolean", _E, "A yes/no value was not valid.", P.FIX_REQUEST),
-    StatusInfo(3020, "invalid_date", _E, "A date was not valid.", P.FIX_REQUEST),
-    StatusInfo(3030, "invalid_date_range", _E,
-               "A date range starts after it ends.", P.FIX_REQUEST),
-    StatusInfo(3031, "invalid_string_range", _E,
-               "A name/number range starts after it ends.", P.FIX_REQUEST),
-    StatusInfo(3100, "name_in_use", _E,
-               "A record with this name already exists in QuickBooks (names must be unique "
-               "across vendors, customers, employees and other names).", P.DUPLICATE_NAME),
-    StatusInfo(3120, "object_not_found", _E,
-               "The QuickBooks record no longer exists (it was probably deleted).",
-               P.NOT_FOUND),
-    StatusInfo(3140, "invalid_reference", _E,
-               "The request refers to a vendor, account, item or other record QuickBooks does "
-               "not have.", P.BAD_REFERENCE),
-    StatusInfo(3150, "missing_element", _E,
-               "A required field is missing.", P.FIX_REQUEST, verified=False),
-    StatusInfo(3160, "cannot_delete", _E, "QuickBooks does not allow deleting this record.",
-               P.FIX_REQUEST, verified=False),
-    StatusInfo(3161, "cannot_delete_closed", _E,
-               "The record is dated on or before the closing date and cannot be deleted.",
-               P.CLOSED_PERIOD, verified=False),
-    StatusInfo(3170, "modify_error", _E,
-               "QuickBooks could not change the record — usually because someone else was "
-               "editing the same list. We will try again.", P.RETRY_LATER),
-    StatusInfo(3171, "closed_period", _E,
-               "The transaction is dated on or before the company's closing date. Someone "
-               "with the closing-date password must decide.", P.CLOSED_PERIOD, verified=False),
-    StatusInfo(3175, "in_use", _E,
-               "The record is open or in use in QuickBooks. We will try again.", P.RETRY_LATER),
-    StatusInfo(3176, "locked", _E,
-               "QuickBooks could not lock the record. We will try again.", P.RETRY_LATER),
-    StatusInfo(3180, "save_error", _E,
-               "QuickBooks could not save the record; its message says why.", P.FIX_REQUEST),
-    StatusInfo(3200, "stale_edit_sequence", _E,
-               "The record changed in QuickBooks since we last read it.", P.STALE),
-    StatusInfo(3210, "invalid_value", _E,
-               "QuickBooks refused a value (for example paying more than is due).",
-               P.FIX_REQUEST),
-    StatusInfo(3231, "not_processed", _E,
-               "Skipped because an earlier request in the same batch failed.",
-               P.NOT_PROCESSED),
-    StatusInfo(3250, "feature_not_enabled", _E,
-               "This feature is turned off or not available in this QuickBooks edition.",
-               P.FEATURE_OFF),
-    StatusInfo(3260, "insufficient_permission", _E,
-               "The QuickBooks user this connection runs as may not do this. The QuickBooks "
-               "admin must grant access (Edit > Preferences > Integrated Applications).",
-               P.PERMISSION),
-    StatusInfo(3261, "no_personal_data_permission", _E,
-               "This connection may not read personal data (such as tax IDs). The QuickBooks "
-               "admin can allow it in Integrated Applications.", P.PERMISSION),
-    StatusInfo(3262, "payroll_subscription_required", _E,
-               "This needs a QuickBooks payroll subscription.", P.FEATURE_OFF, verified=False),
-    StatusInfo(3263, "read_only_access", _E,
-               "This connection has read-only access to the company file.", P.PERMISSION,
-               verified=False),
-    StatusInfo(3264, "merchant_services_required", _E,
-               "This needs QuickBooks merchant services.", P.FEATURE_OFF, verified=False),
-    StatusInfo(3391, "iterator_invalid", _E,
-               "A paged read expired (QuickBooks forgets it when the session ends). It will "
-               "restart from the last saved point.", P.ITERATOR_INVALID),
+    StatusInfo(0, "ok", _I, P.SUCCESS),
+    StatusInfo(1, "no_match", _I, P.EMPTY_SUCCESS),
+    StatusInfo(500, "some_not_found", _W, P.EMPTY_SUCCESS),
+    StatusInfo(501, "not_representable", _W, P.WARNING),
+    StatusInfo(510, "cannot_return", _W, P.WARNING),
+    StatusInfo(530, "unsupported_field", _W, P.WARNING),
+    StatusInfo(531, "unsupported_enum", _W, P.WARNING),
+    StatusInfo(560, "deprecated_field", _W, P.WARNING),
+    StatusInfo(1000, "internal_error", _E, P.RETRY_LATER),
+    StatusInfo(1060, "invalid_request_id", _E, P.FIX_REQUEST),
+    StatusInfo(3000, "invalid_object_id", _E, P.FIX_REQUEST),
+    StatusInfo(3010, "invalid_boolean", _E, P.FIX_REQUEST),
+    StatusInfo(3020, "invalid_date", _E, P.FIX_REQUEST),
+    StatusInfo(3030, "invalid_date_range", _E, P.FIX_REQUEST),
+    StatusInfo(3031, "invalid_string_range", _E, P.FIX_REQUEST),
+    StatusInfo(3100, "name_in_use", _E, P.DUPLICATE_NAME),
+    StatusInfo(3120, "object_not_found", _E, P.NOT_FOUND),
+    StatusInfo(3140, "invalid_reference", _E, P.BAD_REFERENCE),
+    StatusInfo(3150, "missing_element", _E, P.FIX_REQUEST, verified=False),
+    StatusInfo(3160, "cannot_delete", _E, P.FIX_REQUEST, verified=False),
+    StatusInfo(3161, "cannot_delete_closed", _E, P.CLOSED_PERIOD, verified=False),
+    StatusInfo(3170, "modify_error", _E, P.RETRY_LATER),
+    StatusInfo(3171, "closed_period", _E, P.CLOSED_PERIOD, verified=False),
+    StatusInfo(3175, "in_use", _E, P.RETRY_LATER),
+    StatusInfo(3176, "locked", _E, P.RETRY_LATER),
+    StatusInfo(3180, "save_error", _E, P.FIX_REQUEST),
+    StatusInfo(3200, "stale_edit_sequence", _E, P.STALE),
+    StatusInfo(3210, "invalid_value", _E, P.FIX_REQUEST),
+    StatusInfo(3231, "not_processed", _E, P.NOT_PROCESSED),
+    StatusInfo(3250, "feature_not_enabled", _E, P.FEATURE_OFF),
+    StatusInfo(3260, "insufficient_permission", _E, P.PERMISSION),
+    StatusInfo(3261, "no_personal_data_permission", _E, P.PERMISSION),
+    StatusInfo(3262, "payroll_subscription_required", _E, P.FEATURE_OFF, verified=False),
+    StatusInfo(3263, "read_only_access", _E, P.PERMISSION, verified=False),
+    StatusInfo(3264, "merchant_services_required", _E, P.FEATURE_OFF, verified=False),
+    StatusInfo(3391, "iterator_invalid", _E, P.ITERATOR_INVALID),
 )  # fmt: skip
 
 STATUS_CODES: dict[int, StatusInfo] = {info.code: info for info in _CATALOG}
@@ -159,30 +123,14 @@ def _range_info(code: int, severity: str) -> StatusInfo:
     """§6.3 ranges: 0-499 Info, 500-999 Warn, 1000-1999 general errors, 2000-2999 not
     supported, 3000-3099 format errors, 3100-9099 other errors, 9100-9199 macro errors."""
     if code < 500 and severity != "Error":
-        return StatusInfo(code, "info", _I, "Done.", P.SUCCESS, verified=False)
+        return StatusInfo(code, "info", _I, P.SUCCESS, verified=False)
     if 500 <= code < 1000 or severity == "Warn":
-        return StatusInfo(code, "warning", _W, "Done with a warning.", P.WARNING, verified=False)
+        return StatusInfo(code, "warning", _W, P.WARNING, verified=False)
     if 3000 <= code < 3100:
-        return StatusInfo(
-            code,
-            "format_error",
-            _E,
-            "QuickBooks could not read a value in the request.",
-            P.FIX_REQUEST,
-            verified=False,
-        )
+        return StatusInfo(code, "format_error", _E, P.FIX_REQUEST, verified=False)
     if 2000 <= code < 3000 or 9100 <= code < 9200:
-        return StatusInfo(
-            code,
-            "unsupported_request",
-            _E,
-            "QuickBooks does not support this request.",
-            P.FIX_REQUEST,
-            verified=False,
-        )
-    return StatusInfo(
-        code, "error", _E, "QuickBooks reported an error.", P.NEEDS_ATTENTION, verified=False
-    )
+        return StatusInfo(code, "unsupported_request", _E, P.FIX_REQUEST, verified=False)
+    return StatusInfo(code, "error", _E, P.NEEDS_ATTENTION, verified=False)
 
 
 def lookup(code: int, severity: str = "") -> StatusInfo:

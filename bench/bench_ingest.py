@@ -55,12 +55,12 @@ from common import (
     process_cpu_seconds,
 )
 
+from qbwc_server.config import DEFAULT_TUNING
 from qbwc_server.sim.quickbooks import CompanyFile, FakeQuickBooks
 from qbwc_server.sim.quickbooks.generator import Profile
 from qbwc_server.sim.report import SessionReport
 from qbwc_server.sim.webconnector import WebConnector
 from qbwc_server.sim.wsgi_transport import WsgiTransport
-from qbwc_server.sync.tuning import DEFAULT_TUNING
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 TARGETS = {"bills": 3000.0, "vendors": 10000.0}

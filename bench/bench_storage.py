@@ -1,4 +1,4 @@
-"""Throughput of ``qbwc_server.sync.storage.upsert_records`` on PostgreSQL and SQLite.
+"""Throughput of ``qbwc_server.records.store.upsert_records`` on PostgreSQL and SQLite.
 
     python bench/bench_storage.py [--pg URL] [--bills N] [--vendors N] [--page N]
 
@@ -30,8 +30,8 @@ from common import DEFAULT_PG, fresh_database
 
 from models import Company
 from qbwc_server.db import Database, upgrade
-from qbwc_server.sync import bulk
-from qbwc_server.sync.storage import upsert_records
+from qbwc_server.records import bulk
+from qbwc_server.records.store import upsert_records
 
 
 def _stamp(n: int) -> str:

@@ -51,7 +51,7 @@ from qbwc_server.sim.quickbooks.catalog import ALL_TYPES
 from qbwc_server.sim.report import SessionReport
 from qbwc_server.sim.webconnector import WebConnector
 from qbwc_server.sim.wsgi_transport import WsgiTransport
-from qbwc_server.sync.planner import stream_status
+from qbwc_server.status import stream_status
 
 TARGET_RATIO = 0.10
 # Per profile: default seconds of session wall time before the run is cut short (0 = none).

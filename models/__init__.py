@@ -4,17 +4,10 @@ from models.base import Base, utcnow
 from models.company import AppSetting, Company
 from models.operations import Operation
 from models.qbwc_session import ClientHello, QbwcSession, SessionEvent, Ticket
-from models.records import (
-    RECORD_MODELS,
-    QbTxnLine,
-    QbTxnLink,
-    RecordChange,
-    RecordChangeHead,
-)
+from models.records import QbTxnLine, QbTxnLink, RecordChange, RecordChangeHead
 from models.sync import ReconcileMark, StreamCursor
 
 __all__ = [
-    "RECORD_MODELS",
     "AppSetting",
     "Base",
     "ClientHello",

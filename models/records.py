@@ -4,8 +4,9 @@ change log the change feed reads.
 Every record row keeps the complete record as QuickBooks returned it (``qb``) next to the typed
 columns an AP product filters and joins on, so no field is ever lost. Time stamps are kept as
 the raw strings QuickBooks wrote (§6.5: offsets are wrong during DST, and watermarks must go
-back unchanged) plus a UTC instant for filtering. How a ``…Ret`` dict becomes a row lives in
-``qbwc_server/sync/record_mapping.py``; this module only declares the tables.
+back unchanged) plus a UTC instant for filtering. Which model belongs to which record type, and
+how a ``…Ret`` dict becomes a row, is declared in ``qbwc_server/records/types.py``; this module
+only declares the tables.
 """
 
 from __future__ import annotations
@@ -307,8 +308,8 @@ class QbItemReceipt(TxnRecord, Base):
 # foreign key, because checking one per row costs the bulk inserts about a quarter of the
 # server's time (bench/bench_storage.py). Their parents are: the record rows (which do have
 # the foreign key and cascade) and the feed head row. They are written only by
-# qbwc_server/sync/storage.py, together with their parent; storage.purge_company() removes
-# them when a company goes.
+# qbwc_server/records/store.py, together with their parent; records/deletions.py
+# purge_company() removes them when a company goes.
 
 
 class QbTxnLine(Base):
@@ -364,7 +365,7 @@ class QbTxnLink(Base):
 class RecordChangeHead(Base):
     """The last change-log sequence number of a company. Writers lock this row while they
     append, so per-company sequence numbers are gap-free and become visible in order (see
-    qbwc_server/sync/storage.py, "change feed ordering")."""
+    qbwc_server/records/feed.py, "change feed ordering")."""
 
     __tablename__ = "qb_record_change_heads"
 
@@ -376,7 +377,7 @@ class RecordChangeHead(Base):
 
 class RecordChange(Base):
     """One upsert or deletion of a synced record. ``seq`` numbers a company's changes
-    1, 2, 3, … in commit order (see qbwc_server/sync/storage.py)."""
+    1, 2, 3, … in commit order (see qbwc_server/records/feed.py)."""
 
     __tablename__ = "qb_record_changes"
 
@@ -387,27 +388,3 @@ class RecordChange(Base):
     op: Mapped[str] = mapped_column(String(8))  # upsert | delete
     edit_sequence: Mapped[str | None] = mapped_column(String(40), default=None)
     at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-RECORD_MODELS: dict[str, type[Base]] = {
-    "accounts": QbAccount,
-    "vendors": QbVendor,
-    "vendor_types": QbVendorType,
-    "standard_terms": QbStandardTerms,
-    "date_driven_terms": QbDateDrivenTerms,
-    "classes": QbClass,
-    "items": QbItem,
-    "customers": QbCustomer,
-    "other_names": QbOtherName,
-    "currencies": QbCurrency,
-    "sales_tax_codes": QbSalesTaxCode,
-    "bills": QbBill,
-    "bill_payment_checks": QbBillPaymentCheck,
-    "bill_payment_credit_cards": QbBillPaymentCreditCard,
-    "vendor_credits": QbVendorCredit,
-    "checks": QbCheck,
-    "credit_card_charges": QbCreditCardCharge,
-    "credit_card_credits": QbCreditCardCredit,
-    "purchase_orders": QbPurchaseOrder,
-    "item_receipts": QbItemReceipt,
-}

@@ -165,7 +165,7 @@ def cmd_company(args: argparse.Namespace, settings: Settings) -> int:
                 )
             return 0
         if action == "reconcile":
-            from qbwc_server.sync.planner import request_reconcile
+            from qbwc_server.sync.reconcile import request_reconcile
 
             streams = request_reconcile(s, company.id)
             company.last_complete_sync_at = None

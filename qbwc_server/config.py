@@ -15,7 +15,6 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from qbwc_server.net import IPNetwork, TrustedProxiesError, parse_trusted_proxies
-from qbwc_server.sync.tuning import DEFAULT_TUNING, SyncTuning
 
 DEFAULT_DATABASE_URL = "sqlite:///./qbwc.db"
 KNOWN_PREFIX = "QBWC_"
@@ -54,6 +53,27 @@ _VERSION_RE = re.compile(r"^\d+(\.\d+){0,3}$")
 
 class ConfigError(ValueError):
     """A setting is malformed; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class SyncTuning:
+    """Page and window sizes of the sync (README "Sync tuning"); set from QBWC_* variables."""
+
+    # §6.11: list pages of 500 (a vendor is ~1-2 KB) and transaction pages (with lines) of 100
+    # stay under a few MB per response, which QuickBooks answers in seconds; fewer, larger
+    # pages also amortize the per-transaction cost of ingesting them (bench/bench_storage.py).
+    list_page_size: int = 500
+    txn_page_size: int = 100
+    window_target: int = 1000  # records per first-pass window (the unit of resumption)
+    window_max: int = 2500  # a window holding more is split before paging through it
+    overlap: timedelta = timedelta(hours=2)  # modified-date overlap: DST hour + clock skew
+    retry_backoff: timedelta = timedelta(minutes=10)
+    # A reconciliation of ids (restored files, deletions older than QuickBooks' 90-day log)
+    # runs this often per stream, and on demand (POST /api/companies/{id}/reconcile).
+    reconcile_interval: timedelta = timedelta(days=7)
+
+
+DEFAULT_TUNING = SyncTuning()
 
 
 @dataclass(frozen=True)

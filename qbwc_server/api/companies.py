@@ -127,7 +127,7 @@ def _sessions(rt: Runtime, request: Request, company_id: str) -> Response:
 def _reconcile(rt: Runtime, request: Request, company_id: str) -> Response:
     """After the customer restored the company file from a backup (or to be sure): compare
     every id and EditSequence with QuickBooks at the next session (sync/reconcile.py)."""
-    from qbwc_server.sync.planner import request_reconcile
+    from qbwc_server.sync.reconcile import request_reconcile
 
     with rt.db.transaction() as s:
         company = svc.get_company(s, company_id, for_update=True)

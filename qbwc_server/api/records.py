@@ -4,7 +4,7 @@
 pagination (``cursor``), filters (``modified_since``, ``active``, ``include_deleted``,
 ``vendor``, ``from``/``to``) and answers ``{"data": [...], "next_cursor": ... | null}``.
 Records come in ListID/TxnID order; a walk never repeats a record nor skips one that existed
-when it started, whatever a sync changes meanwhile (sync/record_queries.py).
+when it started, whatever a sync changes meanwhile (records/read.py).
 
 ``GET /api/companies/{id}/changes?since=CURSOR`` is the change feed: every upsert and deletion
 in commit order, so a consumer can read the records once and then follow along without
@@ -27,16 +27,12 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from qbwc_server.api.http import json_response
+from qbwc_server.records.feed import changes_since, feed_head
+from qbwc_server.records.read import RecordFilter, list_records
+from qbwc_server.records.types import RECORD_TYPES, TYPE_NAMES
 from qbwc_server.runtime import Runtime
 from qbwc_server.services import companies as companies_svc
 from qbwc_server.services.errors import NotFound, ServiceError
-from qbwc_server.sync.record_mapping import RECORD_TYPES, TYPE_NAMES
-from qbwc_server.sync.record_queries import (
-    RecordFilter,
-    changes_since,
-    feed_head,
-    list_records,
-)
 
 RULES = [
     Rule("/api/companies/<company_id>/records/<type_name>", methods=["GET"], endpoint="records"),

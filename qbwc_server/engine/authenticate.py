@@ -14,7 +14,7 @@ from qbwc_server.engine import lease
 from qbwc_server.engine.tickets import issue_ticket
 from qbwc_server.services import connector_keys
 from qbwc_server.services.companies import find_by_username
-from qbwc_server.sync import work
+from qbwc_server.writeback import queue as write_queue
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +154,7 @@ def authenticate(
         return [ticket.ticket, NONE, str(wait)]
 
     due_in = _sync_due_in_seconds(company)
-    if due_in > 0 and not work.has_pending_writes(session, company):
+    if due_in > 0 and not write_queue.has_pending_work(session, company.id):
         _finish_without_work(record, ticket.ticket, "none", "nothing to do until the next sync")
         return [ticket.ticket, NONE, str(max(MIN_POSTPONE_SECONDS, due_in))]
 

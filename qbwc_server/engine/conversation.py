@@ -17,15 +17,15 @@ from sqlalchemy.orm import Session
 from models import Company, SessionEvent, utcnow
 from qbwc_server.config import Settings
 from qbwc_server.engine import lease
+from qbwc_server.engine.driver import OutboundRequest, SyncContext, SyncDriver
 from qbwc_server.engine.hcp import facts_from_hcp
 from qbwc_server.engine.hresults import connection_error_reaction, describe_hresult
 from qbwc_server.engine.tickets import TicketContext, TicketRejected, resolve_ticket
 from qbwc_server.engine.verification import bind, record_facts, verify
 from qbwc_server.qbxml.document import build_document
 from qbwc_server.qbxml.queries import CompanyQuery
+from qbwc_server.qbxml.versions import choose_qbxml_version
 from qbwc_server.services.settings_store import owner_id_in
-from qbwc_server.sync.driver import OutboundRequest, SyncContext, SyncDriver
-from qbwc_server.sync.versions import choose_version
 
 log = logging.getLogger(__name__)
 
@@ -195,7 +195,7 @@ class Conversation:
         if verdict.first_contact:
             bind(ctx.company, facts)
         record_facts(ctx.company, facts)
-        version = choose_version(facts.supported_versions, major, minor)
+        version = choose_qbxml_version(facts.supported_versions, major, minor).version
         if version is None:
             message = (
                 f"This QuickBooks ({facts.product or 'unknown product'}) supports qbXML up to "

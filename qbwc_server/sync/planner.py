@@ -24,6 +24,7 @@ from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
 from models import Company, StreamCursor, utcnow
+from qbwc_server.config import DEFAULT_TUNING, SyncTuning
 from qbwc_server.qbxml.document import build_document
 from qbwc_server.qbxml.parse import (
     QbxmlParseError,
@@ -33,26 +34,25 @@ from qbwc_server.qbxml.parse import (
     ResponseStatus,
     iter_response,
 )
+from qbwc_server.qbxml.queries import Iterator as IteratorStep
 from qbwc_server.qbxml.queries import ListDeletedQuery, ListQuery, TxnDeletedQuery, TxnQuery
 from qbwc_server.qbxml.status import StatusPolicy, bookkeeper_message, classify
-from qbwc_server.sync import balances, reconcile, storage, windows
+from qbwc_server.records import deletions, store
+from qbwc_server.records import vendor_balances as balances
+from qbwc_server.records.queries import by_ids_query, records_query
+from qbwc_server.records.record_type import RecordType
+from qbwc_server.records.types import DECLARED, RECORD_TYPES, TYPE_FOR_DEL_TYPE, RecordError
+from qbwc_server.sync import reconcile, windows
 from qbwc_server.sync.cursors import get_cursor, load_cursors
-from qbwc_server.sync.streams import (
-    BY_NAME,
-    DELETION_STREAMS,
-    LIST_DELETIONS,
-    STREAM_FOR_DEL_TYPE,
-    STREAMS,
-    Stream,
-)
-from qbwc_server.sync.tuning import DEFAULT_TUNING, SyncTuning
+from qbwc_server.sync.progress import estimate_remaining, history_start
+from qbwc_server.sync.reconcile import request_reconcile
 from qbwc_server.sync.windows import Axis, Window
 
 log = logging.getLogger(__name__)
 
 
-def _axis(stream: Stream) -> Axis:
-    return "modified" if stream.is_list else "txn_date"
+def _axis(stream: RecordType) -> Axis:
+    return windows.axis_of(stream.is_list)
 
 
 def _preference_on(company: Company, flag: str | None) -> bool:
@@ -64,24 +64,17 @@ def _preference_on(company: Company, flag: str | None) -> bool:
     return value is None or bool(value)
 
 
+# The deletion sweep runs as two pseudo-streams after the data streams (§6.5: deletions are
+# invisible to modified-date queries and reported for ~90 days only).
+LIST_DELETIONS = "list_deletions"
+TXN_DELETIONS = "txn_deletions"
+DELETION_STREAMS = (LIST_DELETIONS, TXN_DELETIONS)
 RESTORE_PROBE = "restore_probe"  # first step of every session (see Planner._probe_request)
 VENDOR_BALANCES = balances.MARKS  # last step: re-read vendors whose Balance moved
 DELETION_HORIZON = timedelta(days=80)  # a margin under QuickBooks' ~90 days
 # Reconciliation pages carry only ids and EditSequences (IncludeRetElement): tiny records.
 RECONCILE_PAGE_SIZE = 1000
 FETCH_BY_ID = 50  # ids per re-fetch request
-
-
-def _by_ids_query(stream: Stream, rid: str, ids: list[str]) -> ListQuery | TxnQuery:
-    """Whole records of ``stream`` by ListID/TxnID, shaped like its pages (same OwnerID, lines
-    and links), so that a re-read record compares equal to a paged one."""
-    owner_ids = ["0"] if stream.owner_id else []
-    if stream.is_list:
-        return ListQuery(kind=stream.query, request_id=rid, list_ids=ids, owner_ids=owner_ids)  # type: ignore[arg-type]
-    return TxnQuery(kind=stream.query, request_id=rid, txn_ids=ids,  # type: ignore[arg-type]
-                    include_line_items=True if stream.include_line_items else None,
-                    include_linked_txns=True if stream.include_linked_txns else None,
-                    owner_ids=owner_ids)  # fmt: skip
 
 
 class UnexpectedResponse(Exception):
@@ -119,7 +112,7 @@ class Planner:
     def _queue(self) -> list[str]:
         if "queue" not in self.state:
             self.state["queue"] = [
-                RESTORE_PROBE, *(s.name for s in STREAMS), *DELETION_STREAMS, VENDOR_BALANCES
+                RESTORE_PROBE, *(s.name for s in DECLARED), *DELETION_STREAMS, VENDOR_BALANCES
             ]  # fmt: skip
             self.state["processed"] = 0
             self.state["started_at"] = utcnow().isoformat()
@@ -160,7 +153,7 @@ class Planner:
             elif name in DELETION_STREAMS:
                 built = self._deletion_request(name)
             else:
-                built = self._stream_request(BY_NAME[name])
+                built = self._stream_request(RECORD_TYPES[name])
             if built is not None:
                 return built
             self._finish_stream_for_session(name)
@@ -179,7 +172,7 @@ class Planner:
             self.company.id, ", ".join(sorted(suspects)),
         )  # fmt: skip
         request_reconcile(self.session, self.company.id)
-        self.state["queue"] = [s.name for s in STREAMS] + list(DELETION_STREAMS)
+        self.state["queue"] = [s.name for s in DECLARED] + list(DELETION_STREAMS)
         self.state["restore_detected"] = sorted(suspects)
         return True
 
@@ -199,7 +192,7 @@ class Planner:
             cursors[name] = cursor
         return cursor
 
-    def _stream_request(self, stream: Stream) -> tuple[str, dict[str, Any]] | None:
+    def _stream_request(self, stream: RecordType) -> tuple[str, dict[str, Any]] | None:
         cursor = self._cursor(stream.name)
         now = utcnow()
         if not _preference_on(self.company, stream.requires_preference):
@@ -240,7 +233,7 @@ class Planner:
             return False
         return now - cursor.last_reconciled_at >= self.tuning.reconcile_interval
 
-    def _start_reconcile(self, stream: Stream, cursor: StreamCursor, now: datetime) -> None:
+    def _start_reconcile(self, stream: RecordType, cursor: StreamCursor, now: datetime) -> None:
         reconcile.discard(self.session, self.company.id, stream.name)
         cursor.pass_kind = "reconcile"
         cursor.pass_started_at = now
@@ -256,7 +249,7 @@ class Planner:
         self.state.pop("iter", None)
 
     def _reconcile_request(
-        self, stream: Stream, cursor: StreamCursor
+        self, stream: RecordType, cursor: StreamCursor
     ) -> tuple[str, dict[str, Any]] | None:
         stage = (cursor.extra or {}).get("reconcile_stage", "scan")
         rid = f"{stream.name}:r{cursor.pages + 1}"[:50]
@@ -266,16 +259,15 @@ class Planner:
                                 "stage": stage, "rid": rid}  # fmt: skip
         if stage == "scan":
             iterator, iterator_id = self._iterator_for(stream, cursor, "reconcile")
-            size = RECONCILE_PAGE_SIZE if stream.iterator else None
-            if stream.is_list:
-                query = ListQuery(kind=stream.query, request_id=rid, iterator=iterator,  # type: ignore[arg-type]
-                                  iterator_id=iterator_id, max_returned=size, active_status="All",
-                                  include_ret_elements=[id_key, "EditSequence"])  # fmt: skip
-            else:
-                query = TxnQuery(kind=stream.query, request_id=rid, iterator=iterator,  # type: ignore[arg-type]
-                                 iterator_id=iterator_id, max_returned=size,
-                                 txn_date_from=cursor.window_from,
-                                 include_ret_elements=[id_key, "EditSequence"])  # fmt: skip
+            query = records_query(
+                stream,
+                rid,
+                iterator=iterator,
+                iterator_id=iterator_id,
+                page_size=RECONCILE_PAGE_SIZE,
+                txn_date_from=None if stream.is_list else cursor.window_from,
+                only=[id_key, "EditSequence"],
+            )
             meta["iterator"] = iterator
         else:
             ids = reconcile.ids_to_fetch(self.session, self.company.id, stream.name, FETCH_BY_ID)
@@ -293,14 +285,14 @@ class Planner:
                 extra["last_reconcile_removed"] = len(removed)
                 cursor.extra = extra
                 return None
-            query = _by_ids_query(stream, rid, ids)
+            query = by_ids_query(stream, rid, ids)
             meta["ids"] = ids
         xml = build_document([query], version=self.version, on_error="continueOnError")
         return xml, meta
 
     def _iterator_for(
-        self, stream: Stream, cursor: StreamCursor, pass_kind: str
-    ) -> tuple[str | None, str | None]:
+        self, stream: RecordType, cursor: StreamCursor, pass_kind: str
+    ) -> tuple[IteratorStep | None, str | None]:
         """Continue the live iterator of this window in this session, or start a new one."""
         if not stream.iterator:
             return None, None
@@ -316,7 +308,7 @@ class Planner:
         return "Start", None
 
     def _ingest_reconcile(
-        self, stream: Stream, cursor: StreamCursor, meta: dict[str, Any], response: str
+        self, stream: RecordType, cursor: StreamCursor, meta: dict[str, Any], response: str
     ) -> None:
         stage = meta.get("stage")
         if stage != (cursor.extra or {}).get("reconcile_stage") or cursor.pass_kind != "reconcile":
@@ -346,7 +338,7 @@ class Planner:
         self.state["processed"] = int(self.state.get("processed", 0)) + len(pairs) + len(batch)
         if stage == "fetch":
             if batch:
-                stored = storage.upsert_records(self.session, self.company.id, stream.name, batch)
+                stored = store.upsert_records(self.session, self.company.id, stream.name, batch)
                 self._mark_vendors(balances.changed_vendors(stream.name, batch, stored.changed_ids))
             reconcile.fetched(self.session, self.company.id, stream.name, list(meta["ids"]))
             return
@@ -373,7 +365,7 @@ class Planner:
         probes: list[ListQuery | TxnQuery] = []
         asked: dict[str, list[str]] = {}
         cursors = self._cursors()
-        for stream in STREAMS:
+        for stream in DECLARED:
             cursor = cursors.get(stream.name)
             record_id = (cursor.extra or {}).get("watermark_id") if cursor else None
             if not cursor or not cursor.watermark or not isinstance(record_id, str):
@@ -381,12 +373,7 @@ class Planner:
             rid = f"probe:{stream.name}"[:50]
             id_key = "ListID" if stream.is_list else "TxnID"
             fields = [id_key, "EditSequence", "TimeModified"]
-            if stream.is_list:
-                probes.append(ListQuery(kind=stream.query, request_id=rid, list_ids=[record_id],
-                                        include_ret_elements=fields))  # fmt: skip
-            else:
-                probes.append(TxnQuery(kind=stream.query, request_id=rid, txn_ids=[record_id],
-                                       include_ret_elements=fields))  # fmt: skip
+            probes.append(records_query(stream, rid, ids=[record_id], only=fields))
             asked[rid] = [stream.name, record_id, cursor.watermark]
         if not probes:
             return None
@@ -413,7 +400,7 @@ class Planner:
             # Gone (maybe deleted: the deletion sweep decides) or older than we saw it.
             suspects[stream_name] = record_id if modified is None else ""
 
-    def _detect_restore(self, stream: Stream, cursor: StreamCursor) -> None:
+    def _detect_restore(self, stream: RecordType, cursor: StreamCursor) -> None:
         """A company file restored from a backup goes back in time: the record that set our
         watermark comes back older or not at all. An incremental pass starting at or before
         the watermark must return something modified at or after it; when it does not, the
@@ -445,7 +432,7 @@ class Planner:
                     best = value
         return best
 
-    def _next_lower_bound(self, stream: Stream, cursor: StreamCursor, started: datetime) -> str:
+    def _next_lower_bound(self, stream: RecordType, cursor: StreamCursor, started: datetime) -> str:
         """Where the next modified-date pass starts (QuickBooks-local, no offset).
 
         Anything modified after this pass started carries a TimeModified at or after the
@@ -466,7 +453,7 @@ class Planner:
             return cursor.incremental_from
         return windows.incremental_lower_bound(started, self.tuning.overlap)
 
-    def _start_pass(self, stream: Stream, cursor: StreamCursor, now: datetime) -> None:
+    def _start_pass(self, stream: RecordType, cursor: StreamCursor, now: datetime) -> None:
         extra = dict(cursor.extra or {})
         extra["hw_start"] = self._company_high_water()
         cursor.extra = extra
@@ -492,43 +479,25 @@ class Planner:
             cursor.window_span_seconds = 0
 
     def _history_start(self) -> str | None:
-        start = self.company.history_start
-        return None if start == "all" else start
+        return history_start(self.company)
 
-    def _page_request(self, stream: Stream, cursor: StreamCursor) -> tuple[str, dict[str, Any]]:
+    def _page_request(self, stream: RecordType, cursor: StreamCursor) -> tuple[str, dict[str, Any]]:
         iterator, iterator_id = self._iterator_for(stream, cursor, cursor.pass_kind)
         rid = f"{stream.name}:{cursor.pages + 1}"[:50]
         page_size = self.tuning.list_page_size if stream.is_list else self.tuning.txn_page_size
-        owner_ids = ["0"] if stream.owner_id else []
-        query: ListQuery | TxnQuery
         incremental = cursor.pass_kind == "incremental"
-        if stream.is_list:
-            query = ListQuery(
-                kind=stream.query,
-                request_id=rid,
-                iterator=iterator,  # type: ignore[arg-type]
-                iterator_id=iterator_id,
-                max_returned=page_size if stream.iterator else None,
-                active_status="All",  # §6.5: the default ActiveOnly hides inactive records
-                from_modified_date=cursor.window_from,
-                to_modified_date=cursor.window_to,
-                owner_ids=owner_ids,
-            )
-        else:
-            query = TxnQuery(
-                kind=stream.query,
-                request_id=rid,
-                iterator=iterator,  # type: ignore[arg-type]
-                iterator_id=iterator_id,
-                max_returned=page_size,
-                modified_from=cursor.window_from if incremental else None,
-                modified_to=cursor.window_to if incremental else None,
-                txn_date_from=None if incremental else cursor.window_from,
-                txn_date_to=None if incremental else cursor.window_to,
-                include_line_items=True if stream.include_line_items else None,
-                include_linked_txns=True if stream.include_linked_txns else None,
-                owner_ids=owner_ids,
-            )
+        by_modified = stream.is_list or incremental
+        query = records_query(
+            stream,
+            rid,
+            iterator=iterator,
+            iterator_id=iterator_id,
+            page_size=page_size,
+            modified_from=cursor.window_from if by_modified else None,
+            modified_to=cursor.window_to if by_modified else None,
+            txn_date_from=None if by_modified else cursor.window_from,
+            txn_date_to=None if by_modified else cursor.window_to,
+        )
         xml = build_document([query], version=self.version, on_error="continueOnError")
         meta = {
             "kind": "page",
@@ -559,7 +528,7 @@ class Planner:
         cursors = self._cursors()
         streams = [
             s
-            for s in STREAMS
+            for s in DECLARED
             if s.is_list == (name == LIST_DELETIONS)
             and getattr(cursors.get(s.name), "phase", None) != "skipped"
             and _preference_on(self.company, s.requires_preference)
@@ -596,11 +565,11 @@ class Planner:
             try:
                 with self.session.begin_nested():
                     self._ingest_balances(meta, response)
-            except (QbxmlParseError, UnexpectedResponse, storage.RecordError) as exc:
+            except (QbxmlParseError, UnexpectedResponse, RecordError) as exc:
                 log.warning("company %s: vendor re-read failed: %s", self.company.id, exc)
                 self._finish_stream_for_session(VENDOR_BALANCES)  # marks kept: next session
             return
-        if name not in BY_NAME and name not in DELETION_STREAMS:
+        if name not in RECORD_TYPES and name not in DELETION_STREAMS:
             return
         cursor = self._cursor(name)
         try:
@@ -608,14 +577,14 @@ class Planner:
                 if meta.get("kind") == "deleted":
                     self._ingest_deletions(cursor, meta, response)
                 elif meta.get("pass") == "reconcile":
-                    self._ingest_reconcile(BY_NAME[name], cursor, meta, response)
+                    self._ingest_reconcile(RECORD_TYPES[name], cursor, meta, response)
                 else:
-                    self._ingest_page(BY_NAME[name], cursor, meta, response)
+                    self._ingest_page(RECORD_TYPES[name], cursor, meta, response)
         except QbxmlParseError as exc:
             self._stream_error(cursor, f"QuickBooks sent a response we could not read: {exc}")
         except UnexpectedResponse as exc:
             self._stream_error(cursor, str(exc))
-        except storage.RecordError as exc:
+        except RecordError as exc:
             self._stream_error(cursor, f"A record from QuickBooks could not be stored: {exc}")
 
     def handle_hresult(self, meta: dict[str, Any], hresult: str, message: str) -> None:
@@ -624,7 +593,7 @@ class Planner:
         if name in (RESTORE_PROBE, VENDOR_BALANCES):
             self._finish_stream_for_session(name)
             return
-        if name not in BY_NAME and name not in DELETION_STREAMS:
+        if name not in RECORD_TYPES and name not in DELETION_STREAMS:
             return
         cursor = self._cursor(name)
         text = f"QuickBooks rejected the request ({hresult}): {message}".strip()
@@ -658,7 +627,7 @@ class Planner:
         log.warning("company %s stream %s: %s", self.company.id, cursor.stream, text)
 
     def _ingest_page(
-        self, stream: Stream, cursor: StreamCursor, meta: dict[str, Any], response: str
+        self, stream: RecordType, cursor: StreamCursor, meta: dict[str, Any], response: str
     ) -> None:
         if meta.get("window") != [cursor.window_from, cursor.window_to]:
             # An answer to a window we have since moved past (duplicate delivery): ignore.
@@ -672,7 +641,7 @@ class Planner:
         max_id: object = None
         drop_old = bool(history) and cursor.pass_kind == "incremental"
         vendor_by_id: dict[str, str] = {}  # AP transaction -> the vendor whose Balance it moves
-        vendor_of = balances.vendor_of if stream.name in balances.AFFECTING_STREAMS else None
+        vendor_of = balances.vendor_of if stream.balance_vendor_ref else None
 
         def kept_records() -> Iterator[Record]:
             """The page's records to store, noting what the cursor needs on the way (the page
@@ -710,7 +679,7 @@ class Planner:
                 elif isinstance(event, ResponseEnd):
                     status = event.status
 
-        stored = storage.upsert_records(self.session, self.company.id, stream.name, kept_records())
+        stored = store.upsert_records(self.session, self.company.id, stream.name, kept_records())
         if vendor_by_id:
             # Only what changed: an overlap re-read of an unchanged bill moved no balance.
             self._mark_vendors({vendor_by_id.get(i, "") for i in stored.changed_ids})
@@ -718,7 +687,7 @@ class Planner:
             self._mark_vendors(
                 balances.stored_vendors(self.session, self.company.id, stream.name, out_of_range)
             )
-            storage.mark_deleted(self.session, self.company.id, stream.name, out_of_range)
+            deletions.mark_deleted(self.session, self.company.id, stream.name, out_of_range)
         if status is None:
             self._stream_error(cursor, "QuickBooks answered without a status for the request")
             return
@@ -748,7 +717,7 @@ class Planner:
 
     def _page_done(
         self,
-        stream: Stream,
+        stream: RecordType,
         cursor: StreamCursor,
         status: ResponseStatus,
         received: int,
@@ -802,7 +771,7 @@ class Planner:
         self.state.pop("iter", None)
         self._window_done(stream, cursor, now)
 
-    def _window_done(self, stream: Stream, cursor: StreamCursor, now: datetime) -> None:
+    def _window_done(self, stream: RecordType, cursor: StreamCursor, now: datetime) -> None:
         if cursor.pass_kind == "initial" and stream.iterator:
             axis = _axis(stream)
             current = Window(cursor.window_from, cursor.window_to, cursor.window_span_seconds)
@@ -819,7 +788,7 @@ class Planner:
                 return
         self._pass_done(stream, cursor, now)
 
-    def _pass_done(self, stream: Stream, cursor: StreamCursor, now: datetime) -> None:
+    def _pass_done(self, stream: RecordType, cursor: StreamCursor, now: datetime) -> None:
         started = cursor.pass_started_at or now
         if cursor.pass_kind == "initial":
             # A complete first pass is as good as a reconciliation.
@@ -858,7 +827,7 @@ class Planner:
                 data = event.data
                 del_type = data.get("ListDelType") or data.get("TxnDelType")
                 record_id = data.get("ListID") or data.get("TxnID")
-                stream_name = STREAM_FOR_DEL_TYPE.get(str(del_type))
+                stream_name = TYPE_FOR_DEL_TYPE.get(str(del_type))
                 if stream_name and isinstance(record_id, str):
                     by_type.setdefault(stream_name, []).append(record_id)
                     count += 1
@@ -876,7 +845,7 @@ class Planner:
             self._mark_vendors(
                 balances.stored_vendors(self.session, self.company.id, stream_name, ids)
             )
-            storage.mark_deleted(self.session, self.company.id, stream_name, ids)
+            deletions.mark_deleted(self.session, self.company.id, stream_name, ids)
             if suspects.get(stream_name) in set(ids):
                 suspects.pop(stream_name)  # the watermark record was deleted: no restore
         now = utcnow()
@@ -896,13 +865,13 @@ class Planner:
     # ------------------------------------------------------------------ vendor balances
     def _mark_vendors(self, vendor_ids: set[str]) -> None:
         """Vendors whose Balance the stored transactions moved: re-read them at the end of the
-        session (sync/balances.py)."""
+        session (records/vendor_balances.py)."""
         started = self.state.get("started_at")
         since = datetime.fromisoformat(started) if isinstance(started, str) else utcnow()
         balances.mark(self.session, self.company.id, vendor_ids, since)
 
     def _balances_request(self) -> tuple[str, dict[str, Any]] | None:
-        vendors = BY_NAME["vendors"]
+        vendors = RECORD_TYPES["vendors"]
         if not _preference_on(self.company, vendors.requires_preference):
             return None
         ids = balances.marked(self.session, self.company.id)
@@ -912,7 +881,7 @@ class Planner:
         self.state["balance_pages"] = n
         rid = f"{VENDOR_BALANCES}:{n}"
         xml = build_document(
-            [_by_ids_query(vendors, rid, ids)], version=self.version, on_error="continueOnError"
+            [by_ids_query(vendors, rid, ids)], version=self.version, on_error="continueOnError"
         )
         return xml, {"kind": "refresh", "stream": VENDOR_BALANCES, "rid": rid, "ids": ids}
 
@@ -933,7 +902,7 @@ class Planner:
             self._finish_stream_for_session(VENDOR_BALANCES)  # marks kept: next session
             return
         if batch:
-            storage.upsert_records(
+            store.upsert_records(
                 self.session, self.company.id, "vendors", batch, compare_documents=True
             )
         # Also on an error: the request is never sent again unchanged (§5); a vendor that is
@@ -956,100 +925,10 @@ class Planner:
         cursors = self._cursors()
         remaining = 0.0
         for name in queue:
-            remaining += self.estimate_remaining(name, cursors.get(name))
+            remaining += estimate_remaining(name, cursors.get(name), self._history_start())
         # Each queued stream costs at least one request even when it returns nothing.
         remaining += len(queue)
         total = done + remaining
         if total <= 0:
             return 99
         return max(0, min(99, int(100 * done / total)))
-
-    def estimate_remaining(self, name: str, cursor: StreamCursor | None) -> float:
-        """Records still to fetch for stream ``name`` (what progress and the status show)."""
-        if cursor is None or name in DELETION_STREAMS:
-            return 0.0
-        if cursor.phase == "skipped":
-            return 0.0
-        stream = BY_NAME[name]
-        in_window = 0.0
-        if cursor.window_total is not None:
-            in_window = max(0, cursor.window_total - cursor.window_records)
-        if cursor.pass_kind == "incremental" or cursor.phase == "incremental":
-            return in_window
-        if not stream.iterator:
-            return in_window
-        # Historical: density of what has been seen so far times the span still ahead.
-        axis = _axis(stream)
-        ahead = windows.remaining_span_seconds(
-            axis, Window(cursor.window_from, cursor.window_to, cursor.window_span_seconds)
-        )
-        density = self._density(cursor)
-        return in_window + density * ahead
-
-    def _density(self, cursor: StreamCursor) -> float:
-        if cursor.window_from is None or cursor.records_seen <= 0:
-            return 0.0
-        history = self._history_start()
-        start_text = history or cursor.window_from
-        try:
-            start = datetime.fromisoformat(start_text[:19])
-            current = datetime.fromisoformat(cursor.window_from[:19])
-        except ValueError:
-            return 0.0
-        covered = max(windows.DAY, (current - start).total_seconds())
-        return cursor.records_seen / covered
-
-
-def request_reconcile(session: Session, company_id: int) -> int:
-    """Ask for a reconciliation of every data stream at the next session (e.g. after the
-    customer restored the company file from a backup). Returns the number of streams."""
-    count = 0
-    for stream in STREAMS:
-        cursor = get_cursor(session, company_id, stream.name)
-        if cursor.phase == "incremental":
-            extra = dict(cursor.extra or {})
-            extra["reconcile_requested"] = True
-            cursor.extra = extra
-            count += 1
-    return count
-
-
-def stream_status(session: Session, company: Company) -> list[dict[str, Any]]:
-    """Per-stream status for the API, the pages and the CLI."""
-    cursors = load_cursors(session, company.id)
-    counts = storage.record_counts(session, company.id)
-    out: list[dict[str, Any]] = []
-    planner = Planner(session, company, {"queue": []}, "13.0")
-    for stream in [s.name for s in STREAMS] + list(DELETION_STREAMS):
-        cursor = cursors.get(stream)
-        remaining = planner.estimate_remaining(stream, cursor) if cursor else None
-        out.append(
-            {
-                "name": stream,
-                "mode": (
-                    "not started"
-                    if cursor is None
-                    else cursor.phase
-                    if cursor.phase != "initial" or stream in DELETION_STREAMS
-                    else (
-                        "historical"
-                        if stream in BY_NAME and not BY_NAME[stream].is_list
-                        else "initial"
-                    )
-                ),
-                "records": counts.get(stream) if stream in BY_NAME else None,
-                "watermark": cursor.watermark if cursor else None,
-                "window": [cursor.window_from, cursor.window_to] if cursor else None,
-                "last_page_at": cursor.last_page_at.isoformat()
-                if cursor and cursor.last_page_at
-                else None,
-                "passes_completed": cursor.passes_completed if cursor else 0,
-                "estimated_remaining": int(remaining) if remaining else 0,
-                "skipped_reason": cursor.skipped_reason if cursor else None,
-                "last_error": cursor.last_error if cursor else None,
-                "retry_after": cursor.retry_after.isoformat()
-                if cursor and cursor.retry_after
-                else None,
-            }
-        )
-    return out

@@ -6,6 +6,10 @@ deletion event), nor deletions older than QuickBooks' ~90-day deletion log (§6.
 reconciliation pass lists every ListID/TxnID with its EditSequence (IncludeRetElement keeps the
 pages tiny), re-fetches what we lack or hold in another version, and marks deleted what
 QuickBooks no longer has.
+
+It runs when the data went back in time, when the last deletion sweep is older than QuickBooks'
+deletion log, every ``reconcile_interval`` per stream, and on demand (:func:`request_reconcile`:
+``POST /api/companies/{id}/reconcile``, ``qbwc-server company reconcile ID``).
 """
 
 from __future__ import annotations
@@ -16,8 +20,10 @@ from sqlalchemy import and_, delete, select, update
 from sqlalchemy.orm import Session
 
 from models import ReconcileMark
-from qbwc_server.sync import balances, storage
-from qbwc_server.sync.record_mapping import record_type
+from qbwc_server.records import deletions
+from qbwc_server.records import vendor_balances as balances
+from qbwc_server.records.types import DECLARED, record_type
+from qbwc_server.sync.cursors import get_cursor
 
 
 def mark_seen(
@@ -107,11 +113,11 @@ def finish(session: Session, company_id: int, stream: str) -> list[str]:
             )
         )
     )
-    missing = storage.missing_ids(session, company_id, stream, present)
+    missing = deletions.missing_ids(session, company_id, stream, present)
     balances.mark(
         session, company_id, balances.stored_vendors(session, company_id, stream, missing)
     )
-    storage.mark_deleted(session, company_id, stream, missing)
+    deletions.mark_deleted(session, company_id, stream, missing)
     discard(session, company_id, stream)
     return missing
 
@@ -122,3 +128,17 @@ def discard(session: Session, company_id: int, stream: str) -> None:
             ReconcileMark.company_id == company_id, ReconcileMark.stream == stream
         )
     )
+
+
+def request_reconcile(session: Session, company_id: int) -> int:
+    """Ask for a reconciliation of every data stream at the next session (e.g. after the
+    customer restored the company file from a backup). Returns the number of streams."""
+    count = 0
+    for rt in DECLARED:
+        cursor = get_cursor(session, company_id, rt.name)
+        if cursor.phase == "incremental":
+            extra = dict(cursor.extra or {})
+            extra["reconcile_requested"] = True
+            cursor.extra = extra
+            count += 1
+    return count

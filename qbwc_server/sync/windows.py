@@ -27,6 +27,11 @@ AHEAD_OF_UTC = timedelta(hours=14)
 BEHIND_UTC = timedelta(hours=12)
 
 
+def axis_of(is_list: bool) -> Axis:
+    """Iterator lists window by modification time, transactions by TxnDate."""
+    return "modified" if is_list else "txn_date"
+
+
 @dataclass(frozen=True)
 class Window:
     start: str | None  # inclusive; None = from the beginning

@@ -1,6 +1,6 @@
 """Delivering queued operations inside QBWC sessions, exactly once (issue 5, parts 2-4).
 
-The sync driver (``sync/driver.py``) asks :class:`WriteBack` for the next request and hands it
+The session driver (``engine/driver.py``) asks :class:`WriteBack` for the next request and hands it
 the answers, inside the one database transaction of each SOAP call. All state lives in the
 ``operations`` rows and in the session's JSON state, so any worker can answer any call and a
 server restart mid-session loses nothing.
@@ -74,7 +74,9 @@ from qbwc_server.qbxml.parse import (
     parse_response,
 )
 from qbwc_server.qbxml.status import StatusPolicy, bookkeeper_message, classify
-from qbwc_server.sync import balances, storage
+from qbwc_server.records import store
+from qbwc_server.records import vendor_balances as balances
+from qbwc_server.records.types import RecordError
 from qbwc_server.writeback import queue, requests
 from qbwc_server.writeback.catalog import (
     DONE,
@@ -680,15 +682,15 @@ class WriteBack:
     def _upsert(self, record_type: str, records: list[Record]) -> None:
         try:
             with self.session.begin_nested():
-                stored = storage.upsert_records(self.session, self.company.id, record_type, records)
+                stored = store.upsert_records(self.session, self.company.id, record_type, records)
                 # A bill or payment we wrote moved its vendor's Balance: re-read the vendor at
-                # the end of the read sync (sync/balances.py).
+                # the end of the read sync (records/vendor_balances.py).
                 balances.mark(
                     self.session,
                     self.company.id,
                     balances.changed_vendors(record_type, records, stored.changed_ids),
                 )
-        except storage.RecordError as exc:
+        except RecordError as exc:
             log.warning("write-back: could not store a %s record: %s", record_type, exc)
 
     def _stray(self, op: Operation, meta: dict[str, Any], response: str = "") -> None:

@@ -28,7 +28,8 @@ from qbwc_server.qbxml.writes import (
     VendorAdd,
     VendorMod,
 )
-from qbwc_server.sync.streams import BY_NAME
+from qbwc_server.records.queries import CUSTOM_FIELDS_OWNER, by_ids_query, read_document
+from qbwc_server.records.types import record_type
 from qbwc_server.writeback.catalog import KINDS
 
 # Resolves a reference of the resolved payload ({"list_id"}, {"txn_id"} or {"operation_id"})
@@ -37,7 +38,6 @@ Resolve = Callable[[Mapping[str, Any], str], str]
 
 # What a marker lookup asks for (small: the lookup only needs to recognise the marker).
 LOOKUP_ELEMENTS = ("TxnID", "EditSequence", "ExternalGUID", "TxnDate", "RefNumber", "TxnNumber")
-CUSTOM_FIELDS_OWNER = "0"  # §6.6: OwnerID 0 returns the public custom fields, as the sync does
 
 
 class Unresolved(Exception):
@@ -221,10 +221,7 @@ def vendor_by_name(version: str, request_id: str, name: str) -> str:
 
 
 def vendor_by_id(version: str, request_id: str, list_id: str) -> str:
-    query = ListQuery(
-        kind="Vendor", request_id=request_id, list_ids=[list_id], owner_ids=[CUSTOM_FIELDS_OWNER]
-    )
-    return build_document([query], version=version, on_error="continueOnError")
+    return read_back(version, request_id, "vendors", list_id)
 
 
 def marker_lookup(
@@ -248,23 +245,9 @@ def marker_lookup(
     return build_document([query], version=version, on_error="continueOnError")
 
 
-def read_back(version: str, request_id: str, record_type: str, object_id: str) -> str:
-    """Fetch one record by id with the options the read sync uses for its stream, so the row
-    stored now equals what the sync would store (storage skips an unchanged EditSequence)."""
-    stream = BY_NAME[record_type]
-    query: ListQuery | TxnQuery
-    owner_ids = [CUSTOM_FIELDS_OWNER] if stream.owner_id else []
-    if stream.is_list:
-        query = ListQuery(
-            kind=stream.query, request_id=request_id, list_ids=[object_id], owner_ids=owner_ids
-        )
-    else:
-        query = TxnQuery(
-            kind=stream.query,
-            request_id=request_id,
-            txn_ids=[object_id],
-            include_line_items=True if stream.include_line_items else None,
-            include_linked_txns=True if stream.include_linked_txns else None,
-            owner_ids=owner_ids,
-        )
-    return build_document([query], version=version, on_error="continueOnError")
+def read_back(version: str, request_id: str, record_type_name: str, object_id: str) -> str:
+    """Fetch one record by id shaped like the read sync's pages (records/queries.py), so the
+    row stored now equals what the sync would store (storage skips an unchanged
+    EditSequence)."""
+    query = by_ids_query(record_type(record_type_name), request_id, [object_id])
+    return read_document([query], version)

@@ -25,9 +25,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models import RECORD_MODELS, Operation
+from models import Operation
 from qbwc_server.qbxml.values import has_illegal_xml_chars
 from qbwc_server.qbxml.writes import MAX_LENGTHS
+from qbwc_server.records.types import record_type
 from qbwc_server.services.errors import Invalid
 from qbwc_server.writeback.catalog import CANCELLED, DONE, FAILED, KINDS
 
@@ -309,7 +310,7 @@ class _Checker:
     ) -> list[Any]:
         found: list[Any] = []
         for type_name in target.record_types:
-            model: Any = RECORD_MODELS[type_name]
+            model: Any = record_type(type_name).model
             base = select(model).where(
                 model.company_id == self.company_id, model.is_deleted.is_(False)
             )
@@ -367,7 +368,7 @@ class _Checker:
         if len(given) != 1:
             self.error(path, f"{path} needs exactly one of txn_id, operation_id")
             return None
-        model: Any = RECORD_MODELS["bills"]
+        model: Any = record_type("bills").model
         if given[0] == "operation_id":
             resolved = self.operation_ref(path, ref["operation_id"], "bill.create", "txn_id")
             if resolved is None:

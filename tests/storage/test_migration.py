@@ -60,9 +60,9 @@ def test_upgrade_matches_models_and_downgrade_removes_everything(scratch_db: Dat
 
 def test_0006_keeps_every_stored_document(scratch_db: Database) -> None:
     """``qb`` JSONB -> JSON (PostgreSQL; nothing to do on SQLite) and back keeps each record."""
+    from qbwc_server.records.read import list_records
+    from qbwc_server.records.store import upsert_records
     from qbwc_server.services.companies import create_company
-    from qbwc_server.sync.record_queries import list_records
-    from qbwc_server.sync.storage import upsert_records
     from tests.storage.helpers import bill, vendor
 
     upgrade(scratch_db, "0005")

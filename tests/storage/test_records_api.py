@@ -7,7 +7,8 @@ import time
 import urllib.parse
 from typing import Any
 
-from qbwc_server.sync.storage import mark_deleted, upsert_records
+from qbwc_server.records.deletions import mark_deleted
+from qbwc_server.records.store import upsert_records
 from tests.foundation.helpers import api
 from tests.storage.helpers import bill, bill_payment, in_tx, new_company, vendor
 

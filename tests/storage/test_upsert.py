@@ -12,20 +12,11 @@ from sqlalchemy import func, select
 from models import QbTxnLine, QbTxnLink, RecordChange, RecordChangeHead
 from models.records import QbBill, QbItem, QbVendor
 from qbwc_server.qbxml.parse import parse_response
-from qbwc_server.sync import bulk
-from qbwc_server.sync.record_mapping import RECORD_TYPES
-from qbwc_server.sync.storage import (
-    BATCH_SIZE,
-    RecordError,
-    UnknownRecordType,
-    UpsertResult,
-    count_records,
-    mark_deleted,
-    purge_company,
-    reconcile_present,
-    record_counts,
-    upsert_records,
-)
+from qbwc_server.records import bulk
+from qbwc_server.records.deletions import mark_deleted, purge_company, reconcile_present
+from qbwc_server.records.read import count_records, record_counts
+from qbwc_server.records.store import BATCH_SIZE, UpsertResult, upsert_records
+from qbwc_server.records.types import RECORD_TYPES, RecordError, UnknownRecordType
 from tests.storage.helpers import bill, bill_payment, changes, in_tx, new_company, vendor
 
 

@@ -19,6 +19,8 @@ from models import Company, Operation, StreamCursor, utcnow
 from qbwc_server.app import QbwcApp, create_app
 from qbwc_server.config import Settings
 from qbwc_server.db import Database
+from qbwc_server.records import store
+from qbwc_server.records.types import DECLARED
 from qbwc_server.services import companies as company_svc
 from qbwc_server.services.qwc import render_qwc
 from qbwc_server.services.settings_store import owner_id
@@ -29,8 +31,7 @@ from qbwc_server.sim.report import SessionReport
 from qbwc_server.sim.transport_faults import TransportFaults
 from qbwc_server.sim.webconnector import WebConnector
 from qbwc_server.sim.wsgi_transport import WsgiTransport
-from qbwc_server.sync import storage
-from qbwc_server.sync.streams import DELETION_STREAMS, STREAMS
+from qbwc_server.sync.planner import DELETION_STREAMS
 from tests.conftest import ADMIN_TOKEN, make_settings
 
 FAR_FUTURE = timedelta(days=3650)
@@ -259,14 +260,14 @@ def seed_synced(bench: Bench, only: Iterable[str] | None = None) -> None:
             records: list[Any] = []
             for qb_type in qb_types:
                 records.extend((f"{qb_type}Ret", r) for r in bench.book.records(qb_type))
-            storage.upsert_records(s, bench.company_id, type_name, records)
+            store.upsert_records(s, bench.company_id, type_name, records)
 
 
 def park_read_sync(bench: Bench) -> None:
     """Every read stream waits (retry_after far ahead): sessions then carry only writes."""
     with bench.db.transaction() as s:
         later = utcnow() + FAR_FUTURE
-        for name in [st.name for st in STREAMS] + list(DELETION_STREAMS):
+        for name in [rt.name for rt in DECLARED] + list(DELETION_STREAMS):
             s.add(
                 StreamCursor(
                     company_id=bench.company_id, stream=name, phase="incremental", retry_after=later

@@ -1,10 +1,10 @@
-"""Reading synced records and the change feed back out, as JSON-able dicts (the read API).
+"""Reading synced records back out, as JSON-able dicts (the read API), and counting them.
 
 Record pages use keyset pagination on the record's key within a company (ListID or TxnID,
 the primary key after company_id): it never changes, so a walk never repeats a record and
 never skips one that existed when it started, whatever a sync updates meanwhile. A record
 inserted during the walk shows up if its key sorts after the walk's position; the change
-feed (below) is how a consumer catches everything that changed after its full read.
+feed (records/feed.py) is how a consumer catches everything that changed after its full read.
 """
 
 from __future__ import annotations
@@ -15,16 +15,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Numeric, Row, Table, select, union_all
+from sqlalchemy import Numeric, Row, Table, and_, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
-from models import QbTxnLine, QbTxnLink, RecordChange, RecordChangeHead
-from qbwc_server.sync.record_mapping import RECORD_TYPES, RecordType, record_type
-
-LINES: Table = QbTxnLine.__table__  # type: ignore[assignment]
-LINKS: Table = QbTxnLink.__table__  # type: ignore[assignment]
-CHANGES: Table = RecordChange.__table__  # type: ignore[assignment]
-HEADS: Table = RecordChangeHead.__table__  # type: ignore[assignment]
+from qbwc_server.records.record_type import RecordType
+from qbwc_server.records.store import LINES, LINKS
+from qbwc_server.records.types import LIST_TYPES, RECORD_TYPES, record_type
 
 # Columns that are bookkeeping, not record data.
 _HIDDEN = frozenset({"company_id", "time_modified_utc", "qb"})
@@ -191,7 +187,7 @@ def _views(
 
 
 # The synced lists a ``…Ref`` can point to (Employee is not synced: its refs keep their name).
-_NAMED_LISTS = tuple(name for name, rt in RECORD_TYPES.items() if rt.is_list)
+_NAMED_LISTS = tuple(rt.name for rt in LIST_TYPES)
 _NAME_LOOKUP_CHUNK = 2000  # ids per query (SQLite's bind-parameter limit is far above)
 
 
@@ -275,49 +271,29 @@ def get_record(
     return views[0] if views else None
 
 
-# --- the change feed -------------------------------------------------------------------------
+# --- counts ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ChangePage:
-    data: list[dict[str, Any]]
-    last_seq: int  # the position after this page (== since when it is empty)
-    has_more: bool
-
-
-def feed_head(session: Session, company_id: int) -> int:
-    """The seq of the company's latest committed change (0 when there is none)."""
-    value = (
-        session.connection()
-        .execute(select(HEADS.c.last_seq).where(HEADS.c.company_id == company_id))
-        .scalar()
+def count_records(session: Session, company_id: int, type_name: str) -> int:
+    """Stored records of one type that are not deleted."""
+    table = record_type(type_name).table
+    stmt = select(func.count()).where(
+        table.c.company_id == company_id, table.c.is_deleted.is_(False)
     )
-    return int(value or 0)
+    return int(session.connection().execute(stmt).scalar_one())
 
 
-def changes_since(session: Session, company_id: int, since: int, limit: int) -> ChangePage:
-    """Changes with seq > ``since`` in seq (= commit) order."""
-    rows = (
-        session.connection()
-        .execute(
-            select(CHANGES)
-            .where(CHANGES.c.company_id == company_id, CHANGES.c.seq > since)
-            .order_by(CHANGES.c.seq)
-            .limit(limit + 1)
+def record_counts(session: Session, company_id: int) -> dict[str, int]:
+    """Not-deleted records per type (every type, zeros included), in one query."""
+    parts = []
+    for name, rt in RECORD_TYPES.items():
+        table = rt.table
+        parts.append(
+            select(literal(name).label("type_name"), func.count().label("n"))
+            .select_from(table)
+            .where(and_(table.c.company_id == company_id, table.c.is_deleted.is_(False)))
         )
-        .all()
-    )
-    has_more = len(rows) > limit
-    rows = rows[:limit]
-    data = [
-        {
-            "seq": r.seq,
-            "type": r.record_type,
-            "id": r.object_id,
-            "op": r.op,
-            "edit_sequence": r.edit_sequence,
-            "at": r.at.isoformat(),
-        }
-        for r in rows
-    ]
-    return ChangePage(data, rows[-1].seq if rows else since, has_more)
+    counts = {name: 0 for name in RECORD_TYPES}
+    for name, n in session.connection().execute(union_all(*parts)):
+        counts[str(name)] = int(n)
+    return counts

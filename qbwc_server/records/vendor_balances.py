@@ -23,25 +23,21 @@ from sqlalchemy.orm import Session
 
 from models import ReconcileMark
 from qbwc_server.qbxml.parse import Record
-from qbwc_server.sync.bulk import dialect_insert
-from qbwc_server.sync.record_mapping import record_type
-from qbwc_server.sync.storage import ids_json
+from qbwc_server.records.bulk import dialect_insert, ids_json
+from qbwc_server.records.types import record_type
 
-MARKS = "vendor_balances"  # ReconcileMark.stream of the marks; also the planner's step name
-# Streams whose records move a vendor's Balance (accounts payable), and where the vendor is.
-AFFECTING_STREAMS: Mapping[str, str] = {
-    "bills": "VendorRef",
-    "vendor_credits": "VendorRef",
-    "item_receipts": "VendorRef",
-    "bill_payment_checks": "PayeeEntityRef",
-    "bill_payment_credit_cards": "PayeeEntityRef",
-}
+MARKS = "vendor_balances"  # ReconcileMark.stream of the marks; also the sync step's name
 REFRESH_BY_ID = 100  # vendors per re-read request
 
 
-def vendor_of(stream: str, record: Mapping[str, Any]) -> str | None:
-    """The ListID of the vendor whose Balance ``record`` (of ``stream``) moves."""
-    element = AFFECTING_STREAMS.get(stream)
+def moves_balances(type_name: str) -> bool:
+    """Whether records of this type move a vendor's Balance (its ``balance_vendor_ref``)."""
+    return record_type(type_name).balance_vendor_ref is not None
+
+
+def vendor_of(type_name: str, record: Mapping[str, Any]) -> str | None:
+    """The ListID of the vendor whose Balance ``record`` (of ``type_name``) moves."""
+    element = record_type(type_name).balance_vendor_ref
     if element is None:
         return None
     ref = record.get(element)
@@ -87,7 +83,7 @@ def mark(
     return len(rows)
 
 
-# PostgreSQL: one primary-key probe per id (see storage._PG_EXISTING: a plain IN list is
+# PostgreSQL: one primary-key probe per id (see records/store.py _PG_EXISTING: a plain IN list is
 # planned as a scan of the company's vendors while the table has no statistics yet).
 _PG_STORED_SINCE = """
 SELECT k.id FROM jsonb_array_elements_text(CAST(:ids AS JSONB)) AS k(id)
@@ -141,7 +137,7 @@ def unmark(session: Session, company_id: int, vendor_ids: list[str]) -> None:
 
 def stored_vendors(session: Session, company_id: int, stream: str, txn_ids: list[str]) -> set[str]:
     """The vendors of stored, not yet deleted transactions (before a deletion is applied)."""
-    if stream not in AFFECTING_STREAMS or not txn_ids:
+    if not moves_balances(stream) or not txn_ids:
         return set()
     table = record_type(stream).table
     return {

@@ -1,7 +1,8 @@
-"""The sync driver: what the engine asks for the next qbXML request and hands responses to.
+"""The session driver: what the conversation asks for the next qbXML request and hands
+responses to.
 
-The engine (the QBWC conversation) knows nothing about object types; it calls, once per SOAP
-call and inside that call's transaction:
+The conversation (``engine/conversation.py``) knows nothing about object types; it calls, once
+per SOAP call and inside that call's transaction:
 
 - ``next_request()`` in sendRequestXML: the next request document, or None when nothing is left;
 - ``handle_response()`` / ``handle_hresult()`` in receiveResponseXML;
@@ -27,8 +28,8 @@ from sqlalchemy.orm import Session
 
 from models import Company, QbwcSession
 from qbwc_server.config import Settings
+from qbwc_server.records.types import RECORD_TYPES
 from qbwc_server.sync.planner import Planner
-from qbwc_server.sync.streams import BY_NAME
 from qbwc_server.writeback.delivery import WriteBack
 
 WRITE_KIND = "write"  # meta["kind"] of write-back requests
@@ -82,7 +83,7 @@ class SyncDriver:
         """Whether the read sync's list streams have had their pass in this session."""
         self.planner.has_more()  # makes sure the session's work order exists
         queue = self.sync_state.get("queue") or []
-        return not any(name in BY_NAME and BY_NAME[name].is_list for name in queue)
+        return not any(name in RECORD_TYPES and RECORD_TYPES[name].is_list for name in queue)
 
     def next_request(self) -> OutboundRequest | None:
         built = self.writes.next_request(allow_sends=self._lists_done())

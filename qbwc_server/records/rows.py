@@ -1,0 +1,121 @@
+"""How a QuickBooks ``…Ret`` dict becomes rows: the record row, its lines and its links.
+
+The complete dict is stored unchanged in the ``qb`` column, so nothing is lost when a field has
+no typed column; the typed columns come from the type's field declarations
+(``records/types.py``), the lines from its declared line elements.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from qbwc_server.records.fields import as_list, day, decimal, descend, text, utc_instant
+from qbwc_server.records.record_type import RecordType
+from qbwc_server.records.types import item_type_for_tag
+
+
+def prepare_row(
+    rt: RecordType, data: Mapping[str, Any], tag: str | None, company_id: int, now: datetime
+) -> dict[str, Any]:
+    """The full row (every column) for one record; ``qb`` is the dict itself."""
+    row = rt.blank_row.copy()
+    rt.extract(data, row)
+    row["company_id"] = company_id
+    row["time_modified_utc"] = utc_instant(row["time_modified"])
+    row["is_deleted"] = False
+    row["time_deleted"] = None
+    row["deleted_at"] = None
+    row["synced_at"] = now
+    row["qb"] = data if isinstance(data, dict) else dict(data)
+    if rt.is_list:
+        if row["is_active"] is None:  # QuickBooks omits IsActive only when asked to
+            row["is_active"] = True
+        if rt.name == "items":
+            row["item_type"] = item_type_for_tag(tag)
+    return row
+
+
+def _ref_id(parent: Mapping[str, Any], element: str) -> str | None:
+    """The ListID of ``parent[element]`` (a ``…Ref``)."""
+    value = parent.get(element)
+    if value is None:
+        return None
+    if value.__class__ is dict:
+        value = value.get("ListID")
+        return value if value.__class__ is str or value is None else text(value)
+    return text(descend(value, (element, "ListID")))
+
+
+def _money(value: Any) -> Decimal | None:
+    return None if value is None else decimal(value)
+
+
+def _line_row(line: Mapping[str, Any], kind: str, parent: str | None) -> dict[str, Any]:
+    # Hot path: several calls per stored transaction.
+    get = line.get
+    group = kind == "group"
+    cost = get("Cost")
+    memo, desc, status = get("Memo"), get("Desc"), get("BillableStatus")
+    return {
+        "txn_line_id": text(get("TxnLineID")),
+        "parent_txn_line_id": parent,
+        "line_kind": kind,
+        "account_list_id": _ref_id(line, "AccountRef"),
+        "item_list_id": _ref_id(line, "ItemGroupRef" if group else "ItemRef"),
+        "description": None if desc is None else text(desc),
+        "amount": _money(get("TotalAmount" if group else "Amount")),
+        "quantity": _money(get("Quantity")),
+        "cost": _money(get("Rate") if cost is None else cost),
+        "memo": None if memo is None else text(memo),
+        "class_list_id": _ref_id(line, "ClassRef"),
+        "customer_list_id": _ref_id(line, "CustomerRef"),
+        "billable_status": None if status is None else text(status),
+    }
+
+
+def iter_lines(rt: RecordType, data: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    """The type's declared line elements in document order per kind; the item lines of a
+    group follow the group line and name it as their parent."""
+    for declared in rt.lines:
+        found = data.get(declared.element)
+        if found is None:
+            continue
+        for line in as_list(found):
+            if line.__class__ is not dict and not isinstance(line, Mapping):
+                continue
+            row = _line_row(line, declared.kind, None)
+            yield row
+            if declared.nested:
+                for sub in as_list(line.get(declared.nested)):
+                    if sub.__class__ is dict or isinstance(sub, Mapping):
+                        yield _line_row(sub, "item", row["txn_line_id"])
+
+
+def _link_row(link: Mapping[str, Any], kind: str) -> dict[str, Any]:
+    get = link.get
+    txn_date = get("TxnDate")
+    return {
+        "link_kind": kind,
+        "linked_txn_id": text(get("TxnID")),
+        "linked_txn_type": text(get("TxnType")),
+        "link_type": text(get("LinkType")),
+        "txn_date": None if txn_date is None else day(txn_date),
+        "ref_number": text(get("RefNumber")),
+        "amount": _money(get("Amount")),
+        "balance_remaining": _money(get("BalanceRemaining")),
+        "discount_amount": _money(get("DiscountAmount")),
+        "discount_account_list_id": _ref_id(link, "DiscountAccountRef"),
+    }
+
+
+def iter_links(data: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    """LinkedTxn (kind "linked") and AppliedToTxnRet (kind "applied_to") entries."""
+    for link in as_list(data.get("LinkedTxn")):
+        if link.__class__ is dict or isinstance(link, Mapping):
+            yield _link_row(link, "linked")
+    for applied in as_list(data.get("AppliedToTxnRet")):
+        if applied.__class__ is dict or isinstance(applied, Mapping):
+            yield _link_row(applied, "applied_to")

@@ -25,6 +25,8 @@ PG_MIGRATION_LOCK_KEY = 0x5142_5743  # "QBWC"
 
 
 def make_engine(database_url: str, **kwargs: Any) -> Engine:
+    # SQL parameters (tickets, key hashes, request text) never appear in error messages/logs.
+    kwargs.setdefault("hide_parameters", True)
     if database_url.startswith("sqlite"):
         engine = create_engine(
             database_url,

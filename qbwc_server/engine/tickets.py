@@ -74,3 +74,15 @@ def resolve_ticket(session: Session, value: str | None) -> TicketContext:
             "This Web Connector session expired. The next scheduled run starts a new one."
         )
     return TicketContext(ticket=row, company=company, qbwc_session=qbwc_session)
+
+
+def is_live(session: Session, value: str) -> bool:
+    """Whether ``value`` is an open, unexpired ticket of a session (no row lock, no writes).
+
+    Used before reading a large request body (soap/envelope.py): only a live session may make
+    the server read and parse up to QBWC_MAX_BODY_BYTES.
+    """
+    if not value or len(value) > 64:
+        return False
+    row = session.get(Ticket, value)
+    return row is not None and row.closed_at is None and row.expires_at > utcnow()

@@ -24,6 +24,7 @@ from qbwc_server.qbxml.parse import (
     ResponseStatus,
     hardened_parser_kwargs,
     prepare_text,
+    refuse_dtd,
     ret_to_dict,
     sanitize_chunk,
     status_from_element,
@@ -162,7 +163,9 @@ def _scrub(value: Any) -> Any:
 
 def _parse_tree(body: str) -> tuple[etree._Element, bool]:
     try:
-        return etree.fromstring(body, etree.XMLParser(**hardened_parser_kwargs())), False
+        root = etree.fromstring(body, etree.XMLParser(**hardened_parser_kwargs()))
+        refuse_dtd(root)
+        return root, False
     except etree.XMLSyntaxError:
         pass
     recovering = etree.XMLParser(recover=True, **hardened_parser_kwargs())
@@ -172,6 +175,7 @@ def _parse_tree(body: str) -> tuple[etree._Element, bool]:
         raise QbxmlParseError(f"strHCPResponse could not be parsed: {exc}") from exc
     if root is None:
         raise QbxmlParseError("strHCPResponse could not be parsed")
+    refuse_dtd(root)  # recovery keeps a DOCTYPE too
     return root, True
 
 
@@ -188,7 +192,9 @@ def _status(root: etree._Element, tag: str) -> ResponseStatus | None:
 def parse_hcp(text: str) -> HostCompanyPreferences:
     """Parse ``strHCPResponse``. An empty string (later sendRequestXML calls) gives an empty
     result; unsafe XML (DTD/entities) raises :class:`UnsafeXmlError`."""
-    body = sanitize_chunk(prepare_text(text)).strip()
+    # Clean first, then drop the declaration and check for a DTD: cleaning can uncover both
+    # ("&#1;<?xml ...?>", "<!&#1;DOCTYPE": issue 9).
+    body = prepare_text(sanitize_chunk(text).strip()).strip()
     if not body:
         return HostCompanyPreferences()
     root, recovered = _parse_tree(body)

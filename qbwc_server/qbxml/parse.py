@@ -10,11 +10,14 @@ Two entry points:
   memory stays flat in the page size. Both paths yield the same events.
 * :func:`parse_response` — collects those events for small documents.
 
-Untrusted input: DOCTYPE/ENTITY declarations are refused (billion laughs, XXE); the lxml
-parser never resolves entities, loads DTDs or touches the network; XML-illegal control
-characters (raw, or as character references like ``&#1;``) are removed before parsing
-(user-pains #11); a leading XML declaration is dropped, because lxml refuses a ``str`` that
-declares ``encoding="windows-1252"`` (§7).
+Untrusted input: a document with a DOCTYPE (so possibly entity declarations: billion laughs,
+XXE) is refused — by a cheap text check first, and by construction on what libxml2 actually
+parsed (:func:`refuse_dtd` on the tree), because removing ``&#1;`` from ``<!&#1;DOCTYPE``
+makes a DOCTYPE the text check never saw (issue 9). The lxml parser never resolves entities,
+loads DTDs or touches the network; XML-illegal control characters (raw, or as character
+references like ``&#1;``) are removed before parsing (user-pains #11); a leading XML
+declaration is dropped — also when it only leads after that cleaning — because lxml refuses a
+``str`` that declares an encoding, and the bytes we parse are UTF-8 whatever it declares (§7).
 """
 
 from __future__ import annotations
@@ -107,6 +110,17 @@ def body_offset(text: str) -> int:
     start = 1 if text.startswith("\ufeff") else 0
     m = _XML_DECL_RE.match(text, start)
     return m.end() if m else start
+
+
+def refuse_dtd(root: etree._Element) -> None:
+    """Refuse a parsed document that has a DOCTYPE, however its text was spelled."""
+    docinfo = root.getroottree().docinfo
+    doctype = docinfo.doctype  # type: ignore[attr-defined]  # (missing from lxml-stubs)
+    if doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
+        raise UnsafeXmlError(
+            "qbXML response contains a DTD or entity declaration; refused (XXE/entity "
+            "expansion protection)"
+        )
 
 
 def prepare_text(text: str) -> str:
@@ -321,11 +335,14 @@ def _iter_document(text: str, offset: int) -> Iterator[ResponseEvent]:
     except (etree.XMLSyntaxError, UnicodeEncodeError):
         # libxml2 refuses every character XML cannot carry, raw or as a reference (and a lone
         # surrogate cannot even be encoded), so the usual clean page skips the sanitizing
-        # pass; a refused one is sanitized (user-pains #11) and parsed again.
+        # pass; a refused one is sanitized (user-pains #11) and parsed again — without an XML
+        # declaration the cleaning uncovered (its encoding would be applied to UTF-8 bytes).
+        cleaned = sanitize_chunk(body)
         try:
-            root = etree.fromstring(sanitize_chunk(body).encode(), parser)
+            root = etree.fromstring(cleaned[body_offset(cleaned) :].encode(), parser)
         except etree.XMLSyntaxError as exc:
             raise QbxmlParseError(f"malformed qbXML response: {exc}") from exc
+    refuse_dtd(root)
     if root.tag != "QBXML":
         raise QbxmlParseError(f"root element is {root.tag!r}, expected QBXML")
     for msgs in root:
@@ -375,6 +392,7 @@ def _iter_stream(text: str, offset: int, chunk_size: int) -> Iterator[ResponseEv
                     continue
                 assert isinstance(el, etree._Element)
                 if depth == 1:
+                    refuse_dtd(el)  # the prolog is parsed once the root element starts
                     if el.tag != "QBXML":
                         raise QbxmlParseError(f"root element is {el.tag!r}, expected QBXML")
                     saw_root = True

@@ -79,6 +79,16 @@ def build_spyne_app(db: Database, settings: Settings) -> WsgiApplication:
     return app
 
 
+def build_wsdl(app: WsgiApplication, settings: Settings) -> bytes:
+    """The WSDL, with QBWC_PUBLIC_URL's endpoint as its address, built once.
+
+    spyne builds it lazily from the first ``?wsdl`` request's Host header and caches it per
+    worker, so ``Host: evil.example`` would have pointed everyone's WSDL there (issue 9).
+    """
+    app.doc.wsdl11.build_interface_document(settings.qbwc_url)
+    return bytes(app.doc.wsdl11.get_interface_document())
+
+
 class SoapEndpoint:
     """WSGI app for /qbwc."""
 
@@ -86,6 +96,7 @@ class SoapEndpoint:
         self.settings = settings
         self.db = db
         self.spyne = build_spyne_app(db, settings)
+        self.wsdl = build_wsdl(self.spyne, settings)
 
     def admit_large(self, method: str, ticket: str) -> bool:
         """A body past the small-call size is read on only within a live session."""
@@ -107,7 +118,7 @@ class SoapEndpoint:
         query = environ.get("QUERY_STRING", "")
         if method in ("GET", "HEAD"):
             if query.lower().startswith("wsdl"):
-                return self.spyne(environ, start_response)  # type: ignore[no-any-return]
+                return self._reply(start_response, "200 OK", self.wsdl, "text/xml; charset=utf-8")
             body = b"QuickBooks Web Connector endpoint. POST SOAP 1.1 here; WSDL at ?wsdl.\n"
             return self._reply(start_response, "200 OK", body, "text/plain; charset=utf-8")
         if method != "POST":

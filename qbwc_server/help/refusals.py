@@ -136,6 +136,12 @@ SERVER_MESSAGES: tuple[tuple[str, str | None], ...] = (
     ("Another Web Connector took over", "sync_taken_over"),
     ("nothing to do until the next sync", "no_sync_due"),
     ("Wrong company file open", "wrong_company_file"),
+    # Pieces of the wrong-file texts (engine/verification.py), said with the sentence above.
+    ("Open this company's file in QuickBooks", "wrong_company_file"),
+    ("is connected to another company on this server", "wrong_company_file"),
+    ("carries a file stamp this server did not issue", "wrong_company_file"),
+    ("does not carry this connector's file stamp", "wrong_company_file"),
+    ("has a different company name than the bound file", "wrong_company_file"),
     ("The Web Connector did not send the company file information", "company_file_info_missing"),
     ("The company file information sent by the Web Connector could not be read",
      "company_file_info_unreadable"),
@@ -146,12 +152,24 @@ SERVER_MESSAGES: tuple[tuple[str, str | None], ...] = (
     ("The Connector Key of this company was changed", "connector_key_rotated"),
     ("The server hit an internal error", "server_error"),
     ("Request body of ", "request_too_large"),
+    ("Request body exceeds the server limit", "request_too_large"),
+    ("Only a live Web Connector session may send", "session_unknown"),
     ("Sync complete", None),
     ("Nothing to do right now", None),
     ("The server has nothing to send right now", None),
     ("Interactive mode is not used", None),
     ("Only POST (SOAP 1.1)", None),  # not the Web Connector: a browser or a scanner
     ("XML with a DOCTYPE or entity declaration", None),  # never sent by the Web Connector
+    # Faults for bodies no Web Connector sends (soap/envelope.py, soap/wsgi.py): not a problem
+    # a customer can have, a broken or hostile client.
+    ("No SOAP envelope was received", None),
+    ("The SOAP Body must hold exactly one", None),
+    ("The request body ended after", None),
+    ("The request body is empty", None),
+    ("The request has ", None),
+    ("The request is not a SOAP 1.1 envelope", None),
+    ("The request is not well-formed XML", None),
+    ("This endpoint speaks SOAP 1.1", None),
     ("QuickBooks reported error ", None),  # an HRESULT; its code names the entry
 )  # fmt: skip
 

@@ -21,7 +21,7 @@ The body is read in blocks of 64 KiB and parsed as it arrives; the bytes are nev
   parse or hold more than that; a session's body is capped at QBWC_MAX_BODY_BYTES.
 
 Neither parser resolves entities, loads a DTD or touches the network. Nothing of the body is
-ever logged: a refusal carries a fixed ``reason`` for the log and a ``message`` for the client
+ever logged: a refusal carries a fixed ``reason`` code for the log and a ``message`` for the client
 (which may quote the client's own bytes back, bounded).
 """
 
@@ -51,7 +51,7 @@ class EnvelopeRefused(Exception):
     """The body is not a SOAP 1.1 request we will read.
 
     ``status`` is the HTTP status line, ``code`` the SOAP faultcode, ``message`` the
-    faultstring for the client, ``reason`` a fixed text for the server log (never body text).
+    faultstring for the client, ``reason`` a fixed code for the server log (never body text).
     """
 
     def __init__(self, status: str, code: str, message: str, reason: str) -> None:
@@ -72,7 +72,7 @@ def _structure(what: str) -> EnvelopeRefused:
         "400 Bad Request",
         "Client.InvalidXml",
         f"The request has {what}; no Web Connector call looks like that.",
-        f"structure: {what}",
+        "shape",
     )
 
 
@@ -81,7 +81,7 @@ def _dtd_refused() -> EnvelopeRefused:
         "400 Bad Request",
         "Client.InvalidXml",
         "XML with a DOCTYPE or entity declaration is not accepted.",
-        "DOCTYPE/entity declaration",
+        "doctype",
     )
 
 
@@ -90,7 +90,7 @@ def _too_large(limit: int, what: str) -> EnvelopeRefused:
         "413 Request Entity Too Large",
         "Client.RequestTooLong",
         f"Request body exceeds the server limit of {limit} bytes ({what}).",
-        f"body over {limit} bytes",
+        "too-large",
     )
 
 
@@ -226,7 +226,7 @@ def read_envelope(
                     raise _fault(
                         "Client.XMLSyntaxError",
                         f"The request body ended after {total} of {declared_length} bytes.",
-                        "body shorter than Content-Length",
+                        "short-body",
                     )
                 break
             total += len(block)
@@ -244,7 +244,7 @@ def read_envelope(
                 "400 Bad Request",
                 "Client.EmptyRequest",
                 "The request body is empty; a SOAP 1.1 envelope was expected.",
-                "empty body",
+                "empty",
             )
         if gate_parser is not None:
             gate_parser.close()
@@ -255,7 +255,7 @@ def read_envelope(
     except etree.XMLSyntaxError as exc:
         if gate.refusal is not None:
             raise gate.refusal from None
-        raise _fault("Client.XMLSyntaxError", _syntax_message(exc), "malformed XML") from None
+        raise _fault("Client.XMLSyntaxError", _syntax_message(exc), "malformed") from None
     except Exception:
         if gate.refusal is not None:
             raise gate.refusal from None
@@ -275,9 +275,9 @@ def _admit(shape: _Shape, admit: Admit | None, limits: ReadLimits) -> None:
         raise EnvelopeRefused(
             "403 Forbidden",
             "Client.InvalidTicket",
-            f"A {method} this large is only accepted within a live Web Connector session "
-            "(its ticket, sent first, is unknown, closed or expired).",
-            "large body without a live ticket",
+            f"Only a live Web Connector session may send a {method} this large (its ticket, "
+            "sent first, is unknown, closed or expired).",
+            "no-live-ticket",
         )
 
 
@@ -290,11 +290,11 @@ def _check_tree(root: etree._Element) -> None:
         raise _fault(
             "VersionMismatch",
             f"This endpoint speaks SOAP 1.1 (envelope namespace {SOAP11_ENV}).",
-            "SOAP 1.2 envelope",
+            "soap12",
         )
     if root.tag != f"{{{SOAP11_ENV}}}Envelope":
         raise _fault(
-            "Client.SoapError", "The request is not a SOAP 1.1 envelope.", "not a SOAP envelope"
+            "Client.SoapError", "The request is not a SOAP 1.1 envelope.", "not-soap"
         )
     body = root.find(f"{{{SOAP11_ENV}}}Body")
     calls = [] if body is None else [el for el in body if isinstance(el.tag, str)]
@@ -302,7 +302,7 @@ def _check_tree(root: etree._Element) -> None:
         raise _fault(
             "Client.SoapError",
             f"The SOAP Body must hold exactly one Web Connector call (it holds {len(calls)}).",
-            f"body with {len(calls)} calls",
+            "call-count",
         )
 
 

@@ -68,14 +68,18 @@ class Conversation:
             )
         )
 
-    def _fail_session(self, ctx: TicketContext, outcome: str, message: str) -> None:
+    def _fail_session(
+        self, ctx: TicketContext, outcome: str, message: str, profile: str | None = None
+    ) -> None:
+        """``message`` is what the Web Connector is told; ``profile`` (default: the same) what
+        the company's own profile and session history keep."""
         now = utcnow()
         state = copy.deepcopy(ctx.qbwc_session.state)
         state["error"] = message
         ctx.qbwc_session.state = state
         ctx.qbwc_session.outcome = outcome
-        ctx.qbwc_session.last_error = message
-        ctx.company.last_error = message
+        ctx.qbwc_session.last_error = profile or message
+        ctx.company.last_error = profile or message
         ctx.company.last_error_at = now
         ctx.company.last_session_outcome = outcome
 
@@ -177,19 +181,18 @@ class Conversation:
                 "no data was exchanged.",
             )
             return ""
-        other = None
+        stamped_by_other = False
         if facts.file_stamp:
-            other_company = self.session.scalars(
-                select(Company).where(Company.file_id == facts.file_stamp.upper())
+            other_id = self.session.scalars(
+                select(Company.id).where(Company.file_id == facts.file_stamp.upper())
             ).first()
-            if other_company is not None and other_company.id != ctx.company.id:
-                other = other_company.name
-        verdict = verify(ctx.company, facts, other)
+            stamped_by_other = other_id is not None and other_id != ctx.company.id
+        verdict = verify(ctx.company, facts, stamped_by_other)
         ctx.qbwc_session.company_file_path = facts.file_path
         if not verdict.accepted:
-            assert verdict.reason is not None
-            self._event(ctx, "refused", verdict.reason)
-            self._fail_session(ctx, "wrong_file", verdict.reason)
+            assert verdict.reason is not None and verdict.detail is not None
+            self._event(ctx, "refused", verdict.detail)
+            self._fail_session(ctx, "wrong_file", verdict.reason, profile=verdict.detail)
             log.warning("company %s: refused company file %r", ctx.company.id, facts.file_path)
             return ""
         if verdict.first_contact:

@@ -32,7 +32,12 @@ class CompanyFileFacts:
 @dataclass
 class Verdict:
     accepted: bool
-    reason: str | None = None  # plain words for getLastError / status page when refused
+    # When refused: ``reason`` goes to the Web Connector (getLastError, closeConnection),
+    # ``detail`` to this company's own profile and session history. Neither ever names the
+    # company of the open file (issue 9: company A's connector on company B's file learned B's
+    # name): not our name for another company, not the name inside the file.
+    reason: str | None = None
+    detail: str | None = None
     first_contact: bool = False
 
 
@@ -40,43 +45,55 @@ def _norm(stamp: str | None) -> str | None:
     return stamp.strip().strip("{}").upper() if stamp else None
 
 
-def _describe(facts: CompanyFileFacts) -> str:
-    name = facts.company_name or "an unnamed company"
-    where = f" ({facts.file_path})" if facts.file_path else ""
-    return f'"{name}"{where}'
+def _opened(facts: CompanyFileFacts) -> str:
+    return f"the company file {facts.file_path}" if facts.file_path else "a company file"
 
 
-def verify(company: Company, facts: CompanyFileFacts, owner_of_stamp: str | None) -> Verdict:
-    """Decide; ``owner_of_stamp`` names another of our companies whose FileID the file carries."""
-    stamp = _norm(facts.file_stamp)
-    issued = _norm(company.file_id)
+_ADVICE = (
+    "Open this company's file in QuickBooks and run the update again; no data was exchanged."
+)
+
+
+def _refused(company: Company, facts: CompanyFileFacts, why: str) -> Verdict:
     expected = (
         f'"{company.bound_company_name}"'
         + (f" ({company.bound_file_path})" if company.bound_file_path else "")
         if company.bound_at
         else f"the file connected with this company's .qwc ({company.name})"
     )
+    return Verdict(
+        False,
+        reason=(
+            "Wrong company file open: the file open in QuickBooks is not the one this "
+            f"connector syncs ({expected}). {_ADVICE} The company's profile on the server has "
+            "the details."
+        ),
+        detail=(
+            f"Wrong company file open: the Web Connector's PC had {_opened(facts)} open in "
+            f"QuickBooks, which {why}. This connector syncs {expected}. {_ADVICE}"
+        ),
+    )
+
+
+def verify(company: Company, facts: CompanyFileFacts, stamped_by_other: bool) -> Verdict:
+    """Decide; ``stamped_by_other``: the file carries the FileID of another of our companies."""
+    stamp = _norm(facts.file_stamp)
+    issued = _norm(company.file_id)
 
     if stamp is not None and stamp != issued:
-        other = f' It is connected to the company "{owner_of_stamp}".' if owner_of_stamp else ""
-        return Verdict(
-            False,
-            f"Wrong company file open: QuickBooks has {_describe(facts)} open, but this "
-            f"connector syncs {expected}.{other} Open the right file in QuickBooks and run the "
-            "update again; no data was exchanged.",
+        why = (
+            "is connected to another company on this server"
+            if stamped_by_other
+            else "carries a file stamp this server did not issue for this company"
         )
+        return _refused(company, facts, why)
 
     if company.bound_at is None:
         return Verdict(True, first_contact=True)
 
     bound = _norm(company.bound_file_stamp)
     if bound is not None and stamp is None:
-        return Verdict(
-            False,
-            f"Wrong company file open: QuickBooks has {_describe(facts)} open, which does not "
-            f"carry this connector's file stamp; this connector syncs {expected}. Open the right "
-            "file and run the update again; no data was exchanged.",
-        )
+        return _refused(company, facts, "does not carry this connector's file stamp")
     # Bound without a stamp (older QuickBooks that did not return it): fall back to the
     # company name, which a restored copy keeps and a different file rarely shares.
     if (
@@ -84,11 +101,7 @@ def verify(company: Company, facts: CompanyFileFacts, owner_of_stamp: str | None
         and stamp is None
         and (facts.company_name or "") != (company.bound_company_name or "")
     ):
-        return Verdict(
-            False,
-            f"Wrong company file open: QuickBooks has {_describe(facts)} open, but this "
-            f"connector syncs {expected}. Open the right file and run the update again.",
-        )
+        return _refused(company, facts, "has a different company name than the bound file")
     return Verdict(True)
 
 

@@ -84,13 +84,14 @@ def test_another_companys_file_is_refused_with_a_readable_reason(live_server: An
     assert wc.send_request(hcp, path=r"C:\QB\Globex.QBW") == ""
     reason = wc.last_error()
     assert "Wrong company file" in reason
-    assert "Globex Holdings" in reason and "Acme Supplies" in reason
+    assert "Acme Supplies" in reason and "Globex" not in reason  # never another company's name
     assert "no data was exchanged" in reason
     assert "Wrong company file" in wc.close()
 
     status, view, _ = api(live_server.url, "GET", f"/api/companies/{acme['id']}")
     assert view["status"]["last_session_outcome"] == "wrong_file"
-    assert "Globex Holdings" in view["status"]["last_error"]
+    assert "another company on this server" in view["status"]["last_error"]
+    assert "Globex Holdings" not in view["status"]["last_error"]
     assert view["binding"]["company_name"] == "Acme Supplies"  # binding unchanged
 
     # An operator resets the binding; the next session binds whatever file is open.

@@ -123,4 +123,5 @@ def test_wrong_file_error_is_shown_in_plain_words(live_server: Any, page: Any) -
     page.click("button[type=submit]")
     page.goto(f"{live_server.url}/companies/{acme['id']}")
     error = page.inner_text("#last-error")
-    assert "Wrong company file open" in error and "Globex" in error
+    assert "Wrong company file open" in error and "another company on this server" in error
+    assert "Globex" not in error  # never another company's name (issue 9)

@@ -1,20 +1,28 @@
 """Shared pytest fixtures.
 
 Reference data (Intuit XSDs, real QBWC captures) lives outside the project in
-``../shared/reference`` (override with ``QBWC_REFERENCE_DIR``). It is never copied into the
-repository; tests that need it skip cleanly when it is absent.
+``../shared/reference`` (override with ``QBWC_REFERENCE_DIR``) and is never copied into the
+repository. Only the tests that compare with Intuit's own files byte for byte need it (they take
+the ``reference_dir`` fixture and are marked ``reference``); without it they skip, saying what
+they need, and the end of the run says how many needed it. With ``QBWC_REQUIRE_REFERENCE=1``
+(CI) such a test fails instead of skipping. Everything else — including validating every qbXML
+document against the schema — runs on the facts generated into the project from the XSDs
+(``qbwc_server/sim/quickbooks/xsd_facts``); where the XSDs exist, each validation is also
+checked against them (``tests/schema_check.py``).
 """
 
 from __future__ import annotations
 
-import functools
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from lxml import etree
+
+from tests.schema_check import SchemaCheck, load_xsd
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+REFERENCE_FIXTURE = "reference_dir"
 
 
 def reference_root() -> Path:
@@ -24,29 +32,95 @@ def reference_root() -> Path:
     return PROJECT_ROOT.parent / "shared" / "reference"
 
 
-@functools.cache
-def _load_schema(version: str) -> etree.XMLSchema:
-    major = version.split(".")[0]
-    path = reference_root() / "xsd" / f"qbxml-{major}.0" / f"qbxmlops{major}0.xsd"
-    return etree.XMLSchema(etree.parse(str(path)))
+def reference_required() -> bool:
+    """CI sets QBWC_REQUIRE_REFERENCE=1: a test that cannot find the files fails there."""
+    return os.environ.get("QBWC_REQUIRE_REFERENCE", "") not in ("", "0")
+
+
+def missing_reference(root: Path) -> None:
+    """Skip (or, where the files are required, fail) a test that needs the reference files."""
+    message = (
+        f"needs Intuit's reference files at {root} (../shared/reference beside the project, "
+        "or QBWC_REFERENCE_DIR)"
+    )
+    if reference_required():
+        pytest.fail(f"{message}; QBWC_REQUIRE_REFERENCE is set, so this is a failure")
+    pytest.skip(message)
 
 
 @pytest.fixture(scope="session")
 def reference_dir() -> Path:
     root = reference_root()
-    if not root.is_dir():
-        pytest.skip(f"reference data not present at {root}")
+    if not (root / "xsd").is_dir():
+        missing_reference(root)
     return root
 
 
 @pytest.fixture(scope="session")
-def qbxml_schema(reference_dir: Path):  # type: ignore[no-untyped-def]
-    """Return a function ``schema(version) -> lxml.etree.XMLSchema`` for "13.0" or "16.0"."""
+def qbxml_schema() -> Callable[[str], SchemaCheck]:
+    """``schema(version)`` for "13.0" or "16.0": validates on the generated facts, and on
+    Intuit's XSD too when the reference files are present (the two must agree)."""
+    root = reference_root()
+    have_xsd = (root / "xsd").is_dir()
+    if not have_xsd and reference_required():
+        missing_reference(root)
+    cache: dict[str, SchemaCheck] = {}
 
-    def get(version: str = "13.0") -> etree.XMLSchema:
-        return _load_schema(version)
+    def get(version: str = "13.0") -> SchemaCheck:
+        if version not in cache:
+            cache[version] = SchemaCheck(version, load_xsd(root, version) if have_xsd else None)
+        return cache[version]
 
     return get
+
+
+# --- how many tests needed the reference files (printed at the end of every run) ------------
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-goldens",
+        action="store_true",
+        help="rewrite the SOAP wire golden files (tests/golden/) from what the server answers "
+        "now, instead of comparing; review with git diff tests/golden",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "reference: needs Intuit's files in ../shared/reference (set automatically)"
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    needing = 0
+    for item in items:
+        if REFERENCE_FIXTURE in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.reference)
+            needing += 1
+    config.stash[_REFERENCE_COUNT] = (needing, len(items))
+
+
+_REFERENCE_COUNT = pytest.StashKey[tuple[int, int]]()
+
+
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config
+) -> None:
+    if _REFERENCE_COUNT not in config.stash:
+        return
+    needing, collected = config.stash[_REFERENCE_COUNT]
+    root = reference_root()
+    skipped = sum(
+        1
+        for report in terminalreporter.stats.get("skipped", [])
+        if "needs Intuit's reference files" in str(report.longrepr)
+    )
+    where = "present" if (root / "xsd").is_dir() else "absent"
+    terminalreporter.write_line(
+        f"reference files ({root}, {where}): {needing} of {collected} collected tests need "
+        f"them; {skipped} skipped for want of them"
+    )
 
 
 # ---------------------------------------------------------------------------------------------

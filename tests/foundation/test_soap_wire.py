@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +21,28 @@ def _normalize(data: bytes) -> bytes:
     return TICKET_RE.sub(rb"\1TICKET\2", data)
 
 
-def _check_golden(name: str, data: bytes) -> None:
-    path = GOLDEN / f"{name}.xml"
-    assert path.exists(), f"missing golden file {path}"
-    assert _normalize(data) == path.read_bytes().rstrip(b"\n"), (
-        f"wire format of {name} changed:\n{data.decode()}"
-    )
+Golden = Callable[[str, bytes], None]
+
+
+@pytest.fixture
+def golden(request: pytest.FixtureRequest) -> Golden:
+    """``golden(name, data)``: the response must equal ``tests/golden/<name>.xml`` (tickets
+    normalized). With ``pytest --update-goldens`` the file is rewritten from ``data`` instead
+    (review the change with ``git diff tests/golden``)."""
+    update = bool(request.config.getoption("--update-goldens"))
+
+    def check(name: str, data: bytes) -> None:
+        path = GOLDEN / f"{name}.xml"
+        if update:
+            path.write_bytes(_normalize(data) + b"\n")
+            return
+        assert path.exists(), f"missing golden file {path} (pytest --update-goldens writes it)"
+        assert _normalize(data) == path.read_bytes().rstrip(b"\n"), (
+            f"wire format of {name} changed (if on purpose: pytest --update-goldens):\n"
+            f"{data.decode()}"
+        )
+
+    return check
 
 
 CASES: list[tuple[str, str, list[tuple[str, Any]] | None]] = [
@@ -64,22 +81,24 @@ CASES: list[tuple[str, str, list[tuple[str, Any]] | None]] = [
 
 
 @pytest.mark.parametrize(("name", "op", "params"), CASES, ids=[c[0] for c in CASES])
-def test_golden_responses(live_server: Any, name: str, op: str, params: Any) -> None:
+def test_golden_responses(
+    live_server: Any, name: str, op: str, params: Any, golden: Golden
+) -> None:
     status, data = call(live_server.qbwc_url, op, params)
     assert status == 200
-    _check_golden(name, data)
+    golden(name, data)
     result(data, op)  # the Result element is always present
 
 
-def test_golden_authenticate_with_work_and_none(live_server: Any) -> None:
+def test_golden_authenticate_with_work_and_none(live_server: Any, golden: Golden) -> None:
     company = create_company(live_server.url)
     params = [("strUserName", company["username"]), ("strPassword", company["connector_key"])]
     status, data = call(live_server.qbwc_url, "authenticate", params)
     assert status == 200
-    _check_golden("authenticate_work", data)
+    golden("authenticate_work", data)
     # A second connector while the first holds the lease: none + postpone (3 elements).
     status, data = call(live_server.qbwc_url, "authenticate", params)
-    _check_golden("authenticate_none", _postpone(data))
+    golden("authenticate_none", _postpone(data))
 
 
 def _postpone(data: bytes) -> bytes:

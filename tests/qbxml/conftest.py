@@ -1,5 +1,5 @@
-"""Fixtures for the qbXML layer tests: XSD validation of whole request documents and the
-XSD content-model reader."""
+"""Fixtures for the qbXML layer tests: schema validation of whole request documents and the
+content-model readers (generated facts everywhere; Intuit's XSD files where present)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from tests.qbxml.xsd_tools import XsdModel, xsd_model
+from tests.qbxml.xsd_tools import FactsModel, XsdModel, facts_model, xsd_model
 
 VERSIONS = ("13.0", "16.0")
 
@@ -36,7 +36,16 @@ def validate_doc(qbxml_schema) -> Validator:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session")
-def xsd(reference_dir: Path) -> Callable[[str], XsdModel]:
+def xsd() -> Callable[[str], FactsModel]:
+    """Content models from the schema facts generated into the project (any clone)."""
+    return facts_model
+
+
+@pytest.fixture(scope="session")
+def xsd_files(reference_dir: Path) -> Callable[[str], XsdModel]:
+    """Content models read from Intuit's XSD files (questions the facts do not cover, e.g.
+    every Ret of the whole schema)."""
+
     def get(version: str) -> XsdModel:
         return xsd_model(reference_dir, version)
 

@@ -491,8 +491,10 @@ def test_repeatable_constant_covers_synced_rets(
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_repeatable_constant_covers_every_ret(version: str, xsd: Callable[[str], XsdModel]) -> None:
-    model = xsd(version)
+def test_repeatable_constant_covers_every_ret(
+    version: str, xsd_files: Callable[[str], XsdModel]
+) -> None:
+    model = xsd_files(version)
     pairs = model.parent_child_repeat(model.ret_element_names())
     missing = sorted(k for k, rep in pairs.items() if rep and not is_repeatable(*k))
     wrongly_listed = sorted(k for k, rep in pairs.items() if not rep and is_repeatable(*k))
@@ -500,11 +502,11 @@ def test_repeatable_constant_covers_every_ret(version: str, xsd: Callable[[str],
     assert not wrongly_listed, wrongly_listed
 
 
-def test_repeatable_constant_has_no_dead_entries(xsd: Callable[[str], XsdModel]) -> None:
+def test_repeatable_constant_has_no_dead_entries(xsd_files: Callable[[str], XsdModel]) -> None:
     repeated: set[str] = set()
     pairs_seen: set[tuple[str, str]] = set()
     for version in VERSIONS:
-        model = xsd(version)
+        model = xsd_files(version)
         for key, rep in model.parent_child_repeat(model.ret_element_names()).items():
             if rep:
                 repeated.add(key[1])

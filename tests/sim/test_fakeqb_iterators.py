@@ -82,7 +82,7 @@ def test_process_after_close_session_is_refused() -> None:
         ask_one(fake, '<BillQueryRq requestID="1"/>')
 
 
-def test_iterator_attribute_where_the_schema_has_none_is_a_parse_error(reference_dir) -> None:  # type: ignore[no-untyped-def]
+def test_iterator_attribute_where_the_schema_has_none_is_a_parse_error() -> None:
     fake = open_fake()
     with pytest.raises(QBRequestError) as caught:
         ask_one(

@@ -140,7 +140,7 @@ def test_transient_open_error_then_success_and_wrong_path() -> None:
     assert caught.value.hresult == "0x8004040A"
 
 
-def test_parse_errors_and_unsupported_version(reference_dir) -> None:  # type: ignore[no-untyped-def]
+def test_parse_errors_and_unsupported_version() -> None:
     fake = open_fake()
     misordered = (
         '<BillAddRq requestID="1"><BillAdd><TxnDate>2024-01-02</TxnDate>'

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,7 +23,7 @@ from qbwc_server.records.types import (
     TYPE_FOR_RET_TAG,
     ret_tags,
 )
-from tests.qbxml.xsd_tools import xsd_model
+from tests.qbxml.xsd_tools import facts_model
 from tests.storage.helpers import SIM_TYPES, in_tx, new_company, sim_records
 
 PINNED_TYPES = [
@@ -166,8 +165,9 @@ def test_every_model_column_is_fed_by_a_field() -> None:
 
 
 @pytest.fixture(scope="module")
-def xsd16(reference_dir: Path) -> Any:
-    return xsd_model(reference_dir, "16.0")
+def xsd16() -> Any:
+    """qbXML 16.0 content models from the facts generated into the project."""
+    return facts_model("16.0")
 
 
 def _resolves(xsd: Any, path: str) -> bool:
@@ -188,7 +188,7 @@ def test_mappings_name_real_xsd_elements(xsd16: Any) -> None:
     }
     for name, rt in RECORD_TYPES.items():
         for tag in rt.ret_tags:
-            assert ("element", tag) in xsd16.index, tag
+            assert xsd16.has_element(tag), tag
         for field in rt.fields:
             shared = field in COMMON_LIST or field in COMMON_TXN
             tags = tags_of_kind[rt.kind] if shared else rt.ret_tags

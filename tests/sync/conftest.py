@@ -8,18 +8,14 @@ from typing import Any
 import pytest
 
 from qbwc_server.sim.quickbooks import CompanyFile, FakeQuickBooks
-from tests.conftest import LiveServer, make_settings, reference_root
+from tests.conftest import LiveServer, make_settings
 from tests.sync.helpers import Api, Rig, SchemaGetter, WsgiApp, make_rig
 
 
 @pytest.fixture(scope="session")
-def request_schema() -> SchemaGetter | None:
-    """``schema(version)`` when the reference XSDs are present, else None (checks skipped)."""
-    if not (reference_root() / "xsd").is_dir():
-        return None
-    from tests.conftest import _load_schema
-
-    return _load_schema
+def request_schema(qbxml_schema: SchemaGetter) -> SchemaGetter:
+    """``schema(version)``: the generated schema facts, plus Intuit's XSD where present."""
+    return qbxml_schema
 
 
 AppFactory = Callable[..., tuple[WsgiApp, Api]]
@@ -41,7 +37,7 @@ RigFactory = Callable[..., Rig]
 
 
 @pytest.fixture
-def inproc_rig(inproc_app: AppFactory, request_schema: SchemaGetter | None) -> RigFactory:
+def inproc_rig(inproc_app: AppFactory, request_schema: SchemaGetter) -> RigFactory:
     """``inproc_rig(company, history_start=..., quickbooks={FakeQuickBooks options},
     **QBWC_overrides)`` over WsgiTransport."""
 
@@ -68,7 +64,7 @@ def inproc_rig(inproc_app: AppFactory, request_schema: SchemaGetter | None) -> R
 
 @pytest.fixture
 def http_rig(
-    db: Any, database_url: str, request_schema: SchemaGetter | None
+    db: Any, database_url: str, request_schema: SchemaGetter
 ) -> Iterator[Callable[..., tuple[Rig, LiveServer]]]:
     """``http_rig(company, history_start=..., **QBWC_overrides) -> (rig, server)`` over HTTP."""
     servers: list[LiveServer] = []

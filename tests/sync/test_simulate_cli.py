@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import PROJECT_ROOT, reference_root
+from tests.conftest import PROJECT_ROOT
 from tests.sync.helpers import Api
 
 
@@ -37,7 +37,6 @@ def test_simulate_command_completes_sessions_against_a_live_server(
     qwc.write_text(qwc_text, encoding="utf-8")
 
     env = dict(os.environ)
-    env.setdefault("QBWC_REFERENCE_DIR", str(reference_root()))
     done = subprocess.run(
         [
             *_command(),

@@ -29,7 +29,7 @@ from .message_sets import recovery_response
 from .queries import Iterator, QueryArgs, QueryEngine, next_page, parse_query
 from .status import Status
 from .store import Record
-from .validation import schema_for
+from .validation import request_is_valid
 from .writes import WRITE_HANDLERS, element_value
 from .xmlout import aggregate_xml, escape_attr, response_document, status_attrs
 
@@ -235,10 +235,8 @@ class FakeQuickBooks:
             raise QBRequestError(UNSUPPORTED_VERSION) from exc
         if root.tag != "QBXML":
             raise QBRequestError(PARSE_ERROR)
-        if self.validate:
-            schema = schema_for(major)
-            if schema is not None and not schema.validate(root):
-                raise QBRequestError(PARSE_ERROR)
+        if self.validate and not request_is_valid(root, major):
+            raise QBRequestError(PARSE_ERROR)
         return root, major
 
     def _message_set(self, msgs: etree._Element, major: int) -> str:

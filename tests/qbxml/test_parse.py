@@ -526,11 +526,10 @@ def _events(text: str, whole: bool) -> list[object]:
     return list(iter_response(text, whole_document_max_chars=len(text) if whole else 0))
 
 
+@pytest.mark.parametrize("parse_mode", ["whole"], indirect=True)  # compares both itself
 def test_whole_and_streamed_parsing_agree_on_every_reference_response(
     reference_dir: Path, parse_mode: str
 ) -> None:
-    if parse_mode == "streamed":
-        pytest.skip("compares both paths itself")
     texts: list[str] = []
     for path in sorted(reference_dir.rglob("*.xml")):
         raw = path.read_text(encoding="utf-8", errors="replace")
@@ -553,9 +552,8 @@ def test_whole_and_streamed_parsing_agree_on_every_reference_response(
     assert parsed >= 5, parsed
 
 
+@pytest.mark.parametrize("parse_mode", ["whole"], indirect=True)  # compares both itself
 def test_whole_and_streamed_parsing_agree_on_simulated_pages(parse_mode: str) -> None:
-    if parse_mode == "streamed":
-        pytest.skip("compares both paths itself")
     from qbwc_server.sim.quickbooks import CompanyFile, FakeQuickBooks
 
     fake = FakeQuickBooks(CompanyFile.generate(seed=3, profile="small"))

@@ -49,9 +49,7 @@ def _opened(facts: CompanyFileFacts) -> str:
     return f"the company file {facts.file_path}" if facts.file_path else "a company file"
 
 
-_ADVICE = (
-    "Open this company's file in QuickBooks and run the update again; no data was exchanged."
-)
+_ADVICE = "Open this company's file in QuickBooks and run the update again; no data was exchanged."
 
 
 def _refused(company: Company, facts: CompanyFileFacts, why: str) -> Verdict:

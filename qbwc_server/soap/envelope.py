@@ -293,9 +293,7 @@ def _check_tree(root: etree._Element) -> None:
             "soap12",
         )
     if root.tag != f"{{{SOAP11_ENV}}}Envelope":
-        raise _fault(
-            "Client.SoapError", "The request is not a SOAP 1.1 envelope.", "not-soap"
-        )
+        raise _fault("Client.SoapError", "The request is not a SOAP 1.1 envelope.", "not-soap")
     body = root.find(f"{{{SOAP11_ENV}}}Body")
     calls = [] if body is None else [el for el in body if isinstance(el.tag, str)]
     if len(calls) != 1:

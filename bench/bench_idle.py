@@ -66,7 +66,7 @@ from common import (
     served,
 )
 from peer import PEER_PASSWORD, PEER_USER, PEER_VERSION, peer_venv, serve_peer
-from wire import KeepAliveTransport
+from wire import KeepAliveTransport, NewAddressEachSession
 
 from qbwc_server.services.companies import create_company
 from qbwc_server.services.qwc import render_qwc
@@ -133,10 +133,13 @@ def connector(
     )
 
 
-def keep_alive(url: str) -> KeepAliveTransport:
+def keep_alive(url: str, one_address: bool = False) -> Transport:
+    """One persistent connection; unless ``one_address``, every session from a new client
+    address (X-Forwarded-For, as behind the reverse proxy the README asks for)."""
     parts = urlsplit(url)
     assert parts.hostname is not None and parts.port is not None
-    return KeepAliveTransport(parts.hostname, parts.port, timeout=120)
+    transport = KeepAliveTransport(parts.hostname, parts.port, timeout=120)
+    return transport if one_address else NewAddressEachSession(transport)
 
 
 def api_get(base: str, path: str) -> Any:
@@ -234,8 +237,8 @@ def measure_idle(
 @dataclass
 class SyncFigures:
     server: str
-    records: int
-    vendors: int
+    records: int  # distinct records the server received (each stored once by ours)
+    returned: int  # records QuickBooks returned (re-asked pages count again)
     sessions: int
     round_trips: int
     wall: float
@@ -259,6 +262,7 @@ def measure_sync(
     done: Callable[[], bool],
     app_pids: Callable[[], list[int]],
     db_pids: Callable[[], list[int]] | None,
+    distinct: int,
 ) -> SyncFigures:
     app_cpu = CpuMeter(app_pids)
     db_cpu = CpuMeter(db_pids or list)
@@ -278,8 +282,8 @@ def measure_sync(
     }
     return SyncFigures(
         name,
+        distinct,
         sum(returned.values()),
-        returned.get("Vendor", 0),
         sessions,
         wc.client.stats.round_trips - round_trips,
         wall,
@@ -303,21 +307,27 @@ def profile_text(profiler: cProfile.Profile, title: str) -> list[str]:
     stats.sort_stats("cumulative").print_stats(TOP)
     text = out.getvalue()
     # Shorter file names: the project's relative to its root, libraries from site-packages on.
-    text = text.replace(str(ROOT) + "/", "")
     text = re.sub(r"/\S*/site-packages/", "", text)
+    text = text.replace(str(ROOT) + "/", "")
     return [f"--- cProfile (CPU time) of our WSGI app, {title}", text]
 
 
-def profile_ours(url: str, idle: Login, sessions: int, vendors: int, seed: int) -> dict[str, Any]:
+def profile_ours(
+    url: str, idle: Login, sessions: int, vendors: int, seed: int, one_address: bool
+) -> dict[str, Any]:
     """Our app in this process: idle polls and a vendor sync under cProfile (CPU time)."""
-    app = make_app(url)
+    app = make_app(url, QBWC_TRUSTED_PROXIES="127.0.0.1")
     unused = FakeQuickBooks(CompanyFile.generate(seed=seed))
-    idle_wc = connector(idle, unused, "http://x/qbwc", WsgiTransport(app))
+
+    def wsgi(inner: Transport) -> Transport:
+        return inner if one_address else NewAddressEachSession(inner)
+
+    idle_wc = connector(idle, unused, "http://x/qbwc", wsgi(WsgiTransport(app)))
     for _ in range(WARMUP_SESSIONS):
         idle_wc.run_session()
     # Unprofiled first: CPU per empty session of the app alone (no HTTP, no gunicorn).
     plain = MeasuredTransport(WsgiTransport(app))
-    idle_wc.client._transport = plain
+    idle_wc.client._transport = wsgi(plain)
     for _ in range(sessions):
         idle_wc.run_session()
     inproc_ms = 1000 * plain.cpu_seconds / sessions
@@ -325,7 +335,7 @@ def profile_ours(url: str, idle: Login, sessions: int, vendors: int, seed: int) 
 
     idle_profiler = cProfile.Profile(time.thread_time)
     measured = MeasuredTransport(WsgiTransport(app), profiler=idle_profiler)
-    idle_wc.client._transport = measured
+    idle_wc.client._transport = wsgi(measured)
     for _ in range(sessions):
         idle_wc.run_session()
     measured.gc_timer.remove()
@@ -343,7 +353,7 @@ def profile_ours(url: str, idle: Login, sessions: int, vendors: int, seed: int) 
         gc.unfreeze()
         sync_transport.gc_timer.remove()
     app.rt.db.dispose()
-    records = sum(v for k, v in fake.records_returned.items() if "Deleted" not in k)
+    records = sum(len(table) for table in fake.company.tables.values())
     lines = [f"our CPU per empty session in-process (WSGI app only): {inproc_ms:.2f} ms"]
     lines += profile_text(idle_profiler, f"{sessions} idle polls (4 calls each)")
     lines += profile_text(
@@ -364,7 +374,8 @@ def profile_ours(url: str, idle: Login, sessions: int, vendors: int, seed: int) 
 
 @contextlib.contextmanager
 def our_server(url: str, workers: int) -> Iterator[tuple[str, int]]:
-    with served(url, workers=workers) as (qbwc_url, pid):
+    # Behind a reverse proxy on this machine (README, Security): X-Forwarded-For is read.
+    with served(url, workers=workers, QBWC_TRUSTED_PROXIES="127.0.0.1") as (qbwc_url, pid):
         yield qbwc_url, pid
 
 
@@ -393,10 +404,10 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
                 f"PostgreSQL; peer: uvicorn peer_app:app; load average {load_average():.2f}"
             )
             # A real first sync (tiny file) makes our idle company a normal, synced company.
-            ours_wc = connector(idle_login, tiny, ours_url, keep_alive(ours_url))
+            ours_wc = connector(idle_login, tiny, ours_url, keep_alive(ours_url, args.one_address))
             run_first_sync(ours_wc, lambda: first_sync_done(base, idle_id))
             peer_login = Login(PEER_USER, PEER_PASSWORD, "Peer", PEER_OWNER, PEER_FILE)
-            peer_wc = connector(peer_login, tiny, peer_url, keep_alive(peer_url))
+            peer_wc = connector(peer_login, tiny, peer_url, keep_alive(peer_url, args.one_address))
             rounds: list[tuple[IdleFigures, IdleFigures]] = []
             for number in range(1, args.rounds + 1):
                 ours = measure_idle(
@@ -420,7 +431,7 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
         with our_server(url, args.workers) as (ours_url, ours_pid):
             base = ours_url.rsplit("/qbwc", 1)[0]
             fake = FakeQuickBooks(vendors_file)
-            wc = connector(sync_login, fake, ours_url, keep_alive(ours_url))
+            wc = connector(sync_login, fake, ours_url, keep_alive(ours_url, args.one_address))
             ours_sync = measure_sync(
                 "ours",
                 wc,
@@ -428,19 +439,22 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
                 lambda: first_sync_done(base, sync_id),
                 lambda: process_tree(ours_pid),
                 db_pids,
+                sum(len(table) for table in vendors_file.tables.values()),
             )
         with serve_peer(penv, "vendors", PAGE_SIZE) as (peer_url, peer_pid):
             fake = FakeQuickBooks(vendors_file)
             peer_login = Login(PEER_USER, PEER_PASSWORD, "Peer", PEER_OWNER, PEER_FILE)
-            wc = connector(peer_login, fake, peer_url, keep_alive(peer_url))
+            wc = connector(peer_login, fake, peer_url, keep_alive(peer_url, args.one_address))
             peer_sync = measure_sync(
-                "peer", wc, fake, lambda: True, lambda: process_tree(peer_pid), None
+                "peer", wc, fake, lambda: True, lambda: process_tree(peer_pid), None, args.vendors
             )
         out["sync"] = sync_dict(ours_sync, peer_sync, args.vendors)
         lines += sync_lines(ours_sync, peer_sync, args.vendors)
 
         if args.profile:
-            prof = profile_ours(url, idle_login, args.profile_sessions, args.vendors, args.seed)
+            prof = profile_ours(
+                url, idle_login, args.profile_sessions, args.vendors, args.seed, args.one_address
+            )
             out["profile"] = {k: v for k, v in prof.items() if k != "text"}
             http_ms = out["idle"]["ours"]["app_cpu_ms_per_session"]
             lines.append(
@@ -492,7 +506,7 @@ def sync_dict(ours: SyncFigures, peer: SyncFigures, vendors: int) -> dict[str, A
     def one(f: SyncFigures) -> dict[str, Any]:
         return {
             "records": f.records,
-            "vendors": f.vendors,
+            "returned": f.returned,
             "sessions": f.sessions,
             "round_trips": f.round_trips,
             "wall_seconds": round(f.wall, 2),
@@ -516,7 +530,7 @@ def sync_lines(ours: SyncFigures, peer: SyncFigures, vendors: int) -> list[str]:
     return [
         f"first sync of a {vendors:,}-vendor company file, records per second of server CPU:",
         f"  ours  {ours.per_app_cpu:8,.0f} records/s of server-process CPU "
-        f"({ours.records:,} records in {ours.app_cpu:.2f} s), "
+        f"({ours.records:,} records, {ours.returned:,} returned, in {ours.app_cpu:.2f} s), "
         f"{ours.per_total_cpu:,.0f} with PostgreSQL's {ours.db_cpu:.2f} s; "
         f"{ours.round_trips} round trips, {ours.sessions} session(s), {ours.wall:.1f} s wall; "
         "every record committed with its change-feed entry",
@@ -540,6 +554,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--peer-venv", help="keep the peer's venv in DIR (reused next time)")
     parser.add_argument("--profile", action="store_true", help="cProfile top 20 of our app")
     parser.add_argument("--profile-sessions", type=int, default=500)
+    parser.add_argument(
+        "--one-address",
+        action="store_true",
+        help="every session from 127.0.0.1 (default: a new X-Forwarded-For address each)",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     results, lines = run(args)

@@ -67,7 +67,7 @@ from load_stats import (
     limit_diagnosis,
 )
 from sqlalchemy import insert
-from wire import KeepAliveTransport
+from wire import KeepAliveTransport, benchmark_address
 
 from models import Company, utcnow
 from qbwc_server.config import new_guid
@@ -193,6 +193,9 @@ class Fleet:
         return transport
 
     def counted(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, str, bytes]:
+        address = getattr(self.local, "address", None)
+        if address is not None:
+            headers = {**headers, "X-Forwarded-For": address}
         self.in_flight.add(1)
         try:
             return self.transport()(path, body, headers)
@@ -202,6 +205,8 @@ class Fleet:
     def run_session(self, c: Connector, scheduled: float) -> None:
         step = self.step
         lag = time.perf_counter() - scheduled
+        # Each Web Connector calls from its own address, written by the reverse proxy.
+        self.local.address = None if self.args.one_address else benchmark_address(c.company_id)
         try:
             if c.kind == "first" and c.quickbooks is None:
                 c.quickbooks = FakeQuickBooks(generate_current("tiny", seed=next(self.first_seed)))
@@ -428,7 +433,10 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
         for c in synced[args.incremental :]:
             c.kind = "writeback"
         app.rt.db.dispose()
-        with served(db_url, workers=args.workers, threads=args.threads) as (url, pid):
+        # Behind a reverse proxy on this machine (README, Security): X-Forwarded-For is read.
+        with served(
+            db_url, workers=args.workers, threads=args.threads, QBWC_TRUSTED_PROXIES="127.0.0.1"
+        ) as (url, pid):
             fleet = Fleet(args, url, owner)
             fleet.idle_quickbooks_file()
             setup_seconds = first_syncs(fleet, synced)
@@ -446,7 +454,9 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
             lines.append(
                 f"server: qbwc-server serve --workers {args.workers} --threads {args.threads} "
                 f"(gunicorn gthread) + PostgreSQL; client: {args.client_threads} threads, one "
-                f"keep-alive connection each; load average {load_average():.2f}"
+                f"keep-alive connection each; client addresses: "
+                f"{'all 127.0.0.1' if args.one_address else 'one per connector (X-Forwarded-For)'}"
+                f"; load average {load_average():.2f}"
             )
             groups = {
                 "server": lambda: process_tree(pid),
@@ -540,6 +550,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--first-syncs", type=int, default=2, help="concurrent first syncs")
     parser.add_argument("--first-pool", type=int, default=300, help="fresh companies for them")
     parser.add_argument("--client-threads", type=int, default=128)
+    parser.add_argument(
+        "--one-address",
+        action="store_true",
+        help="every connector calls from 127.0.0.1 (default: its own X-Forwarded-For address)",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--pg", default=DEFAULT_PG, help="PostgreSQL server URL")
     parser.add_argument("--json", action="store_true")

@@ -101,3 +101,27 @@ class KeepAliveTransport:
                 self.close()
             return response.status, response.getheader("Content-Type", ""), payload
         raise AssertionError("unreachable")
+
+
+def benchmark_address(n: int) -> str:
+    """The ``n``-th address of 198.18.0.0/15, the range set aside for benchmarks (RFC 2544):
+    a client address written into X-Forwarded-For, never a destination."""
+    n %= 2**17
+    return f"198.{18 + n // 65536}.{n // 256 % 256}.{n % 256}"
+
+
+class NewAddressEachSession:
+    """Adds the ``X-Forwarded-For`` a reverse proxy in front of the server writes, with a new
+    client address for every session (each ``serverVersion`` starts one): sessions as many
+    different Web Connectors make them. The server must trust the proxy
+    (``QBWC_TRUSTED_PROXIES=127.0.0.1``) to read it."""
+
+    def __init__(self, inner: Callable[[str, bytes, dict[str, str]], tuple[int, str, bytes]]):
+        self.inner = inner
+        self.sessions = 0
+
+    def __call__(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, str, bytes]:
+        if soap_method(headers) == "serverVersion":
+            self.sessions += 1
+        forwarded = {**headers, "X-Forwarded-For": benchmark_address(self.sessions)}
+        return self.inner(path, body, forwarded)

@@ -55,6 +55,7 @@ class Step:
     sessions: Counter[str] = field(default_factory=Counter)  # "kind:outcome"
     lags: list[float] = field(default_factory=list)
     skipped_polls: int = 0  # a connector was still in its previous session when due
+    not_started: int = 0  # sessions due in the step that no client thread could start
     db_samples: list[dict[str, int]] = field(default_factory=list)
     in_flight_samples: list[int] = field(default_factory=list)
     cpu: dict[str, float] = field(default_factory=dict)  # seconds (or cores for machine)
@@ -126,6 +127,7 @@ class Step:
             "error_count": sum(self.errors.values()),
             "start_lag_p99_s": round(percentile(self.lags, 99), 2),
             "skipped_polls": self.skipped_polls,
+            "not_started": self.not_started,
             "db_connections_max": max(db_total),
             "db_connections_mean": round(sum(db_total) / len(db_total), 1),
             "db_active_mean": round(sum(db_active) / len(db_active), 2),

@@ -16,8 +16,8 @@ from qbwc_server.records.types import DECLARED, RECORD_TYPES
 from qbwc_server.services.companies import company_view
 from qbwc_server.services.sessions import recent_events, recent_sessions
 from qbwc_server.sync.cursors import load_cursors
-from qbwc_server.sync.planner import DELETION_STREAMS
 from qbwc_server.sync.progress import estimate_remaining, history_start
+from qbwc_server.sync.steps import DELETION_STREAMS
 from qbwc_server.writeback.service import operations_summary
 
 

@@ -28,8 +28,8 @@ from sqlalchemy.orm import Session
 
 from models import Company, QbwcSession
 from qbwc_server.config import Settings
-from qbwc_server.records.types import RECORD_TYPES
 from qbwc_server.sync.planner import Planner
+from qbwc_server.sync.state import SessionState
 from qbwc_server.writeback.delivery import WriteBack
 
 WRITE_KIND = "write"  # meta["kind"] of write-back requests
@@ -58,7 +58,7 @@ class SyncDriver:
         # Deep copies: a nested list changed in place would make the JSON column compare equal
         # to its loaded value, and SQLAlchemy would then skip the UPDATE.
         state = copy.deepcopy(ctx.qbwc_session.state or {})
-        self.sync_state: dict[str, Any] = state.get("sync") or {}
+        self.sync_state = SessionState.from_json(state.get("sync"))
         self.planner = Planner(
             ctx.session, ctx.company, self.sync_state, ctx.qbxml_version, ctx.settings.tuning
         )
@@ -75,18 +75,12 @@ class SyncDriver:
     def _save(self) -> None:
         # Reassign the JSON column so SQLAlchemy writes it.
         state = copy.deepcopy(self.ctx.qbwc_session.state or {})
-        state["sync"] = copy.deepcopy(self.sync_state)
+        state["sync"] = self.sync_state.to_json()
         state["writes"] = copy.deepcopy(self.write_state)
         self.ctx.qbwc_session.state = state
 
-    def _lists_done(self) -> bool:
-        """Whether the read sync's list streams have had their pass in this session."""
-        self.planner.has_more()  # makes sure the session's work order exists
-        queue = self.sync_state.get("queue") or []
-        return not any(name in RECORD_TYPES and RECORD_TYPES[name].is_list for name in queue)
-
     def next_request(self) -> OutboundRequest | None:
-        built = self.writes.next_request(allow_sends=self._lists_done())
+        built = self.writes.next_request(allow_sends=self.planner.lists_done())
         if built is None:
             built = self.planner.next_request()
         if built is None:

@@ -24,6 +24,7 @@ from qbwc_server.records import deletions
 from qbwc_server.records import vendor_balances as balances
 from qbwc_server.records.types import DECLARED, record_type
 from qbwc_server.sync.cursors import get_cursor
+from qbwc_server.sync.state import editing_extra
 
 
 def mark_seen(
@@ -137,8 +138,7 @@ def request_reconcile(session: Session, company_id: int) -> int:
     for rt in DECLARED:
         cursor = get_cursor(session, company_id, rt.name)
         if cursor.phase == "incremental":
-            extra = dict(cursor.extra or {})
-            extra["reconcile_requested"] = True
-            cursor.extra = extra
+            with editing_extra(cursor) as extra:
+                extra.reconcile_requested = True
             count += 1
     return count

@@ -31,7 +31,7 @@ from qbwc_server.sim.report import SessionReport
 from qbwc_server.sim.transport_faults import TransportFaults
 from qbwc_server.sim.webconnector import WebConnector
 from qbwc_server.sim.wsgi_transport import WsgiTransport
-from qbwc_server.sync.planner import DELETION_STREAMS
+from qbwc_server.sync.steps import DELETION_STREAMS
 from tests.conftest import ADMIN_TOKEN, make_settings
 
 FAR_FUTURE = timedelta(days=3650)

@@ -1,0 +1,127 @@
+"""The read sync's typed state: per session (:class:`SessionState`, kept in the ``qbwc_sessions``
+row) and per stream beyond the cursor's columns (:class:`StreamExtra`, the cursor's ``extra``).
+
+Both are stored as JSON with the key names they always had, so a session in flight when the
+server is upgraded carries on; unknown keys are ignored and missing ones take their defaults.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from models import StreamCursor
+
+
+@dataclass
+class LiveIterator:
+    """An iterator QuickBooks holds for this session (§6.4: it dies with the session)."""
+
+    stream: str
+    pass_kind: str  # "initial" | "incremental" | "reconcile"
+    id: str  # iteratorID
+    window: list[str | None]  # [window_from, window_to] it was started for
+
+    def to_json(self) -> dict[str, Any]:
+        return {"stream": self.stream, "pass": self.pass_kind, "id": self.id, "window": self.window}
+
+    @classmethod
+    def from_json(cls, data: Any) -> LiveIterator | None:
+        if not isinstance(data, Mapping) or not data.get("id"):
+            return None
+        window = data.get("window")
+        return cls(
+            stream=str(data.get("stream")),
+            pass_kind=str(data.get("pass")),
+            id=str(data["id"]),
+            window=list(window) if isinstance(window, list) else [None, None],
+        )
+
+
+@dataclass
+class SessionState:
+    """Where the read sync stands within one QBWC session."""
+
+    queue: list[str] | None = None  # steps still to do this session; None = not planned yet
+    processed: int = 0  # records handled this session (progress)
+    started_at: str | None = None  # ISO instant the session's sync started
+    live: LiveIterator | None = None
+    iterator_restarts: dict[str, int] = field(default_factory=dict)  # per stream, §6.4
+    # Streams whose data may have gone back in time: stream -> the vanished record's id, or
+    # "" when it came back older (restore detection; settled after the deletion sweep).
+    restore_suspects: dict[str, str] = field(default_factory=dict)
+    balance_pages: int = 0  # vendor balance re-reads sent (request ids)
+
+    @classmethod
+    def from_json(cls, data: Any) -> SessionState:
+        data = data if isinstance(data, Mapping) else {}
+        queue = data.get("queue")
+        return cls(
+            queue=list(queue) if isinstance(queue, list) else None,
+            processed=int(data.get("processed") or 0),
+            started_at=data.get("started_at"),
+            live=LiveIterator.from_json(data.get("iter")),
+            iterator_restarts=dict(data.get("iterator_restarts") or {}),
+            restore_suspects=dict(data.get("restore_suspects") or {}),
+            balance_pages=int(data.get("balance_pages") or 0),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"processed": self.processed}
+        if self.queue is not None:
+            out["queue"] = list(self.queue)
+        if self.started_at is not None:
+            out["started_at"] = self.started_at
+        if self.live is not None:
+            out["iter"] = self.live.to_json()
+        if self.iterator_restarts:
+            out["iterator_restarts"] = dict(self.iterator_restarts)
+        if self.restore_suspects:
+            out["restore_suspects"] = dict(self.restore_suspects)
+        if self.balance_pages:
+            out["balance_pages"] = self.balance_pages
+        return out
+
+
+@dataclass
+class StreamExtra:
+    """A stream's state that has no column of its own (``stream_cursors.extra``)."""
+
+    skip_code: int | None = None  # the status that made QuickBooks refuse the stream (3250)
+    reconcile_requested: bool = False  # reconcile ids at the next pass (API, restore, horizon)
+    reconcile_stage: str | None = None  # "scan" (listing ids) | "fetch" (re-reading records)
+    watermark_id: str | None = None  # the record whose TimeModified set the watermark
+    pass_max_id: str | None = None  # the record with the newest TimeModified of this pass
+    hw_start: str | None = None  # the company's high water when this pass started
+
+    @classmethod
+    def from_json(cls, data: Any) -> StreamExtra:
+        data = data if isinstance(data, Mapping) else {}
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        extra = cls(**values)
+        extra.reconcile_requested = bool(extra.reconcile_requested)
+        return extra
+
+    def to_json(self) -> dict[str, Any]:
+        default = StreamExtra()
+        return {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if getattr(self, f.name) != getattr(default, f.name)
+        }
+
+
+def stream_extra(cursor: StreamCursor) -> StreamExtra:
+    return StreamExtra.from_json(cursor.extra)
+
+
+@contextmanager
+def editing_extra(cursor: StreamCursor) -> Iterator[StreamExtra]:
+    """``with editing_extra(cursor) as extra: extra.x = ...`` — written back on exit (a new
+    dict, so SQLAlchemy sees the JSON column change)."""
+    extra = stream_extra(cursor)
+    yield extra
+    cursor.extra = extra.to_json()

@@ -1,0 +1,63 @@
+"""What a step of the read sync is (the QbSync pattern: one class per step, registered in order).
+
+A step builds its next request and handles the answer to it. The planner (``sync/planner.py``)
+walks the session's work order (``sync/steps/__init__.py``): it asks the first step for a
+request, and when the step has nothing (more) to ask in this session it goes to the next. An
+answer comes back to the step named in the request's meta (``meta["stream"]``), inside the
+transaction of the receiveResponseXML call that carried it.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any
+
+from models import StreamCursor
+from qbwc_server.qbxml.parse import QbxmlParseError
+from qbwc_server.records.types import RecordError
+from qbwc_server.sync.run import Outbound, SyncRun, UnexpectedResponse
+
+
+class Step(ABC):
+    name: str  # its place in the session's queue; also meta["stream"] of its requests
+
+    @abstractmethod
+    def request(self, run: SyncRun) -> Outbound | None:
+        """The next request, or None when this step has nothing (more) to ask this session."""
+
+    @abstractmethod
+    def on_response(self, run: SyncRun, meta: dict[str, Any], response: str) -> None:
+        """QuickBooks answered the request described by ``meta``."""
+
+    def on_hresult(self, run: SyncRun, meta: dict[str, Any], hresult: str, message: str) -> None:
+        """The request processor threw instead of answering (§3.5, §5): nothing was read.
+        By default the step is done for this session and tries again at the next."""
+        run.finish(self.name)
+
+
+class CursorStep(Step):
+    """A step with a persisted cursor (a data stream, a deletion sweep): an answer is taken in
+    a savepoint, so a page that cannot be read or stored leaves nothing half-written and
+    becomes the stream's error; the stream tries again at a later session."""
+
+    def on_response(self, run: SyncRun, meta: dict[str, Any], response: str) -> None:
+        cursor = run.cursor(self.name)
+        try:
+            with run.session.begin_nested():
+                self.take(run, cursor, meta, response)
+        except QbxmlParseError as exc:
+            run.stream_error(cursor, f"QuickBooks sent a response we could not read: {exc}")
+        except UnexpectedResponse as exc:
+            run.stream_error(cursor, str(exc))
+        except RecordError as exc:
+            run.stream_error(cursor, f"A record from QuickBooks could not be stored: {exc}")
+
+    def on_hresult(self, run: SyncRun, meta: dict[str, Any], hresult: str, message: str) -> None:
+        # §5: 0x80040400 means the request itself is wrong: never resend it unchanged in this
+        # session (qbwc/qbwc#53); the stream is retried at a later session.
+        text = f"QuickBooks rejected the request ({hresult}): {message}".strip()
+        run.stream_error(run.cursor(self.name), text)
+
+    @abstractmethod
+    def take(self, run: SyncRun, cursor: StreamCursor, meta: dict[str, Any], response: str) -> None:
+        """Store what the answer carries and move the cursor (inside the savepoint)."""

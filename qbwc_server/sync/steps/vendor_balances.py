@@ -1,0 +1,88 @@
+"""The last step of a session: re-read the vendors whose Balance moved without an edit of the
+vendor (records/vendor_balances.py explains why), 100 per request, storing those that differ."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from qbwc_server.qbxml.parse import (
+    QbxmlParseError,
+    Record,
+    ResponseEnd,
+    ResponseStart,
+    ResponseStatus,
+    iter_response,
+)
+from qbwc_server.qbxml.status import StatusPolicy, classify
+from qbwc_server.records import store, vendor_balances
+from qbwc_server.records.queries import by_ids_query
+from qbwc_server.records.types import RecordError, record_type
+from qbwc_server.sync.run import (
+    ANSWERED,
+    Outbound,
+    SyncRun,
+    UnexpectedResponse,
+    check_start,
+    preference_on,
+)
+from qbwc_server.sync.steps.base import Step
+
+log = logging.getLogger(__name__)
+
+VENDOR_BALANCES = vendor_balances.MARKS
+
+
+class VendorBalances(Step):
+    name = VENDOR_BALANCES
+
+    def request(self, run: SyncRun) -> Outbound | None:
+        vendors = record_type("vendors")
+        if not preference_on(run.company, vendors.requires_preference):
+            return None
+        ids = vendor_balances.marked(run.session, run.company.id)
+        if not ids:
+            return None
+        run.state.balance_pages += 1
+        rid = f"{self.name}:{run.state.balance_pages}"
+        meta = {"kind": "refresh", "stream": self.name, "rid": rid, "ids": ids}
+        return run.document([by_ids_query(vendors, rid, ids)]), meta
+
+    def on_response(self, run: SyncRun, meta: dict[str, Any], response: str) -> None:
+        try:
+            with run.session.begin_nested():
+                self._store(run, meta, response)
+        except (QbxmlParseError, UnexpectedResponse, RecordError) as exc:
+            log.warning("company %s: vendor re-read failed: %s", run.company.id, exc)
+            run.finish(self.name)  # marks kept: next session
+
+    def _store(self, run: SyncRun, meta: dict[str, Any], response: str) -> None:
+        status: ResponseStatus | None = None
+        batch: list[Record] = []
+        for event in iter_response(response):
+            if isinstance(event, ResponseStart):
+                check_start(event, meta)
+            elif isinstance(event, Record):
+                batch.append(event)
+            elif isinstance(event, ResponseEnd):
+                status = event.status
+        if status is None:
+            raise UnexpectedResponse("QuickBooks answered without a status for the request")
+        policy = classify(status.status_code, status.status_severity, status.status_message)
+        if policy == StatusPolicy.RETRY_LATER:
+            run.finish(self.name)  # marks kept: next session
+            return
+        if batch:
+            store.upsert_records(
+                run.session, run.company.id, "vendors", batch, compare_documents=True
+            )
+        # Also on an error: the request is never sent again unchanged (§5); a vendor that is
+        # gone is the deletion sweep's business.
+        ids = [str(i) for i in meta.get("ids", [])]
+        vendor_balances.unmark(run.session, run.company.id, ids)
+        run.count(len(batch))
+        if policy not in ANSWERED:
+            log.warning(
+                "company %s: vendor re-read refused (%s): %s",
+                run.company.id, status.status_code, status.status_message,
+            )  # fmt: skip

@@ -1,0 +1,96 @@
+"""sync/windows.py: the window arithmetic of first passes, as pure functions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from qbwc_server.sync import windows
+from qbwc_server.sync.windows import DAY, FIRST_SPAN, MAX_SPAN, MIN_SPAN, Window
+
+NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
+
+
+def test_axis_of_lists_and_transactions() -> None:
+    assert windows.axis_of(True) == "modified"
+    assert windows.axis_of(False) == "txn_date"
+
+
+def test_first_window_from_a_history_start() -> None:
+    first = windows.first_window("txn_date", "2024-01-01")
+    assert first == Window("2024-01-01", "2024-06-28", FIRST_SPAN)  # 180 days, inclusive end
+    listed = windows.first_window("modified", "2024-01-01")
+    assert listed == Window("2024-01-01T00:00:00", "2024-06-28T23:59:59", FIRST_SPAN)
+
+
+def test_first_window_without_history_start_takes_everything_before_the_floor() -> None:
+    assert windows.first_window("txn_date", None) == Window(None, "1999-12-31", FIRST_SPAN)
+    assert windows.first_window("modified", None) == Window(None, "1999-12-31T23:59:59", FIRST_SPAN)
+
+
+def test_next_window_starts_the_day_after_and_is_clamped() -> None:
+    previous = Window("2024-01-01", "2024-01-31", 31 * DAY)
+    following = windows.next_window("txn_date", previous, 10 * DAY, NOW)
+    assert following == Window("2024-02-01", "2024-02-10", 10 * DAY)
+    tiny = windows.next_window("txn_date", previous, 1, NOW)
+    assert tiny == Window("2024-02-01", "2024-02-01", MIN_SPAN["txn_date"])
+    modified = windows.next_window("modified", Window(None, "2024-01-01T00:00:00", 0), 1, NOW)
+    assert modified == Window("2024-01-01T00:00:01", "2024-01-01T01:00:00", 3600)
+
+
+def test_next_window_reaching_now_is_open_ended_and_the_last() -> None:
+    previous = Window("2026-01-01", "2026-05-31", 151 * DAY)
+    last = windows.next_window("txn_date", previous, 180 * DAY, NOW)
+    assert last == Window("2026-06-01", None, 180 * DAY)
+    assert windows.next_window("txn_date", last, 180 * DAY, NOW) is None
+
+
+def test_split_halves_a_window_and_refuses_below_the_minimum() -> None:
+    window = Window("2024-01-01", "2024-12-31", 366 * DAY)
+    half = windows.split("txn_date", window, NOW)
+    assert half == Window("2024-01-01", "2024-06-30", 365 * DAY // 2)
+    assert windows.split("txn_date", Window("2024-01-01", "2024-01-01", DAY), NOW) is None
+    # The open-ended window splits against the horizon; the "everything before" one never.
+    assert windows.split("txn_date", Window("2026-06-01", None, 0), NOW) is not None
+    assert windows.split("txn_date", Window(None, "1999-12-31", FIRST_SPAN), NOW) is None
+
+
+@pytest.mark.parametrize(
+    ("records", "expected"),
+    [
+        (0, 4 * 10 * DAY),  # empty: grow fast
+        (1000, 10 * DAY),  # on target: keep
+        (2000, 5 * DAY),  # twice too dense: halve
+        (100000, int(10 * DAY * 0.25)),  # far too dense: at most a quarter at once
+        (10, 40 * DAY),  # sparse: at most four times at once
+    ],
+)
+def test_adapt_span_follows_the_density(records: int, expected: int) -> None:
+    assert windows.adapt_span("txn_date", 10 * DAY, records, 1000) == expected
+
+
+def test_adapt_span_stays_within_the_bounds() -> None:
+    assert windows.adapt_span("txn_date", MAX_SPAN, 0, 1000) == MAX_SPAN
+    assert windows.adapt_span("modified", 3600, 10**6, 1000) == MIN_SPAN["modified"]
+
+
+def test_remaining_span_to_the_horizon() -> None:
+    assert windows.remaining_span_seconds("txn_date", Window("2026-06-01", None, 0), NOW) == 0
+    ahead = windows.remaining_span_seconds("txn_date", Window(None, "2026-06-14", 0), NOW)
+    # From the window's last day to UTC + 14 h + a day past now.
+    assert ahead == (datetime(2026, 6, 17, 2) - datetime(2026, 6, 14)).total_seconds()
+
+
+def test_wall_clock_drops_the_offset() -> None:
+    assert windows.wall_clock("2024-03-10T02:30:00-08:00") == "2024-03-10T02:30:00"
+
+
+def test_incremental_lower_bound_from_a_watermark_minus_the_overlap() -> None:
+    bound = windows.incremental_lower_bound(NOW, timedelta(hours=2), "2024-03-10T02:30:00-07:00")
+    assert bound == "2024-03-10T00:30:00"  # local wall clock, the offset ignored (§6.5)
+
+
+def test_incremental_lower_bound_without_watermark_is_the_earliest_local_time() -> None:
+    bound = windows.incremental_lower_bound(NOW, timedelta(hours=2))
+    assert bound == "2026-06-14T22:00:00"  # UTC 12:00 - 12 h (UTC-12) - 2 h overlap

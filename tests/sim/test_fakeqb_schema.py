@@ -1,4 +1,5 @@
-"""Every query type answers, and every response validates against Intuit's XSD (13.0, 16.0)."""
+"""Every query type answers, and every response validates against the qbXML schema (13.0, 16.0):
+the generated schema facts everywhere, Intuit's XSD as well where the reference files exist."""
 
 from __future__ import annotations
 

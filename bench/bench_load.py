@@ -546,7 +546,8 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
             f"({knee['sessions_per_second']} achieved)"
         )
     else:
-        lines.append(f"knee: not reached up to {args.ramp[-1] if args.ramp else rate:g} sessions/s")
+        reached = f"not reached up to {args.ramp[-1]:g} sessions/s" if args.ramp else "no ramp run"
+        lines.append(f"knee: {reached}")
     out["load_after"] = load_average()
     lines.append(f"load average before/after: {out['load_before']:.2f} / {out['load_after']:.2f}")
     return out, lines

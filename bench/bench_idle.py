@@ -37,26 +37,15 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import cProfile
-import gc
-import io
-import json
-import pstats
-import re
 import statistics
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from common import (
-    ADMIN_TOKEN,
     DEFAULT_PG,
-    ROOT,
     CpuMeter,
-    MeasuredTransport,
     database_backends,
     emit,
     fresh_database,
@@ -65,116 +54,25 @@ from common import (
     process_tree,
     served,
 )
+from companies import (
+    PAGE_SIZE,
+    PEER_FILE,
+    PEER_OWNER,
+    WARMUP_SESSIONS,
+    Login,
+    connector,
+    first_sync_done,
+    keep_alive,
+    our_company,
+    run_first_sync,
+    vendor_file,
+)
+from idle_profile import profile_ours
 from peer import PEER_PASSWORD, PEER_USER, PEER_VERSION, peer_venv, serve_peer
-from wire import KeepAliveTransport, NewAddressEachSession
 
-from qbwc_server.services.companies import create_company
-from qbwc_server.services.qwc import render_qwc
-from qbwc_server.services.settings_store import owner_id_in
-from qbwc_server.sim.quickbooks import CompanyFile, FakeQuickBooks, Profile
-from qbwc_server.sim.qwc import QwcInfo, parse_qwc
+from qbwc_server.sim.quickbooks import CompanyFile, FakeQuickBooks
 from qbwc_server.sim.report import Outcome
-from qbwc_server.sim.soap_client import SoapClient, Transport
 from qbwc_server.sim.webconnector import WebConnector
-from qbwc_server.sim.wsgi_transport import WsgiTransport
-
-TOP = 20
-WARMUP_SESSIONS = 50
-# The peer's task pages vendors like our list streams do (README "Sync tuning": 500).
-PAGE_SIZE = 500
-PEER_OWNER = "{6d1c7f43-0b6e-4c39-9a55-6a8f4c0e2b11}"
-PEER_FILE = "{0f3c2d8e-7a41-4f0b-8e9c-3b2a1d5c6e77}"
-
-
-# --- our server: companies ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Login:
-    """What a Web Connector needs to call a server for one application."""
-
-    username: str
-    password: str
-    app_name: str
-    owner_id: str
-    file_id: str
-
-    @classmethod
-    def from_qwc(cls, qwc: QwcInfo, password: str) -> Login:
-        return cls(qwc.username, password, qwc.app_name, qwc.owner_id, qwc.file_id)
-
-
-def our_company(app: Any, name: str, *, interval: int, history_start: str) -> tuple[int, Login]:
-    """A company created the way the API creates one; its .qwc read as QBWC reads it."""
-    settings = app.rt.settings
-    with app.rt.db.transaction() as session:
-        created = create_company(
-            session, name, sync_interval_minutes=interval, history_start=history_start
-        )
-        qwc_text = render_qwc(created.company, settings, owner_id_in(session, settings))
-        company_id = created.company.id
-    return company_id, Login.from_qwc(parse_qwc(qwc_text.encode()), created.connector_key)
-
-
-def connector(
-    login: Login, quickbooks: FakeQuickBooks, url: str, transport: Transport
-) -> WebConnector:
-    client = SoapClient(url, timeout=120, transport=transport)
-    return WebConnector(
-        url,
-        login.username,
-        login.password,
-        quickbooks,
-        app_name=login.app_name,
-        owner_id=login.owner_id,
-        file_id=login.file_id,
-        analyze_responses=False,
-        client=client,
-    )
-
-
-def keep_alive(url: str, one_address: bool = False) -> Transport:
-    """One persistent connection; unless ``one_address``, every session from a new client
-    address (X-Forwarded-For, as behind the reverse proxy the README asks for)."""
-    parts = urlsplit(url)
-    assert parts.hostname is not None and parts.port is not None
-    transport = KeepAliveTransport(parts.hostname, parts.port, timeout=120)
-    return transport if one_address else NewAddressEachSession(transport)
-
-
-def api_get(base: str, path: str) -> Any:
-    headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-    with urllib.request.urlopen(urllib.request.Request(base + path, headers=headers)) as resp:
-        return json.loads(resp.read())
-
-
-def streams_done(view: dict[str, Any]) -> bool:
-    """Every stream that is not skipped has completed its first pass (company view)."""
-    return all(s["mode"] == "skipped" or s["passes_completed"] for s in view["streams"])
-
-
-def first_sync_done(base: str, company_id: int) -> bool:
-    return streams_done(api_get(base, f"/api/companies/{company_id}"))
-
-
-def inproc_first_sync_done(app: Any, company_id: int) -> bool:
-    from werkzeug.test import Client
-
-    response = Client(app).get(
-        f"/api/companies/{company_id}", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}
-    )
-    return streams_done(response.get_json())
-
-
-def run_first_sync(wc: WebConnector, done: Callable[[], bool], max_sessions: int = 20) -> int:
-    for number in range(1, max_sessions + 1):
-        report = wc.run_session()
-        if not report.ok:
-            raise RuntimeError(f"first sync session {number}: {report.outcome} {report.errors[:3]}")
-        if done():
-            return number
-    raise RuntimeError(f"the first sync did not finish in {max_sessions} sessions")
-
 
 # --- measuring ------------------------------------------------------------------------------
 
@@ -290,83 +188,6 @@ def measure_sync(
         app_cpu.seconds,
         db_cpu.seconds,
     )
-
-
-def vendor_file(vendors: int, seed: int) -> CompanyFile:
-    profile = Profile(f"vendors{vendors}", 1, vendors, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-    return CompanyFile.generate(seed=seed, profile=profile)
-
-
-# --- profiling in-process -------------------------------------------------------------------
-
-
-def profile_text(profiler: cProfile.Profile, title: str) -> list[str]:
-    out = io.StringIO()
-    stats = pstats.Stats(profiler, stream=out)
-    stats.sort_stats("tottime").print_stats(TOP)
-    stats.sort_stats("cumulative").print_stats(TOP)
-    text = out.getvalue()
-    # Shorter file names: the project's relative to its root, libraries from site-packages on.
-    text = re.sub(r"/\S*/site-packages/", "", text)
-    text = text.replace(str(ROOT) + "/", "")
-    return [f"--- cProfile (CPU time) of our WSGI app, {title}", text]
-
-
-def profile_ours(
-    url: str, idle: Login, sessions: int, vendors: int, seed: int, one_address: bool
-) -> dict[str, Any]:
-    """Our app in this process: idle polls and a vendor sync under cProfile (CPU time)."""
-    app = make_app(url, QBWC_TRUSTED_PROXIES="127.0.0.1")
-    unused = FakeQuickBooks(CompanyFile.generate(seed=seed))
-
-    def wsgi(inner: Transport) -> Transport:
-        return inner if one_address else NewAddressEachSession(inner)
-
-    idle_wc = connector(idle, unused, "http://x/qbwc", wsgi(WsgiTransport(app)))
-    for _ in range(WARMUP_SESSIONS):
-        idle_wc.run_session()
-    # Unprofiled first: CPU per empty session of the app alone (no HTTP, no gunicorn).
-    plain = MeasuredTransport(WsgiTransport(app))
-    idle_wc.client._transport = wsgi(plain)
-    for _ in range(sessions):
-        idle_wc.run_session()
-    inproc_ms = 1000 * plain.cpu_seconds / sessions
-    plain.gc_timer.remove()
-
-    idle_profiler = cProfile.Profile(time.thread_time)
-    measured = MeasuredTransport(WsgiTransport(app), profiler=idle_profiler)
-    idle_wc.client._transport = wsgi(measured)
-    for _ in range(sessions):
-        idle_wc.run_session()
-    measured.gc_timer.remove()
-
-    sync_profiler = cProfile.Profile(time.thread_time)
-    company_id, login = our_company(app, "Profiled vendors", interval=0, history_start="all")
-    fake = FakeQuickBooks(vendor_file(vendors, seed))
-    sync_transport = MeasuredTransport(WsgiTransport(app), profiler=sync_profiler)
-    sync_wc = connector(login, fake, "http://x/qbwc", sync_transport)
-    gc.collect()
-    gc.freeze()  # the fake's 20,000 vendors are not the server's garbage
-    try:
-        run_first_sync(sync_wc, lambda: inproc_first_sync_done(app, company_id))
-    finally:
-        gc.unfreeze()
-        sync_transport.gc_timer.remove()
-    app.rt.db.dispose()
-    records = sum(len(table) for table in fake.company.tables.values())
-    lines = [f"our CPU per empty session in-process (WSGI app only): {inproc_ms:.2f} ms"]
-    lines += profile_text(idle_profiler, f"{sessions} idle polls (4 calls each)")
-    lines += profile_text(
-        sync_profiler,
-        f"first sync of {records} records ({sync_transport.cpu_seconds:.2f} s CPU in the app, "
-        f"{records / max(sync_transport.cpu_seconds, 1e-9):,.0f} records/s in-process)",
-    )
-    return {
-        "inproc_cpu_ms_per_empty_session": round(inproc_ms, 3),
-        "inproc_sync_records": records,
-        "inproc_sync_cpu_seconds": round(sync_transport.cpu_seconds, 3),
-        "text": lines,
-    }
 
 
 # --- the run --------------------------------------------------------------------------------

@@ -23,7 +23,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.chaos.run import EDIT_ACTIONS, ChaosConfig, run_chaos
+from tests.chaos.bookkeeper import EDIT_ACTIONS
+from tests.chaos.plan import ChaosConfig
+from tests.chaos.run import run_chaos
 
 
 def main(argv: list[str] | None = None) -> int:

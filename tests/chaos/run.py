@@ -42,7 +42,7 @@ import time
 import urllib.error
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -56,7 +56,9 @@ from qbwc_server.sim.qwc import parse_qwc
 from qbwc_server.sim.report import Outcome, SessionReport
 from qbwc_server.sim.transport_faults import TransportFault, TransportFaults
 from qbwc_server.sim.webconnector import WebConnector
+from tests.chaos.bookkeeper import edit_quickbooks
 from tests.chaos.cluster import PrivateCluster, private_cluster
+from tests.chaos.plan import ChaosConfig, ChaosResult
 from tests.chaos.server import GunicornServer
 from tests.conftest import ADMIN_TOKEN
 from tests.sync.helpers import Api, Rig, compare_all, first_txn_date, generate_current
@@ -64,72 +66,6 @@ from tests.sync.helpers import Api, Rig, compare_all, first_txn_date, generate_c
 Log = Callable[[str], None]
 FINAL_STATES = frozenset({"done", "failed", "needs_attention", "cancelled"})
 GUID_TYPES = {"vendor.create": "Vendor", "bill.create": "Bill"}
-EDIT_ACTIONS = ("edit_vendor", "add_vendor", "add_bill", "inactivate", "delete_bill")
-
-
-@dataclass(frozen=True)
-class ChaosConfig:
-    seed: int = 1
-    companies: int = 4
-    rounds: int = 6  # chaotic sessions per company
-    profile: str = "tiny"
-    workers: int = 2
-    threads: int = 4
-    kill_every: tuple[float, float] = (3.0, 9.0)  # seconds between worker kills (uniform)
-    restart_every: tuple[float, float] = (12.0, 25.0)  # seconds between database restarts
-    down_seconds: tuple[float, float] = (0.2, 1.5)  # the database stays down this long
-    drop_probability: float = 0.3  # sessions that lose their connection at a random call
-    edit_probability: float = 0.7
-    writeback_probability: float = 0.6
-    # What the bookkeeper may do between two sessions (see ``edit_quickbooks``).
-    edit_actions: tuple[str, ...] = EDIT_ACTIONS
-    quiet_sessions: int = 12  # at most, per company, in the quiet phase
-    time_limit: float = 900.0  # seconds for the whole run (a safety bound)
-    # Small pages: a tiny company spans many calls, so faults land inside pages and windows.
-    server_env: dict[str, str] = field(
-        default_factory=lambda: {
-            "QBWC_LIST_PAGE_SIZE": "10",
-            "QBWC_TXN_PAGE_SIZE": "8",
-            "QBWC_WINDOW_TARGET": "40",
-            "QBWC_LOG_LEVEL": "WARNING",
-        }
-    )
-
-
-@dataclass
-class ChaosResult:
-    config: ChaosConfig
-    faults: Counter[str] = field(default_factory=Counter)
-    outcomes: Counter[str] = field(default_factory=Counter)
-    operations: Counter[str] = field(default_factory=Counter)
-    events: Counter[str] = field(default_factory=Counter)  # lease lapses, API retries, ...
-    discrepancies: list[str] = field(default_factory=list)
-    samples: dict[str, list[str]] = field(default_factory=dict)  # first errors of each kind
-    compared_records: int = 0
-    seconds: float = 0.0
-
-    def lines(self) -> list[str]:
-        c = self.config
-        out = [
-            f"chaos run: seed {c.seed}, {c.companies} companies x {c.rounds} sessions, "
-            f"profile {c.profile}, {c.workers} workers x {c.threads} threads "
-            f"(replay: --seed {c.seed} --companies {c.companies} --rounds {c.rounds})",
-            "faults injected: " + _counts(self.faults),
-            "sessions by outcome: " + _counts(self.outcomes),
-            "operations by final state: " + _counts(self.operations),
-            "also: " + _counts(self.events),
-            f"records compared with QuickBooks: {self.compared_records}",
-        ]
-        for kind, texts in sorted(self.samples.items()):
-            out.append(f"first {kind}: " + " | ".join(texts))
-        out.append(f"discrepancies: {len(self.discrepancies)}")
-        out += [f"  - {d}" for d in self.discrepancies[:40]]
-        out.append(f"elapsed: {self.seconds:.1f} s")
-        return out
-
-
-def _counts(counter: Counter[str]) -> str:
-    return ", ".join(f"{k} {v}" for k, v in sorted(counter.items())) or "none"
 
 
 class ChaosApi(Api):
@@ -306,7 +242,7 @@ class Chaos:
                 return
             round_number += 1
             if round_number > 1 and c.rng.random() < self.config.edit_probability:
-                edit_quickbooks(c, self.config.edit_actions)
+                edit_quickbooks(c.company, c.rng, c.index, self.config.edit_actions)
                 self.count(self.result.events, "quickbooks_edits")
             ready = c.synced_once or round_number > 2
             if ready and c.rng.random() < self.config.writeback_probability:
@@ -500,51 +436,6 @@ class Chaos:
         return [f"company {r[0]}: sync lease still held" for r in companies] + [
             f"operation {r[0]}: lease still held" for r in operations
         ]
-
-
-# -- the bookkeeper ----------------------------------------------------------------------------
-
-
-def edit_quickbooks(c: Connector, actions: tuple[str, ...] = EDIT_ACTIONS) -> None:
-    """One to three things a bookkeeper does in QuickBooks between two syncs (never touching
-    what the write-backs created, so their ExternalGUIDs stay countable)."""
-    from tests.sync.helpers import qb_local_now
-
-    company, rng = c.company, c.rng
-    clock = company.clock
-    clock.set(max(clock.now, qb_local_now()))
-    clock.advance(timedelta(seconds=1))
-    today = clock.now.date().isoformat()
-    ours = lambda r: bool(r.get("ExternalGUID"))  # noqa: E731
-    vendors = [v for v in company.records("Vendor") if v.get("IsActive", True) and not ours(v)]
-    expense = [a for a in company.records("Account") if a["AccountType"] == "Expense"]
-    for _ in range(rng.randint(1, 3)):
-        action = rng.choice(actions)
-        if action == "edit_vendor" and vendors:
-            company.edit(
-                "Vendor", rng.choice(vendors)["ListID"], {"Phone": f"555-{rng.randint(1000, 9999)}"}
-            )
-        elif action == "add_vendor":
-            company.add("Vendor", {"Name": f"Walk-in Vendor {c.index}-{rng.randint(1, 10**9)}"})
-        elif action == "add_bill" and vendors and expense:
-            company.add(
-                "Bill",
-                {
-                    "VendorRef": {"ListID": rng.choice(vendors)["ListID"]},
-                    "TxnDate": today,
-                    "RefNumber": f"QB-{rng.randint(1, 10**6)}",
-                    "ExpenseLineRet": [
-                        {"AccountRef": {"ListID": rng.choice(expense)["ListID"]}, "Amount": "42.00"}
-                    ],
-                },
-            )
-        elif action == "inactivate" and len(vendors) > 3:
-            victim = vendors.pop(rng.randrange(len(vendors)))
-            company.make_inactive("Vendor", victim["ListID"])
-        elif action == "delete_bill":
-            lonely = [b for b in company.records("Bill") if not b.get("LinkedTxn") and not ours(b)]
-            if lonely:
-                company.delete("Bill", rng.choice(lonely)["TxnID"])
 
 
 def run_chaos(config: ChaosConfig, log: Log = print) -> ChaosResult:

@@ -9,8 +9,10 @@ import os
 
 import pytest
 
+from tests.chaos.bookkeeper import EDIT_ACTIONS
 from tests.chaos.cluster import postgres_bin_dir
-from tests.chaos.run import EDIT_ACTIONS, ChaosConfig, run_chaos
+from tests.chaos.plan import ChaosConfig
+from tests.chaos.run import run_chaos
 
 # Known server gap, excluded here until it is fixed (bench/chaos.py runs it by default;
 # bench/test_chaos_finding_pending.py reproduces it): a bill deleted in QuickBooks after an

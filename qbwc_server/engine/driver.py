@@ -30,6 +30,7 @@ from models import Company, QbwcSession
 from qbwc_server.config import Settings
 from qbwc_server.sync.planner import Planner
 from qbwc_server.sync.state import SessionState
+from qbwc_server.writeback.context import WriteContext, WriteState
 from qbwc_server.writeback.delivery import WriteBack
 
 WRITE_KIND = "write"  # meta["kind"] of write-back requests
@@ -62,21 +63,23 @@ class SyncDriver:
         self.planner = Planner(
             ctx.session, ctx.company, self.sync_state, ctx.qbxml_version, ctx.settings.tuning
         )
-        self.write_state: dict[str, Any] = state.get("writes") or {}
+        self.write_state = WriteState.from_json(state.get("writes"))
         self.writes = WriteBack(
-            ctx.session,
-            ctx.company,
-            ctx.qbwc_session,
-            version=ctx.qbxml_version,
-            lease_seconds=ctx.settings.sync_lease_seconds,
-            state=self.write_state,
+            WriteContext(
+                ctx.session,
+                ctx.company,
+                ctx.qbwc_session,
+                version=ctx.qbxml_version,
+                lease_seconds=ctx.settings.sync_lease_seconds,
+                state=self.write_state,
+            )
         )
 
     def _save(self) -> None:
         # Reassign the JSON column so SQLAlchemy writes it.
         state = copy.deepcopy(self.ctx.qbwc_session.state or {})
         state["sync"] = self.sync_state.to_json()
-        state["writes"] = copy.deepcopy(self.write_state)
+        state["writes"] = self.write_state.to_json()
         self.ctx.qbwc_session.state = state
 
     def next_request(self) -> OutboundRequest | None:

@@ -26,7 +26,6 @@ from qbwc_server.writeback.catalog import (
     CANCELLED,
     DONE,
     FAILED,
-    KINDS,
     NEEDS_ATTENTION,
     QUEUED,
     SENT,
@@ -34,6 +33,7 @@ from qbwc_server.writeback.catalog import (
     STEP_LOOKUP,
     STEP_RECOVER,
 )
+from qbwc_server.writeback.kinds import KINDS
 from qbwc_server.writeback.validation import validate_operation
 
 MAX_KEY_LENGTH = 200

@@ -8,7 +8,10 @@ from typing import Any
 import pytest
 from lxml import etree
 
+from qbwc_server.qbxml.status import StatusPolicy
 from qbwc_server.writeback import requests
+from qbwc_server.writeback.kinds import KINDS
+from qbwc_server.writeback.kinds.base import WriteArgs
 from tests.writeback.support import validate_requests
 
 Schema = Callable[[str], etree.XMLSchema]
@@ -83,22 +86,14 @@ PAYLOADS: dict[str, dict[str, Any]] = {
 def test_every_document_validates(qbxml_schema: Schema, version: str) -> None:
     docs = []
     for op_type, payload in PAYLOADS.items():
-        builder = requests.write_request(
-            op_type,
-            payload,
-            request_id="wb1-1",
-            external_guid=GUID,
-            resolve=resolve,
-            edit_sequence="123",
-        )
+        kind = KINDS[op_type]
+        builder = kind.write_request(payload, WriteArgs("wb1-1", GUID, resolve, "123"))
         msid = requests.new_message_set_id()
         assert len(msid) <= 23
         docs.append(requests.send_document(builder, version=version, message_set_id=msid))
-        if op_type != "vendor.update":
+        if kind.is_add:
             docs.append(
-                requests.marker_lookup(
-                    op_type, payload, version=version, request_id="wl1-1", resolve=resolve
-                )
+                kind.marker_lookup(payload, version=version, request_id="wl1-1", resolve=resolve)
             )
     docs.append(requests.recovery_document(version, "W0123456789abcdef012345"))
     docs.append(requests.vendor_by_id(version, "wr1", "80000001-1655232760"))
@@ -117,10 +112,14 @@ def test_message_set_ids_differ() -> None:
 
 def test_vendor_update_needs_an_edit_sequence() -> None:
     with pytest.raises(requests.Unresolved):
-        requests.write_request(
-            "vendor.update",
-            PAYLOADS["vendor.update"],
-            request_id="r",
-            external_guid=GUID,
-            resolve=resolve,
+        KINDS["vendor.update"].write_request(
+            PAYLOADS["vendor.update"], WriteArgs("r", GUID, resolve)
         )
+
+
+def test_every_kind_says_what_was_not_saved() -> None:
+    assert set(PAYLOADS) == set(KINDS), "a kind without a request test"
+    for kind in KINDS.values():
+        words = kind.failure_words(StatusPolicy.BAD_REFERENCE, "(QuickBooks 3140: ...)")
+        assert words.startswith(f"{kind.not_saved}. Something it refers to")
+        assert words.endswith("(QuickBooks 3140: ...)")

@@ -29,7 +29,6 @@ from qbwc_server.services.settings_store import owner_id_in
 
 log = logging.getLogger(__name__)
 
-NOOP = "NoOp"  # getLastError answer: QBWC waits 5 s and calls sendRequestXML again (§3.6)
 DONE = "done"  # connectionError answer: stop (§3.7)
 MAX_CONNECTION_RETRIES = 1  # §3.7: never loop; retry with a path at most once
 
@@ -277,8 +276,6 @@ class Conversation:
         state = ctx.qbwc_session.state or {}
         if state.get("error"):
             return str(state["error"])
-        if state.get("noop"):
-            return NOOP
         if state.get("finished"):
             return "Sync complete: nothing more to do."
         return "The server has nothing to send right now; it will continue at the next run."

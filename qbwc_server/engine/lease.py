@@ -55,15 +55,6 @@ def renew_locked(company: Company, ticket: str, lease_seconds: int) -> bool:
     return True
 
 
-def held_by(company: Company, ticket: str, now: datetime | None = None) -> bool:
-    now = now or utcnow()
-    return (
-        company.lease_ticket == ticket
-        and company.lease_expires_at is not None
-        and company.lease_expires_at > now
-    )
-
-
 def held_by_other(company: Company, ticket: str | None, now: datetime | None = None) -> bool:
     now = now or utcnow()
     return (

@@ -67,16 +67,6 @@ def mark_deleted(
     return marked
 
 
-def reconcile_present(
-    session: Session, company_id: int, type_name: str, present_ids: set[str]
-) -> int:
-    """Full ID reconciliation (§6.5: deleted-object queries only look back 90 days): mark
-    deleted every stored, not-deleted record whose id is not in ``present_ids``."""
-    return mark_deleted(
-        session, company_id, type_name, missing_ids(session, company_id, type_name, present_ids)
-    )
-
-
 def missing_ids(
     session: Session, company_id: int, type_name: str, present_ids: set[str]
 ) -> list[str]:

@@ -37,28 +37,14 @@ from qbwc_server.writeback.catalog import (
 BATCH = 200  # queued operations looked at per query
 
 
-def open_operations(session: Session, company_id: int, *, lock: bool = False) -> list[Operation]:
-    """Queued and sent operations of a company, oldest first (creation order is a valid
+def sent_operations(session: Session, company_id: int) -> list[Operation]:
+    """Operations whose outcome is not known yet, oldest first (creation order is a valid
     dependency order: an operation can only refer to one that existed before it)."""
-    stmt = (
-        select(Operation)
-        .where(Operation.company_id == company_id, Operation.state.in_(OPEN_STATES))
-        .order_by(Operation.id)
-    )
-    if lock:
-        # PostgreSQL: skip rows another transaction is changing (a retry/cancel); no-op on SQLite.
-        stmt = stmt.with_for_update(skip_locked=True)
-    return list(session.scalars(stmt))
-
-
-def sent_operations(session: Session, company_id: int, *, lock: bool = False) -> list[Operation]:
     stmt = (
         select(Operation)
         .where(Operation.company_id == company_id, Operation.state == SENT)
         .order_by(Operation.id)
     )
-    if lock:
-        stmt = stmt.with_for_update(skip_locked=True)
     return list(session.scalars(stmt))
 
 

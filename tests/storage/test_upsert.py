@@ -1,4 +1,4 @@
-"""upsert_records / mark_deleted / reconcile_present / counts against the real database."""
+"""upsert_records / mark_deleted / missing_ids / counts against the real database."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from models import QbTxnLine, QbTxnLink, RecordChange, RecordChangeHead
 from models.records import QbBill, QbItem, QbVendor
 from qbwc_server.qbxml.parse import parse_response
 from qbwc_server.records import bulk
-from qbwc_server.records.deletions import mark_deleted, purge_company, reconcile_present
+from qbwc_server.records.deletions import mark_deleted, missing_ids, purge_company
 from qbwc_server.records.read import count_records, record_counts
 from qbwc_server.records.store import BATCH_SIZE, UpsertResult, upsert_records
 from qbwc_server.records.types import RECORD_TYPES, RecordError, UnknownRecordType
@@ -230,13 +230,19 @@ def test_mark_deleted_and_undelete(db: Any) -> None:
     assert [c.op for c in changes(db, cid)] == ["upsert"] * 3 + ["delete", "upsert"]
 
 
-def test_reconcile_present_marks_the_missing(db: Any) -> None:
+def test_what_quickbooks_no_longer_lists_is_marked_deleted(db: Any) -> None:
+    """A reconciliation's end (sync/reconcile.py finish): the stored ids QuickBooks did not
+    list are marked deleted, once."""
     cid = new_company(db)
     vendors = [vendor(n) for n in range(5)]
     upsert(db, cid, "vendors", vendors)
     present = {v["ListID"] for v in vendors[:3]} | {"never-stored"}
-    assert in_tx(db, lambda s: reconcile_present(s, cid, "vendors", present)) == 2
-    assert in_tx(db, lambda s: reconcile_present(s, cid, "vendors", present)) == 0
+
+    def reconcile(s: Any) -> int:
+        return mark_deleted(s, cid, "vendors", missing_ids(s, cid, "vendors", present))
+
+    assert in_tx(db, reconcile) == 2
+    assert in_tx(db, reconcile) == 0
     assert in_tx(db, lambda s: count_records(s, cid, "vendors")) == 3
     deleted = {c.object_id for c in changes(db, cid) if c.op == "delete"}
     assert deleted == {vendors[3]["ListID"], vendors[4]["ListID"]}

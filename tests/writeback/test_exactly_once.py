@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from models import QbwcSession
+from models import Operation, QbwcSession
 from qbwc_server.sim.quickbooks import FaultPlan
 from qbwc_server.sim.transport_faults import TransportFault, TransportFaults
 from qbwc_server.writeback import queue
@@ -266,8 +266,8 @@ def test_lease_is_taken_by_one_session_only(db: Any, database_url: str) -> None:
         second = QbwcSession(company_id=b.company_id, username="b", state={}, hresults=[])
         s.add_all([first, second])
         s.flush()
-        op = queue.open_operations(s, b.company_id)[0]
-        assert op.id == op_id
+        op = s.get(Operation, op_id)
+        assert op is not None and op.state == "queued"
         assert queue.take_lease(s, op, first.id, 120)
         assert not queue.take_lease(s, op, second.id, 120)
         assert queue.take_lease(s, op, first.id, 120)  # renewing is fine

@@ -18,7 +18,7 @@ from datetime import datetime
 from models import StreamCursor, utcnow
 from qbwc_server.qbxml.parse import ResponseStatus
 from qbwc_server.records.record_type import RecordType
-from qbwc_server.sync import windows
+from qbwc_server.sync import sizing, windows
 from qbwc_server.sync.run import SyncRun
 from qbwc_server.sync.state import editing_extra, stream_extra
 from qbwc_server.sync.windows import Window
@@ -40,7 +40,9 @@ def start_pass(run: SyncRun, rt: RecordType, cursor: StreamCursor, now: datetime
     _reset_window_counts(cursor)
     if cursor.phase == "initial":
         cursor.pass_kind = "initial"
-        if rt.iterator:
+        # Windows for iterator streams; for a list QuickBooks answers whole, once a page of it
+        # could not be taken (sync/sizing.py).
+        if rt.iterator or stream_extra(cursor).shrink:
             history = None if rt.is_list else run.history_start()
             first = windows.first_window(windows.axis_of(rt.is_list), history)
             cursor.window_from, cursor.window_to = first.start, first.end
@@ -77,11 +79,12 @@ def page_done(
     cursor.retry_after = None
     cursor.last_error = None
     run.count(received)
+    sizing.taken(cursor)
     if first_page and rt.iterator:
         cursor.window_total = received + remaining
         if (
             cursor.pass_kind == "initial"
-            and cursor.window_total > run.tuning.window_max
+            and cursor.window_total > sizing.scaled(run.tuning.window_max, stream_extra(cursor))
             and remaining > 0
         ):
             current = Window(cursor.window_from, cursor.window_to, cursor.window_span_seconds)
@@ -105,12 +108,11 @@ def page_done(
 
 
 def window_done(run: SyncRun, rt: RecordType, cursor: StreamCursor, now: datetime) -> None:
-    if cursor.pass_kind == "initial" and rt.iterator:
+    if cursor.pass_kind == "initial" and cursor.window_span_seconds > 0:  # a windowed pass
         axis = windows.axis_of(rt.is_list)
         current = Window(cursor.window_from, cursor.window_to, cursor.window_span_seconds)
-        span = windows.adapt_span(
-            axis, cursor.window_span_seconds, cursor.window_records, run.tuning.window_target
-        )
+        target = sizing.scaled(run.tuning.window_target, stream_extra(cursor))
+        span = windows.adapt_span(axis, cursor.window_span_seconds, cursor.window_records, target)
         following = windows.next_window(axis, current, span)
         if following is not None:
             cursor.window_from, cursor.window_to = following.start, following.end

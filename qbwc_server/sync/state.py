@@ -95,6 +95,12 @@ class StreamExtra:
     watermark_id: str | None = None  # the record whose TimeModified set the watermark
     pass_max_id: str | None = None  # the record with the newest TimeModified of this pass
     hw_start: str | None = None  # the company's high water when this pass started
+    # Pages that could not be taken halve the page size and narrow the window; pages taken in
+    # a row undo one halving, more of them the more often it failed (sync/sizing.py).
+    shrink: int = 0
+    successes: int = 0
+    failures: int = 0
+    awaiting: str | None = None  # request id of the stream's request that is not answered yet
 
     @classmethod
     def from_json(cls, data: Any) -> StreamExtra:
@@ -103,6 +109,9 @@ class StreamExtra:
         values = {k: v for k, v in data.items() if k in known}
         extra = cls(**values)
         extra.reconcile_requested = bool(extra.reconcile_requested)
+        extra.shrink = int(extra.shrink or 0)
+        extra.successes = int(extra.successes or 0)
+        extra.failures = int(extra.failures or 0)
         return extra
 
     def to_json(self) -> dict[str, Any]:

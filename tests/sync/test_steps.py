@@ -18,6 +18,7 @@ from models.records import QbVendor
 from qbwc_server.config import SyncTuning
 from qbwc_server.records import store, vendor_balances
 from qbwc_server.services.companies import create_company
+from qbwc_server.sync import sizing
 from qbwc_server.sync.planner import Planner
 from qbwc_server.sync.run import SyncRun
 from qbwc_server.sync.state import SessionState, StreamExtra, stream_extra
@@ -256,19 +257,98 @@ def test_feature_off_skips_the_stream(sync_run: Any) -> None:
         assert STEPS["purchase_orders"].request(run) is None  # not again within a day
 
 
-def test_an_unreadable_page_and_an_hresult_become_the_streams_error(sync_run: Any) -> None:
+def test_an_unreadable_page_asks_again_smaller_until_it_cannot(sync_run: Any) -> None:
+    state = SessionState(queue=["vendors", "customers"])
+    with sync_run(state) as run:
+        xml, meta = STEPS["vendors"].request(run)
+        assert request_element(xml, "VendorQueryRq").findtext("MaxReturned") == "2"
+        STEPS["vendors"].on_response(run, meta, "<QBXML><QBXMLMsgsRs><VendorQ")
+        cursor = cursor_of(run, "vendors")
+        assert cursor.last_error is None and state.queue == ["vendors", "customers"]
+        assert stream_extra(cursor).shrink == 1
+        xml, meta = STEPS["vendors"].request(run)  # again, in this session: half the page
+        rq = request_element(xml, "VendorQueryRq")
+        assert rq.findtext("MaxReturned") == "1" and rq.get("iterator") == "Start"
+        for _ in range(sizing.MAX_SHRINK):
+            STEPS["vendors"].on_response(run, meta, "<QBXML><QBXMLMsgsRs><VendorQ")
+            if state.queue == ["customers"]:
+                break
+            _xml, meta = STEPS["vendors"].request(run)
+        # As small as it gets and still unreadable: the stream's error, a later session.
+        assert "could not read" in (cursor.last_error or "")
+        assert cursor.retry_after is not None and state.queue == ["customers"]
+
+
+def test_an_hresult_is_the_streams_error_and_makes_its_next_page_smaller(
+    sync_run: Any,
+) -> None:
     state = SessionState(queue=["accounts", "vendors"])
     with sync_run(state) as run:
-        _xml, meta = STEPS["accounts"].request(run)
-        STEPS["accounts"].on_response(run, meta, "<QBXML><QBXMLMsgsRs><AccountQ")
-        cursor = cursor_of(run, "accounts")
-        assert "could not read" in (cursor.last_error or "")
-        assert cursor.retry_after is not None and cursor.consecutive_errors == 1
-        assert state.queue == ["vendors"]
         _xml, meta = STEPS["vendors"].request(run)
         STEPS["vendors"].on_hresult(run, meta, "0x80040400", "QuickBooks found an error")
-        assert "0x80040400" in (cursor_of(run, "vendors").last_error or "")
-        assert state.queue == []
+        cursor = cursor_of(run, "vendors")
+        assert "0x80040400" in (cursor.last_error or "") and cursor.retry_after is not None
+        assert state.queue == ["accounts"]
+        assert stream_extra(cursor).shrink == 1 and stream_extra(cursor).awaiting is None
+
+
+def test_a_page_that_got_no_answer_is_asked_smaller_in_a_narrower_window(
+    sync_run: Any,
+) -> None:
+    """The session ended between sending a page and taking its answer (a body over the
+    server's limit is refused before the sync sees it): the next session asks less."""
+    with sync_run(SessionState(queue=["bills"])) as run:
+        xml, meta = STEPS["bills"].request(run)
+        assert request_element(xml, "BillQueryRq").findtext("MaxReturned") == "2"
+        cursor = cursor_of(run, "bills")
+        assert stream_extra(cursor).awaiting == meta["rid"]
+        window = (cursor.window_from, cursor.window_to)
+    with sync_run(SessionState(queue=["bills"])) as run:  # the next session
+        xml, _meta = STEPS["bills"].request(run)
+        rq = request_element(xml, "BillQueryRq")
+        assert rq.findtext("MaxReturned") == "1"
+        cursor = cursor_of(run, "bills")
+        assert cursor.window_from == window[0]
+        assert cursor.window_to is not None and window[1] is not None
+        assert cursor.window_to < window[1]  # half the TxnDate window
+        assert rq.findtext("TxnDateRangeFilter/ToTxnDate") == cursor.window_to
+
+
+def test_pages_taken_grow_the_size_back(sync_run: Any) -> None:
+    with sync_run(SessionState(queue=["vendors"])) as run:
+        cursor = cursor_of(run, "vendors")
+        cursor.extra = StreamExtra(shrink=1).to_json()
+        for n in range(sizing.GROW_AFTER):
+            xml, meta = STEPS["vendors"].request(run)
+            size = request_element(xml, "VendorQueryRq").findtext("MaxReturned")
+            assert size == "1"
+            modified = f"1999-0{n + 1}-01T10:00:00"
+            page = vendor(f"V{n}", f"N{n}", modified)
+            STEPS["vendors"].on_response(
+                run, meta, answer("VendorQueryRs", meta["rid"], page, remaining=1, iterator_id="i")
+            )
+        assert stream_extra(cursor).shrink == 0
+        xml, _meta = STEPS["vendors"].request(run)
+        assert request_element(xml, "VendorQueryRq").findtext("MaxReturned") == "2"
+
+
+def test_a_list_answered_whole_is_fetched_in_windows_once_it_could_not_be_taken(
+    sync_run: Any,
+) -> None:
+    with sync_run(SessionState(queue=["accounts"])) as run:
+        xml, meta = STEPS["accounts"].request(run)
+        rq = request_element(xml, "AccountQueryRq")
+        assert rq.find("FromModifiedDate") is None and rq.find("ToModifiedDate") is None
+        STEPS["accounts"].on_response(run, meta, "<QBXML><QBXMLMsgsRs><AccountQ")
+        xml, meta = STEPS["accounts"].request(run)
+        rq = request_element(xml, "AccountQueryRq")
+        assert rq.get("iterator") is None and rq.find("MaxReturned") is None
+        assert rq.findtext("ToModifiedDate") == "1999-12-31T23:59:59"  # the first window
+        STEPS["accounts"].on_response(
+            run, meta, answer("AccountQueryRs", meta["rid"], account("A1", "Old", "1999-01-01"))
+        )
+        cursor = cursor_of(run, "accounts")
+        assert cursor.phase == "initial" and cursor.window_from == "2000-01-01T00:00:00"
 
 
 def test_an_answer_to_another_request_is_refused(sync_run: Any) -> None:

@@ -42,21 +42,34 @@ class CursorStep(Step):
 
     def on_response(self, run: SyncRun, meta: dict[str, Any], response: str) -> None:
         cursor = run.cursor(self.name)
+        self.answered(run, cursor)
         try:
             with run.session.begin_nested():
                 self.take(run, cursor, meta, response)
         except QbxmlParseError as exc:
-            run.stream_error(cursor, f"QuickBooks sent a response we could not read: {exc}")
+            if not self.smaller(run, cursor, f"a page could not be read ({exc})"):
+                run.stream_error(cursor, f"QuickBooks sent a response we could not read: {exc}")
         except UnexpectedResponse as exc:
             run.stream_error(cursor, str(exc))
         except RecordError as exc:
             run.stream_error(cursor, f"A record from QuickBooks could not be stored: {exc}")
 
     def on_hresult(self, run: SyncRun, meta: dict[str, Any], hresult: str, message: str) -> None:
-        # §5: 0x80040400 means the request itself is wrong: never resend it unchanged in this
-        # session (qbwc/qbwc#53); the stream is retried at a later session.
+        # §5: 0x80040400 means the request itself is wrong: never resend it unchanged (qbwc/qbwc
+        # #53); the stream is retried at a later session, with a smaller page where it has
+        # pages (QuickBooks also fails this way on a page too big to build).
+        cursor = run.cursor(self.name)
+        self.answered(run, cursor)
         text = f"QuickBooks rejected the request ({hresult}): {message}".strip()
-        run.stream_error(run.cursor(self.name), text)
+        self.smaller(run, cursor, f"QuickBooks could not answer a page ({hresult})")
+        run.stream_error(cursor, text)
+
+    def answered(self, run: SyncRun, cursor: StreamCursor) -> None:
+        """An answer (or an HRESULT) came for the step's request."""
+
+    def smaller(self, run: SyncRun, cursor: StreamCursor, why: str) -> bool:
+        """Make the next request smaller (True), when the step has pages."""
+        return False
 
     @abstractmethod
     def take(self, run: SyncRun, cursor: StreamCursor, meta: dict[str, Any], response: str) -> None:

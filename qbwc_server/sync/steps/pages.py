@@ -25,9 +25,9 @@ from qbwc_server.qbxml.status import StatusPolicy, bookkeeper_message, classify
 from qbwc_server.records import deletions, store, vendor_balances
 from qbwc_server.records.queries import records_query
 from qbwc_server.records.record_type import RecordType
-from qbwc_server.sync import passes, windows
+from qbwc_server.sync import passes, sizing, windows
 from qbwc_server.sync.run import ANSWERED, Outbound, SyncRun, check_start
-from qbwc_server.sync.state import editing_extra
+from qbwc_server.sync.state import editing_extra, stream_extra
 
 
 class StreamPass:
@@ -41,7 +41,8 @@ class StreamPass:
         rt = self.rt
         iterator, iterator_id = run.iterator_for(rt, cursor, cursor.pass_kind)
         rid = f"{rt.name}:{cursor.pages + 1}"[:50]
-        page_size = run.tuning.list_page_size if rt.is_list else run.tuning.txn_page_size
+        configured = run.tuning.list_page_size if rt.is_list else run.tuning.txn_page_size
+        page_size = sizing.scaled(configured, stream_extra(cursor))
         by_modified = rt.is_list or cursor.pass_kind == "incremental"
         query = records_query(
             rt,

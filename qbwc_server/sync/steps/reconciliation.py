@@ -24,7 +24,7 @@ from qbwc_server.qbxml.queries import ListQuery, TxnQuery
 from qbwc_server.records import store, vendor_balances
 from qbwc_server.records.queries import by_ids_query, records_query
 from qbwc_server.records.record_type import RecordType
-from qbwc_server.sync import reconcile
+from qbwc_server.sync import reconcile, sizing
 from qbwc_server.sync.run import Outbound, SyncRun, check_start
 from qbwc_server.sync.state import editing_extra, stream_extra
 
@@ -79,13 +79,14 @@ class Reconciliation:
                 rid,
                 iterator=iterator,
                 iterator_id=iterator_id,
-                page_size=SCAN_PAGE_SIZE,
+                page_size=sizing.scaled(SCAN_PAGE_SIZE, stream_extra(cursor)),
                 txn_date_from=None if rt.is_list else cursor.window_from,
                 only=[rt.id_key, "EditSequence"],
             )
             meta["iterator"] = iterator
             return run.document([query]), meta
-        ids = reconcile.ids_to_fetch(run.session, run.company.id, rt.name, FETCH_BY_ID)
+        batch = sizing.scaled(FETCH_BY_ID, stream_extra(cursor))
+        ids = reconcile.ids_to_fetch(run.session, run.company.id, rt.name, batch)
         if not ids:
             self._complete(run, cursor)
             return None
@@ -130,6 +131,7 @@ class Reconciliation:
             return
         cursor.pages += 1
         cursor.last_page_at = utcnow()
+        sizing.taken(cursor)
         run.count(len(pairs) + len(batch))
         if stage == FETCH:
             if batch:

@@ -7,12 +7,12 @@ for pages until the pass (or the session) ends. Answers go to the pass they belo
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from models import StreamCursor, utcnow
 from qbwc_server.records.record_type import RecordType
-from qbwc_server.sync import passes
+from qbwc_server.sync import passes, sizing
 from qbwc_server.sync.run import Outbound, SyncRun, preference_on
 from qbwc_server.sync.state import stream_extra
 from qbwc_server.sync.steps.base import CursorStep
@@ -48,6 +48,14 @@ class StreamStep(CursorStep):
             _restart(cursor)
         if cursor.retry_after is not None and cursor.retry_after > now:
             return None
+        if sizing.unanswered(cursor):
+            sizing.shrink(run, rt, cursor, "its last request got no answer (a page too large?)")
+        built = self._next(run, cursor, now)
+        sizing.sent(cursor, built[1]["rid"])
+        return built
+
+    def _next(self, run: SyncRun, cursor: StreamCursor, now: datetime) -> Outbound:
+        rt = self.rt
         if cursor.pass_started_at is None:
             if cursor.phase == "incremental" and self.reconciliation.due(run, cursor, now):
                 self.reconciliation.start(run, cursor, now)
@@ -59,6 +67,12 @@ class StreamStep(CursorStep):
                 return built
             passes.start_pass(run, rt, cursor, now)  # reconciled: now the incremental pass
         return self.stream_pass.request(run, cursor)
+
+    def answered(self, run: SyncRun, cursor: StreamCursor) -> None:
+        sizing.answered(cursor)
+
+    def smaller(self, run: SyncRun, cursor: StreamCursor, why: str) -> bool:
+        return sizing.shrink(run, self.rt, cursor, why)
 
     def take(self, run: SyncRun, cursor: StreamCursor, meta: dict[str, Any], response: str) -> None:
         if meta.get("pass") == "reconcile":

@@ -1,5 +1,8 @@
 """The last step of a session: re-read the vendors whose Balance moved without an edit of the
-vendor (records/vendor_balances.py explains why), 100 per request, storing those that differ."""
+vendor (records/vendor_balances.py explains why), 100 per request, storing those that differ.
+
+A re-read that could not be taken makes the next one smaller, like the vendors' own pages
+(it shares their sizing, sync/sizing.py)."""
 
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ from qbwc_server.qbxml.status import StatusPolicy, classify
 from qbwc_server.records import store, vendor_balances
 from qbwc_server.records.queries import by_ids_query
 from qbwc_server.records.types import RecordError, record_type
+from qbwc_server.sync import sizing
 from qbwc_server.sync.run import (
     ANSWERED,
     Outbound,
@@ -26,6 +30,7 @@ from qbwc_server.sync.run import (
     check_start,
     preference_on,
 )
+from qbwc_server.sync.state import stream_extra
 from qbwc_server.sync.steps.base import Step
 
 log = logging.getLogger(__name__)
@@ -40,21 +45,38 @@ class VendorBalances(Step):
         vendors = record_type("vendors")
         if not preference_on(run.company, vendors.requires_preference):
             return None
-        ids = vendor_balances.marked(run.session, run.company.id)
+        sizes = run.cursor(vendors.name)
+        if sizing.unanswered(sizes):
+            self._smaller(run, "a vendor re-read got no answer (too large?)")
+        limit = sizing.scaled(vendor_balances.REFRESH_BY_ID, stream_extra(sizes))
+        ids = vendor_balances.marked(run.session, run.company.id, limit)
         if not ids:
             return None
         run.state.balance_pages += 1
         rid = f"{self.name}:{run.state.balance_pages}"
         meta = {"kind": "refresh", "stream": self.name, "rid": rid, "ids": ids}
+        sizing.sent(sizes, rid)
         return run.document([by_ids_query(vendors, rid, ids)]), meta
 
     def on_response(self, run: SyncRun, meta: dict[str, Any], response: str) -> None:
+        sizing.answered(run.cursor("vendors"))
         try:
             with run.session.begin_nested():
                 self._store(run, meta, response)
         except (QbxmlParseError, UnexpectedResponse, RecordError) as exc:
             log.warning("company %s: vendor re-read failed: %s", run.company.id, exc)
+            if isinstance(exc, QbxmlParseError):
+                self._smaller(run, "a vendor re-read could not be read")
             run.finish(self.name)  # marks kept: next session
+
+    def on_hresult(self, run: SyncRun, meta: dict[str, Any], hresult: str, message: str) -> None:
+        sizing.answered(run.cursor("vendors"))
+        self._smaller(run, f"QuickBooks could not answer a vendor re-read ({hresult})")
+        run.finish(self.name)  # marks kept: next session
+
+    def _smaller(self, run: SyncRun, why: str) -> None:
+        vendors = record_type("vendors")
+        sizing.shrink(run, vendors, run.cursor(vendors.name), why, narrow=False)
 
     def _store(self, run: SyncRun, meta: dict[str, Any], response: str) -> None:
         status: ResponseStatus | None = None

@@ -18,6 +18,9 @@ from qbwc_server.api import records as records_api
 from qbwc_server.api.http import bearer_ok, json_error, json_response, service_error
 from qbwc_server.config import Settings, load_settings
 from qbwc_server.db import Database, migrations_current, upgrade
+from qbwc_server.observability.http_logging import RequestLogging
+from qbwc_server.observability.metrics_endpoint import metrics_response
+from qbwc_server.observability.soap_metering import SoapMetering
 from qbwc_server.runtime import Runtime
 from qbwc_server.services.errors import ServiceError
 from qbwc_server.services.settings_store import owner_id
@@ -30,11 +33,14 @@ log = logging.getLogger(__name__)
 class QbwcApp:
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
-        self.soap = SoapEndpoint(rt.db, rt.settings)
+        endpoint = SoapEndpoint(rt.db, rt.settings)
+        self.soap = SoapMetering(endpoint, endpoint.spyne.app)
+        self._logged = RequestLogging(self._route)
         self.url_map = Map(
             [
                 Rule("/healthz", endpoint="healthz"),
                 Rule("/readyz", endpoint="readyz"),
+                Rule("/metrics", endpoint="metrics"),
             ],
             strict_slashes=False,
         )
@@ -45,6 +51,9 @@ class QbwcApp:
         pages.register(self.url_map)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        return self._logged(environ, start_response)
+
+    def _route(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if path.rstrip("/") == "/qbwc":
             return self.soap(environ, start_response)
@@ -72,6 +81,8 @@ class QbwcApp:
                 return json_response({"status": "ok"})
             if endpoint == "readyz":
                 return self.readyz()
+            if endpoint == "metrics":
+                return metrics_response(self.rt, request)
             if (
                 endpoint in companies_api.HANDLERS
                 or endpoint in records_api.HANDLERS
@@ -125,6 +136,9 @@ def create_app(
     if migrate:
         upgrade(db)
     app = QbwcApp(Runtime(settings=settings, db=db))
+    from qbwc_server.observability.metrics import instrument_pool
+
+    instrument_pool(db.engine)
     try:
         if migrate or migrations_current(db):
             owner_id(db, settings)  # generate and persist the product OwnerID once
@@ -136,4 +150,8 @@ def create_app(
 
 def wsgi_app() -> QbwcApp:
     """Entry point for gunicorn (``qbwc_server.app:wsgi_app()``); migrations run in ``serve``."""
-    return create_app(migrate=False)
+    from qbwc_server.observability.logs import configure_logging
+
+    settings = load_settings()
+    configure_logging(settings)
+    return create_app(settings, migrate=False)

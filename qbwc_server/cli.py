@@ -29,39 +29,24 @@ def _db(settings: Settings, migrate: bool = True) -> Database:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    from gunicorn.app.base import BaseApplication
-
-    from qbwc_server.app import create_app
+    from qbwc_server import serving
 
     db = _db(settings, migrate=not args.no_migrate)
     try:
         if migrations_current(db):
             owner_id(db, settings)
     except Exception as exc:  # database down: serve anyway, /readyz answers 503
-        print(f"qbwc-server: database not ready: {exc}", file=sys.stderr)
+        logging.getLogger("qbwc.serve").error("database not ready: %s", exc)
     db.dispose()
-
-    class Server(BaseApplication):  # type: ignore[misc]
-        def load_config(self) -> None:
-            self.cfg.set("bind", f"{args.host}:{args.port}")
-            self.cfg.set("workers", args.workers)
-            self.cfg.set("worker_class", "gthread")
-            self.cfg.set("threads", args.threads)
-            # A page of QuickBooks data can take a while to ingest; QBWC waits minutes.
-            self.cfg.set("timeout", 300)
-            self.cfg.set("accesslog", "-")
-            self.cfg.set("errorlog", "-")
-            self.cfg.set("loglevel", settings.log_level.lower())
-
-        def load(self) -> Any:
-            return create_app(settings)
-
-    print(
-        f"qbwc-server listening on http://{args.host}:{args.port} "
-        f"(QBWC endpoint {settings.qbwc_url}, database {settings.database_url.split('://')[0]})",
-        file=sys.stderr,
+    options = serving.gunicorn_options(
+        settings,
+        host=args.host,
+        port=args.port,
+        workers=args.workers or settings.workers,
+        threads=args.threads,
+        timeout=args.timeout or settings.timeout_seconds,
     )
-    Server().run()
+    serving.run(settings, options)
     return 0
 
 
@@ -291,8 +276,11 @@ def build_parser(with_simulator: bool = True) -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="run the HTTP server (applies pending migrations first)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--workers", type=int, default=None, help="default: QBWC_WORKERS (2)")
     p.add_argument("--threads", type=int, default=4)
+    p.add_argument(
+        "--timeout", type=int, default=None, help="worker timeout, s (QBWC_TIMEOUT_SECONDS, 300)"
+    )
     p.add_argument("--no-migrate", action="store_true", help="do not apply migrations on start")
     p.set_defaults(func=cmd_serve)
 
@@ -370,9 +358,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"qbwc-server: configuration error: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    from qbwc_server.observability.logs import configure_logging
+
+    configure_logging(settings)
     try:
         return int(args.func(args, settings))
     except ServiceError as exc:

@@ -40,6 +40,13 @@ KNOWN_VARIABLES = frozenset(
         "QBWC_TXN_PAGE_SIZE",
         "QBWC_WINDOW_TARGET",
         "QBWC_SYNC_OVERLAP_MINUTES",
+        # Operations (issue 12): logs, metrics, audit trail, the server process.
+        "QBWC_LOG_FORMAT",
+        "QBWC_METRICS_TOKEN",
+        "QBWC_AUDIT",
+        "QBWC_AUDIT_RETENTION_DAYS",
+        "QBWC_WORKERS",
+        "QBWC_TIMEOUT_SECONDS",
         "QBWC_REFERENCE_DIR",  # tests only: where ../shared/reference lives
         "QBWC_TEST_DATABASE_URL",  # tests only
     }
@@ -49,6 +56,8 @@ _GUID_RE = re.compile(
     r"^\{?[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\}?$"
 )
 _VERSION_RE = re.compile(r"^\d+(\.\d+){0,3}$")
+LOG_FORMATS = ("json", "text")
+AUDIT_MODES = ("off", "errors", "all")
 
 
 class ConfigError(ValueError):
@@ -94,6 +103,12 @@ class Settings:
     tuning: SyncTuning = DEFAULT_TUNING
     # Reverse proxies whose X-Forwarded-For is believed (qbwc_server/net.py); none by default.
     trusted_proxies: tuple[IPNetwork, ...] = ()
+    log_format: str = "text"  # "json": one JSON object per line (the Docker image's default)
+    metrics_token: str | None = None  # also accepted on /metrics, besides the admin token
+    audit_mode: str = "errors"  # off | errors | all: which sessions keep their qbXML exchange
+    audit_retention_days: int = 30
+    workers: int = 2  # gunicorn worker processes (qbwc-server serve)
+    timeout_seconds: int = 300  # gunicorn worker timeout: a multi-MB page takes a while
 
     @property
     def qbwc_url(self) -> str:
@@ -179,6 +194,15 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         trusted_proxies = parse_trusted_proxies(env.get("QBWC_TRUSTED_PROXIES"))
     except TrustedProxiesError as exc:
         raise ConfigError(str(exc)) from None
+    log_format = (env.get("QBWC_LOG_FORMAT") or "text").lower()
+    if log_format not in LOG_FORMATS:
+        raise ConfigError(f"QBWC_LOG_FORMAT must be json or text, got {log_format!r}")
+    metrics_token = env.get("QBWC_METRICS_TOKEN") or None
+    if metrics_token is not None and len(metrics_token) < 16:
+        raise ConfigError("QBWC_METRICS_TOKEN must be at least 16 characters long")
+    audit_mode = (env.get("QBWC_AUDIT") or "errors").lower()
+    if audit_mode not in AUDIT_MODES:
+        raise ConfigError(f"QBWC_AUDIT must be off, errors or all, got {audit_mode!r}")
 
     return Settings(
         database_url=normalize_database_url(database_url),
@@ -202,6 +226,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             overlap=timedelta(minutes=_int(env, "QBWC_SYNC_OVERLAP_MINUTES", 120, 0)),
         ),
         trusted_proxies=trusted_proxies,
+        log_format=log_format,
+        metrics_token=metrics_token,
+        audit_mode=audit_mode,
+        audit_retention_days=_int(env, "QBWC_AUDIT_RETENTION_DAYS", 30, 1),
+        workers=_int(env, "QBWC_WORKERS", 2, 1),
+        timeout_seconds=_int(env, "QBWC_TIMEOUT_SECONDS", 300, 30),
     )
 
 

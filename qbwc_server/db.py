@@ -31,6 +31,7 @@ def make_engine(database_url: str, **kwargs: Any) -> Engine:
         engine = create_engine(
             database_url,
             connect_args={"check_same_thread": False, "timeout": 30},
+            hide_parameters=True,  # an error message must not carry a record's tax id
             **kwargs,
         )
 
@@ -51,7 +52,7 @@ def make_engine(database_url: str, **kwargs: Any) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(database_url, pool_pre_ping=True, **kwargs)
+    return create_engine(database_url, pool_pre_ping=True, hide_parameters=True, **kwargs)
 
 
 class Database:

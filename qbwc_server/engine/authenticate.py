@@ -12,6 +12,7 @@ from models import ClientHello, Company, QbwcSession, utcnow
 from qbwc_server.config import Settings
 from qbwc_server.engine import lease
 from qbwc_server.engine.tickets import issue_ticket
+from qbwc_server.observability import context as log_context
 from qbwc_server.services import connector_keys
 from qbwc_server.services.companies import find_by_username
 from qbwc_server.writeback import queue as write_queue
@@ -143,6 +144,7 @@ def authenticate(
 
     record.company_id = company.id
     session.flush()
+    log_context.bind(company_id=company.id, session_id=record.id)  # for the log lines
     ticket = issue_ticket(session, company, record, settings)
     company.last_contact_at = now
 

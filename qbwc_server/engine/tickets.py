@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from models import Company, QbwcSession, Ticket, utcnow
 from qbwc_server.config import Settings
+from qbwc_server.observability import context as log_context
 
 
 @dataclass
@@ -62,6 +63,7 @@ def resolve_ticket(session: Session, value: str | None) -> TicketContext:
             "The next scheduled run starts a new one."
         )
     row, company, qbwc_session = found
+    log_context.bind(company_id=company.id, session_id=qbwc_session.id)  # for the log lines
     if row.key_version != company.key_version:
         raise TicketRejected(
             "The Connector Key of this company was changed. Enter the new key in the Web "

@@ -21,6 +21,7 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
 
 from models import QbTxnLine, QbTxnLink, utcnow
+from qbwc_server.observability import counting
 from qbwc_server.qbxml.parse import Record
 from qbwc_server.records.bulk import ids_json, insert_rows, one_of, upsert_rows
 from qbwc_server.records.feed import lock_feed, log_changes
@@ -127,6 +128,7 @@ def upsert_records(
             lock_feed(conn, company_id)
             locked = True
         result += _upsert_batch(conn, company_id, rt, batch, compare_documents)
+    counting.records_stored(session, type_name, result.changed)  # metric, counted at commit
     return result
 
 

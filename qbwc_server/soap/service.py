@@ -23,6 +23,7 @@ from qbwc_server.db import Database
 from qbwc_server.engine.authenticate import authenticate, client_version
 from qbwc_server.engine.conversation import DONE, Conversation
 from qbwc_server.net import client_ip
+from qbwc_server.observability.soap_metering import call_failed
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,7 @@ def build_service(db: Database, settings: Settings) -> type[ServiceBase]:
             with db.transaction() as session:
                 return work(Conversation(session, settings))
         except Exception:
+            call_failed()  # qbwc_soap_requests_total{outcome="error"}
             log.exception("QBWC %s failed; answering %r", name, fallback)
             return fallback
 
@@ -62,6 +64,7 @@ def build_service(db: Database, settings: Settings) -> type[ServiceBase]:
                 with db.transaction() as session:
                     return client_version(session, settings, strVersion, addr)
             except Exception:
+                call_failed()
                 log.exception("QBWC clientVersion failed")
                 return ""
 
@@ -72,6 +75,7 @@ def build_service(db: Database, settings: Settings) -> type[ServiceBase]:
                 with db.transaction() as session:
                     answer = authenticate(session, settings, strUserName, strPassword, addr)
             except Exception:
+                call_failed()
                 log.exception("QBWC authenticate failed")
                 # "none" with a postpone: the connector comes back later, nothing is lost.
                 return ["", "none", "300"]

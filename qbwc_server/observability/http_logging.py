@@ -1,0 +1,81 @@
+"""The outermost WSGI layer: a request id for every request, one access line per request.
+
+``X-Request-ID`` is taken from the request when a proxy set a sane one (context.py), else
+generated, and returned on every response. The access line is written when the response body
+is finished (so its duration includes streaming the body) and carries the ids the handlers
+learned on the way: for a SOAP call the QBWC method, company and session.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from werkzeug.wsgi import ClosingIterator
+
+from qbwc_server.observability import context
+
+log = logging.getLogger("qbwc.access")
+
+StartResponse = Callable[..., Any]
+WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+# Probes and scrapes arrive every few seconds; their lines would drown the rest at INFO.
+QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+MAX_QUERY_CHARS = 200
+
+
+class RequestLogging:
+    def __init__(self, app: WSGIApp) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        request_id = (
+            context.accepted_request_id(environ.get("HTTP_X_REQUEST_ID"))
+            or context.new_request_id()
+        )
+        values: dict[str, Any] = {"request_id": request_id}
+        environ[context.ENVIRON_KEY] = values
+        started = time.perf_counter()
+        seen: dict[str, Any] = {}
+
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            seen["status"] = status
+            headers = [(k, v) for k, v in headers if k.lower() != "x-request-id"]
+            headers.append((context.HEADER, request_id))
+            return start_response(status, headers, exc_info)
+
+        with context.request_context(values):
+            body = self.app(environ, start)
+
+        def finished() -> None:
+            self._access_line(environ, values, seen.get("status", "500"), started)
+
+        return ClosingIterator(body, [finished])
+
+    @staticmethod
+    def _access_line(
+        environ: dict[str, Any], values: dict[str, Any], status: str, started: float
+    ) -> None:
+        path = environ.get("PATH_INFO", "") or "/"
+        method = environ.get("REQUEST_METHOD", "?")
+        code = int(status.split(" ", 1)[0]) if status[:3].isdigit() else 0
+        level = logging.DEBUG if path in QUIET_PATHS and code < 400 else logging.INFO
+        if not log.isEnabledFor(level):
+            return
+        query = environ.get("QUERY_STRING", "")[:MAX_QUERY_CHARS]
+        extra = {
+            **values,
+            "http_method": method,
+            "path": path,
+            "status": code,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+            "remote_addr": environ.get("REMOTE_ADDR"),
+        }
+        if query:
+            extra["query"] = query
+        soap = values.get("method")
+        event = f"{method} {path} {code}" + (f" {soap}" if soap else "")
+        log.log(level, event, extra=extra)

@@ -1,0 +1,154 @@
+"""Issue 12 item 2: structured logs. Every line the server process writes is one JSON object
+with the request's ids; nothing secret is in any line, in either format."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from werkzeug.test import Client
+
+from qbwc_server.app import create_app
+from qbwc_server.observability import context
+from qbwc_server.observability.logs import configure_logging
+from qbwc_server.observability.redaction import Redactor, redact_qbxml
+from qbwc_server.sim.report import Outcome
+from qbwc_server.sim.webconnector import WebConnector
+from qbwc_server.sim.wsgi_transport import WsgiTransport
+from tests.conftest import ADMIN_TOKEN, make_settings
+from tests.ops.scenario import METRICS_TOKEN, PROXY_REQUEST_ID, TAX_ID, Run
+from tests.writeback.support import make_bench
+
+
+def _lines(run: Run) -> list[dict[str, Any]]:
+    out = []
+    for raw in run.server_output.splitlines():
+        if raw.strip():
+            parsed = json.loads(raw)  # every line is JSON, gunicorn's own included
+            assert isinstance(parsed, dict), raw
+            out.append(parsed)
+    return out
+
+
+def test_every_line_is_a_json_object_with_ids(served_run: Run) -> None:
+    lines = _lines(served_run)
+    assert len(lines) > 100
+    for line in lines:
+        assert {"ts", "level", "event"} <= set(line), line
+    assert any(line["event"].startswith("Starting gunicorn") for line in lines)
+    assert any(line["event"].startswith("Booting worker") for line in lines)
+    soap = [line for line in lines if line.get("path") == "/qbwc"]
+    assert soap and all("request_id" in line and "duration_ms" in line for line in soap)
+    assert {line["method"] for line in soap} >= {
+        "serverVersion",
+        "clientVersion",
+        "authenticate",
+        "sendRequestXML",
+        "receiveResponseXML",
+        "closeConnection",
+    }
+    in_session = [line for line in soap if line["method"] == "receiveResponseXML"]
+    assert all(line["company_id"] == served_run.company_id for line in in_session)
+    assert all(isinstance(line["session_id"], int) for line in in_session)
+    # Lines written inside a request (not only access lines) carry its ids too.
+    engine_lines = [line for line in lines if line.get("logger", "").startswith("qbwc_server.")]
+    assert engine_lines and all("request_id" in line for line in engine_lines)
+    request_ids = [line["request_id"] for line in lines if "request_id" in line]
+    assert len(set(request_ids)) > 50  # one per request
+
+
+def test_request_id_from_a_proxy_is_echoed_and_logged(served_run: Run) -> None:
+    assert served_run.proxied_headers["X-Request-ID"] == PROXY_REQUEST_ID
+    logged = [line for line in _lines(served_run) if line.get("request_id") == PROXY_REQUEST_ID]
+    assert logged and logged[0]["path"] == "/api/companies"
+
+
+def test_request_id_is_generated_when_missing_or_unsafe(db: Any, database_url: str) -> None:
+    client = Client(create_app(make_settings(database_url, 80), db))
+    generated = client.get("/healthz").headers["X-Request-ID"]
+    assert len(generated) == 32 and generated != client.get("/healthz").headers["X-Request-ID"]
+    for bad in ("a b", "x" * 129, "evil\u00e9id", "-leading-dash", ""):
+        echoed = client.get("/healthz", headers={"X-Request-ID": bad}).headers["X-Request-ID"]
+        assert echoed != bad and len(echoed) == 32
+    assert context.accepted_request_id("Root=1-5759e988-bd862e3fe1be46a994272793") is not None
+
+
+def secrets_of_run(run: Run) -> list[str]:
+    key = run.connector_key
+    return [
+        key,
+        key.replace("-", ""),
+        key[5:],  # without the QBWC- prefix
+        run.wrong_key,
+        ADMIN_TOKEN,
+        METRICS_TOKEN,
+        TAX_ID,
+        TAX_ID.replace("-", ""),
+        *run.tickets,
+    ]
+
+
+def test_no_secret_in_any_line_of_a_full_run(served_run: Run) -> None:
+    assert served_run.tickets and served_run.operation["state"] == "done"
+    output = served_run.server_output
+    for secret in secrets_of_run(served_run):
+        assert secret not in output, f"a secret reached the log: {secret[:6]}..."
+
+
+@pytest.fixture
+def text_log() -> Iterator[io.StringIO]:
+    stream = io.StringIO()
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level)
+    yield stream
+    root.handlers[:] = saved[0]
+    root.setLevel(saved[1])
+
+
+def test_no_secret_in_text_format_either(db: Any, database_url: str, text_log: io.StringIO) -> None:
+    """The same run in-process with QBWC_LOG_FORMAT=text at DEBUG: wrong key, write-back of a
+    vendor with a tax id."""
+    settings = make_settings(database_url, 80, QBWC_LOG_LEVEL="DEBUG", QBWC_LOG_FORMAT="text")
+    configure_logging(settings, text_log)
+    bench = make_bench(db, database_url, app=create_app(settings, db))
+    intruder = WebConnector.from_qwc(
+        bench.qwc,
+        "QBWC-AAAA-BBBB-CCCC-DDDD-EEEE-FFFF-GGGG-HHHH",
+        bench.qb,
+        url="http://localhost/qbwc",
+        transport=WsgiTransport(bench.switch),
+    )
+    assert intruder.run_session().outcome == Outcome.NVU
+    op = bench.queue("vendor.create", {"name": "Text Log Vendor", "tax_id": "98-7654321"})
+    bench.settle()
+    assert bench.op(op["id"])["state"] == "done"
+    output = text_log.getvalue()
+    assert "POST /qbwc 200 sendRequestXML" in output and "session_id=" in output
+    for secret in (bench.key, bench.key.replace("-", ""), ADMIN_TOKEN, "98-7654321", "987654321"):
+        assert secret not in output
+
+
+def test_redaction_net() -> None:
+    redact = Redactor(["s3cret-database-password"])
+    line = (
+        "key QBWC-7KQ2-M4XA-ABCD-EFGH-JKLM-NPQR-STUV-WXYZ ticket "
+        "abcdefghijABCDEFGHIJ0123456789_-abcdefghijk ssn 123-45-6789 ein 12-3456789 "
+        "password s3cret-database-password <VendorTaxIdent>12-3456789</VendorTaxIdent>"
+    )
+    masked = redact(line)
+    for secret in ("QBWC-7KQ2", "abcdefghijABCDEFGHIJ", "123-45-6789", "12-3456789", "s3cret"):
+        assert secret not in masked
+    qbxml = (
+        "<VendorRet><Name>A</Name><AccountNumber>ACC-991</AccountNumber>"
+        '<VendorTaxIdent attr="1">123456789</VendorTaxIdent><SSN/><RoutingNumber>021000021'
+        "</RoutingNumber><CreditCardNumber>4111111111111111</CreditCardNumber></VendorRet>"
+    )
+    cleaned = redact_qbxml(qbxml)
+    for secret in ("ACC-991", "123456789", "021000021", "4111111111111111"):
+        assert secret not in cleaned
+    assert "<Name>A</Name>" in cleaned and "<SSN/>" in cleaned
+    assert cleaned.count("[redacted]") == 4

@@ -2,6 +2,7 @@
 #   docker build -t qbwc-server .
 #   docker run -p 8000:8000 -v qbwc-data:/data \
 #     -e QBWC_PUBLIC_URL=https://sync.example.com -e QBWC_ADMIN_TOKEN=... qbwc-server
+# Every setting is an environment variable: see .env.example.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -25,8 +26,16 @@ RUN pip install . && useradd --system --home /data --shell /usr/sbin/nologin qbw
 USER qbwc
 WORKDIR /data
 # SQLite in the volume by default; point DATABASE_URL at PostgreSQL for production.
-ENV DATABASE_URL=sqlite:////data/qbwc.db
+# JSON logs for the log collector; gunicorn workers and their timeout (a multi-MB
+# receiveResponseXML page must fit in QBWC_TIMEOUT_SECONDS) from the environment.
+ENV DATABASE_URL=sqlite:////data/qbwc.db \
+    QBWC_LOG_FORMAT=json \
+    QBWC_WORKERS=2 \
+    QBWC_TIMEOUT_SECONDS=300 \
+    PORT=8000
 VOLUME ["/data"]
 EXPOSE 8000
-HEALTHCHECK --interval=30s --timeout=5s CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4).status == 200 else 1)"
-CMD ["qbwc-server", "serve", "--host", "0.0.0.0", "--port", "8000", "--workers", "2"]
+# Ready = database reachable and migrations current (503 otherwise), not just "process up".
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+    CMD python -c "import os,urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:%s/readyz' % os.environ.get('PORT', '8000'), timeout=4).status == 200 else 1)"
+CMD ["qbwc-server", "serve", "--host", "0.0.0.0"]

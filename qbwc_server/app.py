@@ -16,6 +16,7 @@ from qbwc_server.api import help as help_api
 from qbwc_server.api import operations as operations_api
 from qbwc_server.api import records as records_api
 from qbwc_server.api.http import bearer_ok, json_error, json_response, service_error
+from qbwc_server.api.openapi.document import document as openapi_document
 from qbwc_server.config import Settings, load_settings
 from qbwc_server.db import Database, migrations_current, upgrade
 from qbwc_server.observability.http_logging import RequestLogging
@@ -41,6 +42,7 @@ class QbwcApp:
                 Rule("/healthz", endpoint="healthz"),
                 Rule("/readyz", endpoint="readyz"),
                 Rule("/metrics", endpoint="metrics"),
+                Rule("/api/openapi.json", methods=["GET"], endpoint="openapi"),
             ],
             strict_slashes=False,
         )
@@ -83,6 +85,8 @@ class QbwcApp:
                 return self.readyz()
             if endpoint == "metrics":
                 return metrics_response(self.rt, request)
+            if endpoint == "openapi":
+                return json_response(openapi_document())
             if (
                 endpoint in companies_api.HANDLERS
                 or endpoint in records_api.HANDLERS

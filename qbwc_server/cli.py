@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -261,6 +262,24 @@ def cmd_help(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_doctor(args: argparse.Namespace, settings: Settings | None) -> int:
+    from qbwc_server.diagnostics.doctor import report, run_checks
+
+    text, status = report(run_checks(http_timeout=args.timeout))
+    print(text)
+    return status
+
+
+def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
+    from qbwc_server.diagnostics.status_lines import company_statuses, format_lines
+
+    db = _db(settings, migrate=False)
+    with db.transaction() as s:
+        rows = company_statuses(s, settings)
+    _print_json(rows) if args.json else print(format_lines(rows))
+    return 0
+
+
 def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
     from qbwc_server.sim.cli import run_simulate
 
@@ -275,7 +294,9 @@ def build_parser(with_simulator: bool = True) -> argparse.ArgumentParser:
 
     p = sub.add_parser("serve", help="run the HTTP server (applies pending migrations first)")
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
+    p.add_argument(
+        "--port", type=int, default=int(os.environ.get("PORT") or 8000), help="default: $PORT, 8000"
+    )
     p.add_argument("--workers", type=int, default=None, help="default: QBWC_WORKERS (2)")
     p.add_argument("--threads", type=int, default=4)
     p.add_argument(
@@ -326,6 +347,16 @@ def build_parser(with_simulator: bool = True) -> argparse.ArgumentParser:
     o.add_argument("op_id")
     p.set_defaults(func=cmd_operations)
 
+    p = sub.add_parser(
+        "doctor", help="check settings, database, migrations, public URL, clock, volume"
+    )
+    p.add_argument("--timeout", type=float, default=5.0, help="HTTP timeout of the URL checks")
+    p.set_defaults(func=cmd_doctor)
+
+    p = sub.add_parser("status", help="one line per company: state, last contact, problem")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_status)
+
     p = sub.add_parser("qwc", help="write the company's .qwc file")
     p.add_argument("id")
     p.add_argument("-o", "--output", help="file to write (default NAME-ID.qwc; - for stdout)")
@@ -353,6 +384,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser(with_simulator="simulate" in argv[:1] or "-h" in argv or "--help" in argv)
     args = parser.parse_args(argv)
+    if args.func is cmd_doctor:
+        return cmd_doctor(args, None)  # reports a broken setting as a failed check
     try:
         settings = load_settings()
     except ConfigError as exc:
@@ -360,7 +393,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from qbwc_server.observability.logs import configure_logging
 
-    configure_logging(settings)
+    if not logging.getLogger().handlers:  # a host that set up logging (a test runner) keeps it
+        configure_logging(settings)
     try:
         return int(args.func(args, settings))
     except ServiceError as exc:

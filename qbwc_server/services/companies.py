@@ -124,11 +124,16 @@ def create_company(
     return CreatedCompany(company=company, connector_key=key)
 
 
+MAX_ID = 2**31 - 1  # ids are INTEGER columns (PostgreSQL int4)
+
+
 def get_company(session: Session, company_id: Any, *, for_update: bool = False) -> Company:
     try:
         cid = int(company_id)
     except (TypeError, ValueError):
         raise NotFound(f"no company with id {company_id!r}") from None
+    if not 1 <= cid <= MAX_ID:  # beyond the column's range: the database would raise
+        raise NotFound(f"no company with id {cid}")
     stmt = select(Company).where(Company.id == cid)
     if for_update:
         stmt = stmt.with_for_update()

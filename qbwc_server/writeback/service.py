@@ -133,6 +133,8 @@ def get_operation(
         oid = int(op_id)
     except (TypeError, ValueError):
         raise NotFound(f"no operation with id {op_id!r}") from None
+    if not 1 <= oid <= 2**31 - 1:  # beyond the INTEGER column: the database would raise
+        raise NotFound(f"no operation {oid}")
     stmt = select(Operation).where(Operation.id == oid)
     if company_id is not None:
         stmt = stmt.where(Operation.company_id == company_id)

@@ -1,0 +1,1 @@
+"""Operator diagnostics: ``qbwc-server doctor`` and ``qbwc-server status``."""

@@ -36,7 +36,7 @@ class QbwcApp:
         self.rt = rt
         endpoint = SoapEndpoint(rt.db, rt.settings)
         self.soap = SoapMetering(endpoint, endpoint.spyne.app)
-        self._logged = RequestLogging(self._route)
+        self._logged = RequestLogging(self._route, rt.settings)
         self.url_map = Map(
             [
                 Rule("/healthz", endpoint="healthz"),

@@ -15,6 +15,7 @@ from typing import Any
 
 from werkzeug.wsgi import ClosingIterator
 
+from qbwc_server.net import client_ip
 from qbwc_server.observability import context
 
 log = logging.getLogger("qbwc.access")
@@ -28,8 +29,9 @@ MAX_QUERY_CHARS = 200
 
 
 class RequestLogging:
-    def __init__(self, app: WSGIApp) -> None:
+    def __init__(self, app: WSGIApp, settings: Any) -> None:
         self.app = app
+        self.settings = settings  # for the client address behind QBWC_TRUSTED_PROXIES
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         request_id = (
@@ -51,13 +53,13 @@ class RequestLogging:
             body = self.app(environ, start)
 
         def finished() -> None:
-            self._access_line(environ, values, seen.get("status", "500"), started)
+            self._access_line(environ, values, seen.get("status", "500"), started, self.settings)
 
         return ClosingIterator(body, [finished])
 
     @staticmethod
     def _access_line(
-        environ: dict[str, Any], values: dict[str, Any], status: str, started: float
+        environ: dict[str, Any], values: dict[str, Any], status: str, started: float, settings: Any
     ) -> None:
         path = environ.get("PATH_INFO", "") or "/"
         method = environ.get("REQUEST_METHOD", "?")
@@ -72,7 +74,7 @@ class RequestLogging:
             "path": path,
             "status": code,
             "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-            "remote_addr": environ.get("REMOTE_ADDR"),
+            "remote_addr": client_ip(environ, settings),
         }
         if query:
             extra["query"] = query

@@ -1,5 +1,6 @@
 """SQLAlchemy 2.x typed models (``Mapped[...]``) only: no business logic lives here."""
 
+from models.audit import AuditEntry
 from models.base import Base, utcnow
 from models.company import AppSetting, Company
 from models.operations import Operation
@@ -9,6 +10,7 @@ from models.sync import ReconcileMark, StreamCursor
 
 __all__ = [
     "AppSetting",
+    "AuditEntry",
     "Base",
     "ClientHello",
     "Company",

@@ -17,6 +17,7 @@ from qbwc_server.api import operations as operations_api
 from qbwc_server.api import records as records_api
 from qbwc_server.api.http import bearer_ok, json_error, json_response, service_error
 from qbwc_server.api.openapi.document import document as openapi_document
+from qbwc_server.audit.recorder import AuditRecorder
 from qbwc_server.config import Settings, load_settings
 from qbwc_server.db import Database, migrations_current, upgrade
 from qbwc_server.observability.http_logging import RequestLogging
@@ -36,6 +37,7 @@ class QbwcApp:
         self.rt = rt
         endpoint = SoapEndpoint(rt.db, rt.settings)
         self.soap = SoapMetering(endpoint, endpoint.spyne.app)
+        AuditRecorder(rt.db, rt.settings).install(endpoint.spyne.app)
         self._logged = RequestLogging(self._route, rt.settings)
         self.url_map = Map(
             [

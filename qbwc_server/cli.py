@@ -280,6 +280,16 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_session(args: argparse.Namespace, settings: Settings) -> int:
+    from qbwc_server.audit.views import format_session, get_session, session_detail
+
+    db = _db(settings, migrate=False)
+    with db.transaction() as s:
+        view = session_detail(s, get_session(s, args.session_id), settings, bodies=args.exchange)
+    _print_json(view) if args.json else print(format_session(view, args.exchange))
+    return 0
+
+
 def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
     from qbwc_server.sim.cli import run_simulate
 
@@ -356,6 +366,14 @@ def build_parser(with_simulator: bool = True) -> argparse.ArgumentParser:
     p = sub.add_parser("status", help="one line per company: state, last contact, problem")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("session", help="a QBWC session and its qbXML exchange (audit trail)")
+    ssub = p.add_subparsers(dest="session_command", required=True)
+    c = ssub.add_parser("show", help="outcome, errors, calls; --exchange: the qbXML too")
+    c.add_argument("session_id")
+    c.add_argument("--exchange", action="store_true", help="print each request and response")
+    c.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_session)
 
     p = sub.add_parser("qwc", help="write the company's .qwc file")
     p.add_argument("id")

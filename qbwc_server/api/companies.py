@@ -8,7 +8,7 @@ from typing import Any
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from qbwc_server.api.http import json_response, read_json
+from qbwc_server.api.http import json_error, json_response, read_json
 from qbwc_server.runtime import Runtime
 from qbwc_server.services import companies as svc
 from qbwc_server.services.qwc import qwc_filename, render_qwc
@@ -23,6 +23,7 @@ RULES = [
     Rule("/api/companies/<company_id>/binding", methods=["DELETE"], endpoint="reset_binding"),
     Rule("/api/companies/<company_id>/qwc", methods=["GET"], endpoint="qwc"),
     Rule("/api/companies/<company_id>/sessions", methods=["GET"], endpoint="sessions"),
+    Rule("/api/companies/<company_id>/sessions/<session_id>", methods=["GET"], endpoint="session"),
     Rule("/api/companies/<company_id>/reconcile", methods=["POST"], endpoint="reconcile"),
 ]
 
@@ -124,6 +125,19 @@ def _sessions(rt: Runtime, request: Request, company_id: str) -> Response:
         return json_response({"data": recent_sessions(s, company.id, limit)})
 
 
+def _session(rt: Runtime, request: Request, company_id: str, session_id: str) -> Response:
+    """One session with its events and, when the audit trail kept it, its qbXML exchange."""
+    from qbwc_server.audit.views import get_session, session_detail
+
+    raw = request.args.get("bodies", "true").strip().lower()
+    if raw not in ("true", "false"):
+        return json_error(422, "bodies: expected true or false", "bodies")
+    with rt.db.transaction() as s:
+        company = svc.get_company(s, company_id)
+        row = get_session(s, session_id, company.id)
+        return json_response(session_detail(s, row, rt.settings, bodies=raw == "true"))
+
+
 def _reconcile(rt: Runtime, request: Request, company_id: str) -> Response:
     """After the customer restored the company file from a backup (or to be sure): compare
     every id and EditSequence with QuickBooks at the next session (sync/reconcile.py)."""
@@ -146,5 +160,6 @@ HANDLERS: dict[str, Any] = {
     "reset_binding": _reset_binding,
     "qwc": _qwc,
     "sessions": _sessions,
+    "session": _session,
     "reconcile": _reconcile,
 }

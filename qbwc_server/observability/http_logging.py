@@ -23,6 +23,9 @@ log = logging.getLogger("qbwc.access")
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
+# Work a handler leaves for after the response has been sent (a list of callables in the
+# environ; observability must not make the client wait, e.g. storing the audit trail).
+AFTER_RESPONSE_KEY = "qbwc.after_response"
 # Probes and scrapes arrive every few seconds; their lines would drown the rest at INFO.
 QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 MAX_QUERY_CHARS = 200
@@ -40,6 +43,8 @@ class RequestLogging:
         )
         values: dict[str, Any] = {"request_id": request_id}
         environ[context.ENVIRON_KEY] = values
+        after_response: list[Callable[[], None]] = []
+        environ[AFTER_RESPONSE_KEY] = after_response
         started = time.perf_counter()
         seen: dict[str, Any] = {}
 
@@ -53,13 +58,20 @@ class RequestLogging:
             body = self.app(environ, start)
 
         def finished() -> None:
-            self._access_line(environ, values, seen.get("status", "500"), started, self.settings)
+            duration = time.perf_counter() - started  # the client's wait, not the work below
+            with context.request_context(values):
+                for work in after_response:
+                    try:
+                        work()
+                    except Exception:
+                        log.exception("after-response work failed")
+            self._access_line(environ, values, seen.get("status", "500"), duration, self.settings)
 
         return ClosingIterator(body, [finished])
 
     @staticmethod
     def _access_line(
-        environ: dict[str, Any], values: dict[str, Any], status: str, started: float, settings: Any
+        environ: dict[str, Any], values: dict[str, Any], status: str, seconds: float, settings: Any
     ) -> None:
         path = environ.get("PATH_INFO", "") or "/"
         method = environ.get("REQUEST_METHOD", "?")
@@ -73,7 +85,7 @@ class RequestLogging:
             "http_method": method,
             "path": path,
             "status": code,
-            "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+            "duration_ms": round(seconds * 1000, 1),
             "remote_addr": client_ip(environ, settings),
         }
         if query:

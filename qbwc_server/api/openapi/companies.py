@@ -130,6 +130,32 @@ PATHS: dict[str, dict[str, Schema]] = {
             "responses": {"200": json_response(page_of(ref("Session"))), "404": NOT_FOUND},
         }
     },
+    "/api/companies/{company_id}/sessions/{session_id}": {
+        "get": {
+            "operationId": "getSession",
+            "summary": "One QBWC session with its events and, when kept, its qbXML exchange",
+            "parameters": [
+                COMPANY_ID,
+                {
+                    "name": "session_id",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "integer", "minimum": 1},
+                },
+                {
+                    "name": "bodies",
+                    "in": "query",
+                    "description": "false: the exchange without the qbXML texts",
+                    "schema": {"type": "string", "enum": ["true", "false"], "default": "true"},
+                },
+            ],
+            "responses": {
+                "200": json_response(ref("SessionDetail")),
+                "404": error_response("No such company, or no such session in it"),
+                "422": INVALID,
+            },
+        }
+    },
     "/api/companies/{company_id}/reconcile": {
         "post": {
             "operationId": "requestReconcile",

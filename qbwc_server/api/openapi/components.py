@@ -128,6 +128,46 @@ SCHEMAS: dict[str, Schema] = {
             "hresults": {"type": "array", "items": obj({"hresult": STR}, {"message": STR})},
         }
     ),
+    "AuditEntry": obj(
+        {
+            "at": TIME,
+            "method": STR,
+            "duration_ms": INT,
+            "request_id": OPT_STR,
+            "hresult": OPT_STR,
+            "message": OPT_STR,
+            "result": OPT_STR,
+            "error": BOOL,
+            "request_bytes": INT,
+            "response_bytes": INT,
+        },
+        {
+            "request": {**OPT_STR, "description": "qbXML the server sent (redacted)"},
+            "response": {**OPT_STR, "description": "What QuickBooks answered (redacted)"},
+        },
+    ),
+    "SessionDetail": {
+        "allOf": [
+            ref("Session"),
+            obj(
+                {
+                    "company_id": OPT_INT,
+                    "events": {
+                        "type": "array",
+                        "items": obj({"at": TIME, "kind": STR, "code": OPT_STR, "message": STR}),
+                    },
+                    "audit": obj(
+                        {
+                            "mode": {"type": "string", "enum": ["off", "errors", "all"]},
+                            "kept": BOOL,
+                            "reason": OPT_STR,
+                        }
+                    ),
+                    "exchange": nullable({"type": "array", "items": ref("AuditEntry")}),
+                }
+            ),
+        ]
+    },
     "SessionEvent": obj(
         {
             "at": TIME,

@@ -1,0 +1,157 @@
+"""Capturing the exchange at the SOAP boundary, without touching the engine.
+
+Spyne's ``method_return_object`` event gives the method, its arguments and its answer; the ids
+of the QBWC session come from the request's log context (bound when the ticket was resolved).
+The entry is written in its own transaction *after* the response has left (the request's
+after-response callbacks, observability/http_logging.py), so compressing a multi-MB page adds
+nothing to the Web Connector's wait, and a call whose own transaction failed is still recorded.
+
+Never recorded: credentials (authenticate's arguments) and tickets.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from models import AuditEntry, utcnow
+from qbwc_server.audit import store
+from qbwc_server.config import Settings
+from qbwc_server.db import Database
+from qbwc_server.observability import context
+from qbwc_server.observability.http_logging import AFTER_RESPONSE_KEY
+from qbwc_server.observability.qbxml_errors import status_error_labels
+from qbwc_server.observability.redaction import Redactor, redact_qbxml
+
+log = logging.getLogger(__name__)
+
+AUDITED = frozenset(
+    {
+        "authenticate",
+        "sendRequestXML",
+        "receiveResponseXML",
+        "connectionError",
+        "getLastError",
+        "closeConnection",
+    }
+)
+MAX_TEXT = 4000  # answers and messages (not qbXML) are short; a runaway one is cut
+
+
+def _arg(args: list[Any], index: int) -> str | None:
+    value = args[index] if len(args) > index else None
+    return None if value is None else str(value)
+
+
+class AuditRecorder:
+    def __init__(self, db: Database, settings: Settings) -> None:
+        self.db = db
+        self.settings = settings
+        self.redact_text = Redactor()
+        self.purge = store.PurgeSchedule()
+
+    def install(self, spyne_app: Any) -> None:
+        spyne_app.event_manager.add_listener("method_return_object", self._on_return)
+
+    # -- capture (in the request, before the answer is serialized) ------------------------------
+    def _on_return(self, ctx: Any) -> None:
+        method = ctx.method_name or ""
+        ids = context.current()
+        session_id = ids.get("session_id")
+        if self.settings.audit_mode == "off" or method not in AUDITED or session_id is None:
+            self._after_response(ctx, self._maybe_purge)
+            return
+        args = list(ctx.in_object or [])
+        out = next(iter(ctx.out_object or [None]))
+        entry = self._entry(method, args, out)
+        entry.update(
+            session_id=int(session_id),
+            company_id=ids.get("company_id"),
+            request_id=ids.get("request_id"),
+            duration_ms=int((time.time() - ctx.call_start) * 1000),
+            error=bool(entry["error"] or ids.get("outcome") == "error"),
+        )
+        ends = method == "closeConnection" or (method == "connectionError" and out == "done")
+        self._after_response(ctx, lambda: self._write(entry, ends))
+
+    def _entry(self, method: str, args: list[Any], out: Any) -> dict[str, Any]:
+        request = response = hresult = message = result = None
+        if method == "authenticate":
+            # Only the status word and postpone: the ticket (out[0]) and the password never.
+            answer = list(out or [])
+            result = " ".join(str(a) for a in answer[1:3]) or "(work)"
+        elif method == "sendRequestXML":
+            request = None if out is None else str(out)
+            response = _arg(args, 1)  # strHCPResponse: QuickBooks' company file information
+        elif method == "receiveResponseXML":
+            response, hresult, message = _arg(args, 1), _arg(args, 2), _arg(args, 3)
+            result = None if out is None else str(out)
+        elif method == "connectionError":
+            hresult, message = _arg(args, 1), _arg(args, 2)
+            result = None if out is None else str(out)
+        else:
+            result = None if out is None else str(out)
+        error = bool((hresult or "").strip()) or bool(status_error_labels(response))
+        if method == "receiveResponseXML" and result is not None and result.lstrip("-").isdigit():
+            error = error or int(result) < 0
+        return {
+            "method": method,
+            "request": request,
+            "response": response,
+            "hresult": (hresult or "").strip()[:40] or None,
+            "message": self._text(message),
+            "result": self._text(result),
+            "error": error,
+        }
+
+    def _text(self, value: str | None) -> str | None:
+        return self.redact_text(value[:MAX_TEXT]) if value else None
+
+    @staticmethod
+    def _after_response(ctx: Any, work: Callable[[], None]) -> None:
+        environ = getattr(getattr(ctx, "transport", None), "req_env", None) or {}
+        callbacks = environ.get(AFTER_RESPONSE_KEY)
+        if callbacks is None:
+            work()  # no request layer around us (a bare SOAP endpoint): now
+        else:
+            callbacks.append(work)
+
+    # -- write (after the response) -------------------------------------------------------------
+    def _write(self, entry: dict[str, Any], session_ends: bool) -> None:
+        request, request_bytes = store.compress(redact_qbxml(entry.pop("request") or ""))
+        response, response_bytes = store.compress(redact_qbxml(entry.pop("response") or ""))
+        try:
+            with self.db.transaction() as session:
+                session.add(
+                    AuditEntry(
+                        at=utcnow(),
+                        request_xml=request,
+                        response_xml=response,
+                        request_bytes=request_bytes,
+                        response_bytes=response_bytes,
+                        **entry,
+                    )
+                )
+                session.flush()
+                if session_ends and self.settings.audit_mode == "errors":
+                    store.trim_if_clean(session, entry["session_id"])
+        except Exception:
+            log.exception("audit trail: could not store the %s call", entry["method"])
+        self._maybe_purge()
+
+    def _maybe_purge(self) -> None:
+        if not self.purge.due():
+            return
+        try:
+            with self.db.transaction() as session:
+                deleted = store.purge_expired(session, self.settings.audit_retention_days)
+            if deleted:
+                log.info(
+                    "audit trail: deleted %d entries older than %d days",
+                    deleted,
+                    self.settings.audit_retention_days,
+                )
+        except Exception:
+            log.exception("audit trail: retention purge failed")

@@ -1,0 +1,76 @@
+"""Storing and pruning the audit trail."""
+
+from __future__ import annotations
+
+import time
+import zlib
+from datetime import timedelta
+
+from sqlalchemy import delete, exists, select
+from sqlalchemy.orm import Session
+
+from models import AuditEntry, QbwcSession, utcnow
+
+# zlib level 1: ~8 ms per MB of qbXML and 10-12x smaller; higher levels cost 2-3x the CPU for
+# a trail that is mostly deleted again (QBWC_AUDIT=errors keeps only sessions with an error).
+COMPRESSION_LEVEL = 1
+CLEAN_OUTCOMES = frozenset({"completed", "none"})
+PURGE_BATCH = 1000  # rows deleted per pass: a pass never holds locks for long
+PURGE_INTERVAL_SECONDS = 60.0  # per process
+
+
+def compress(text: str | None) -> tuple[bytes | None, int]:
+    if not text:
+        return None, 0
+    raw = text.encode("utf-8")
+    return zlib.compress(raw, COMPRESSION_LEVEL), len(raw)
+
+
+def decompress(blob: bytes | None) -> str | None:
+    return zlib.decompress(blob).decode("utf-8") if blob is not None else None
+
+
+def trim_if_clean(session: Session, session_id: int) -> bool:
+    """QBWC_AUDIT=errors, at the end of a session: drop its trail when nothing went wrong (it
+    completed, or had nothing to do, and no call saw an error). Returns True when dropped."""
+    row = session.get(QbwcSession, session_id)
+    if row is None:
+        return False
+    had_error = session.scalar(
+        select(exists().where(AuditEntry.session_id == session_id, AuditEntry.error.is_(True)))
+    )
+    if row.outcome not in CLEAN_OUTCOMES or had_error or row.hresults:
+        return False
+    session.execute(delete(AuditEntry).where(AuditEntry.session_id == session_id))
+    return True
+
+
+def purge_expired(session: Session, retention_days: int) -> int:
+    """Delete at most PURGE_BATCH entries older than the retention; returns how many."""
+    cutoff = utcnow() - timedelta(days=retention_days)
+    ids = list(
+        session.scalars(
+            select(AuditEntry.id)
+            .where(AuditEntry.at < cutoff)
+            .order_by(AuditEntry.id)
+            .limit(PURGE_BATCH)
+        )
+    )
+    if ids:
+        session.execute(delete(AuditEntry).where(AuditEntry.id.in_(ids)))
+    return len(ids)
+
+
+class PurgeSchedule:
+    """At most one purge pass per interval in this process (any worker may run one)."""
+
+    def __init__(self, interval: float = PURGE_INTERVAL_SECONDS) -> None:
+        self.interval = interval
+        self._last = float("-inf")
+
+    def due(self) -> bool:
+        now = time.monotonic()
+        if now - self._last < self.interval:
+            return False
+        self._last = now
+        return True

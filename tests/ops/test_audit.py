@@ -1,0 +1,161 @@
+"""Issue 12 item 3: the qbXML audit trail — off / errors / all, retention, redaction, and the
+two ways to read it (the API and ``qbwc-server session show``)."""
+
+from __future__ import annotations
+
+import zlib
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, update
+
+from models import AuditEntry, QbwcSession, utcnow
+from qbwc_server import cli
+from qbwc_server.app import create_app
+from qbwc_server.audit import store
+from qbwc_server.sim.quickbooks import FaultPlan
+from tests.conftest import make_settings
+from tests.writeback.support import Bench, make_bench
+
+TAX_ID = "98-7654321"
+
+
+def bench_with(db: Any, database_url: str, mode: str, **kwargs: Any) -> Bench:
+    settings = make_settings(database_url, 80, QBWC_AUDIT=mode)
+    return make_bench(db, database_url, app=create_app(settings, db), **kwargs)
+
+
+def write_a_vendor(bench: Bench) -> None:
+    op = bench.queue(
+        "vendor.create", {"name": "Audited Vendor", "tax_id": TAX_ID, "account_number": "AC-77"}
+    )
+    bench.settle()
+    assert bench.op(op["id"])["state"] == "done"
+
+
+def sessions(bench: Bench) -> list[dict[str, Any]]:
+    status, body = bench.api("GET", f"/api/companies/{bench.company_id}/sessions")
+    assert status == 200
+    return list(body["data"])
+
+
+def detail(bench: Bench, session_id: int, query: str = "") -> dict[str, Any]:
+    status, body = bench.api(
+        "GET", f"/api/companies/{bench.company_id}/sessions/{session_id}{query}"
+    )
+    assert status == 200, body
+    return dict(body)
+
+
+def test_all_keeps_every_exchange_redacted(db: Any, database_url: str) -> None:
+    bench = bench_with(db, database_url, "all")
+    write_a_vendor(bench)
+    session = next(s for s in sessions(bench) if s["outcome"] == "completed")
+    view = detail(bench, session["id"])
+    assert view["audit"] == {"mode": "all", "kept": True, "reason": None}
+    methods = [e["method"] for e in view["exchange"]]
+    assert methods[0] == "authenticate" and methods[-1] == "closeConnection"
+    assert "sendRequestXML" in methods and "receiveResponseXML" in methods
+    assert all(isinstance(e["duration_ms"], int) and e["request_id"] for e in view["exchange"])
+    sent = [e for e in view["exchange"] if e["method"] == "sendRequestXML"]
+    assert "<?qbxml" in sent[0]["request"] and "QBXMLMsgsRq" in sent[0]["request"]
+    assert sent[0]["response"] and "HostQuery" in sent[0]["response"]  # strHCPResponse
+    add = next(e for e in sent if "VendorAddRq" in (e["request"] or ""))
+    assert "<VendorTaxIdent>[redacted]</VendorTaxIdent>" in add["request"]
+    assert "<AccountNumber>[redacted]</AccountNumber>" in add["request"]
+    answered = [e for e in view["exchange"] if e["method"] == "receiveResponseXML"]
+    assert any("VendorAddRs" in (e["response"] or "") for e in answered)
+    assert all(e["result"] is not None for e in answered)  # the progress we answered
+    text = str(view)
+    assert TAX_ID not in text and TAX_ID.replace("-", "") not in text and "AC-77" not in text
+    # Redacted at rest, not only in the view; and compressed.
+    with db.transaction() as s:
+        rows = list(s.scalars(select(AuditEntry).where(AuditEntry.session_id == session["id"])))
+    stored = b"".join(zlib.decompress(r.request_xml or zlib.compress(b"")) for r in rows)
+    assert b"VendorAddRq" in stored and TAX_ID.encode() not in stored
+    big = max(rows, key=lambda r: r.response_bytes)
+    assert big.response_xml is not None and len(big.response_xml) < big.response_bytes
+    # Without bodies: the same calls, no qbXML.
+    slim = detail(bench, session["id"], "?bodies=false")
+    assert [e["method"] for e in slim["exchange"]] == methods
+    assert "request" not in slim["exchange"][1]
+
+
+def test_errors_keeps_only_sessions_with_an_error(db: Any, database_url: str) -> None:
+    # The first write meets a lock (status 3175, severity Error): that session keeps its trail.
+    bench = bench_with(db, database_url, "errors", faults=FaultPlan(lock_errors={1: 3175}))
+    write_a_vendor(bench)
+    kept, dropped = [], []
+    for s in sessions(bench):
+        (kept if detail(bench, s["id"])["exchange"] else dropped).append(s)
+    assert kept and dropped
+    errored = detail(bench, kept[0]["id"])
+    assert any(e["error"] for e in errored["exchange"])
+    assert any('statusCode="3175"' in (e["response"] or "") for e in errored["exchange"])
+    clean = detail(bench, dropped[0]["id"])
+    assert clean["outcome"] in ("completed", "none")
+    assert clean["audit"]["kept"] is False and "without errors" in clean["audit"]["reason"]
+
+
+def test_off_keeps_nothing(db: Any, database_url: str) -> None:
+    bench = bench_with(db, database_url, "off", faults=FaultPlan(lock_errors={1: 3175}))
+    write_a_vendor(bench)
+    with db.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(AuditEntry)) == 0
+    view = detail(bench, sessions(bench)[0]["id"])
+    assert view["exchange"] is None and view["audit"]["reason"].startswith("QBWC_AUDIT=off")
+
+
+def test_retention_deletes_old_trails_in_bounded_passes(db: Any, database_url: str) -> None:
+    bench = bench_with(db, database_url, "all")
+    write_a_vendor(bench)
+    with db.transaction() as s:
+        session_id = s.scalars(select(QbwcSession.id)).first()
+        for _ in range(store.PURGE_BATCH + 200):
+            s.add(AuditEntry(session_id=session_id, method="getLastError", at=utcnow()))
+        s.flush()
+        total = s.scalar(select(func.count()).select_from(AuditEntry))
+        s.execute(update(AuditEntry).values(at=utcnow() - timedelta(days=31)))
+        recent = s.scalars(select(AuditEntry.id).order_by(AuditEntry.id.desc())).first()
+        s.execute(update(AuditEntry).where(AuditEntry.id == recent).values(at=utcnow()))
+    assert total > store.PURGE_BATCH
+    with db.transaction() as s:
+        assert store.purge_expired(s, 30) == store.PURGE_BATCH  # bounded work per pass
+    # The server runs the next pass by itself after a SOAP call (a new process: due at once).
+    fresh = bench_with(db, database_url, "all")
+    fresh.session()
+    with db.transaction() as s:
+        old = s.scalar(
+            select(func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.at < utcnow() - timedelta(days=30))
+        )
+        assert old == 0
+        assert s.get(AuditEntry, recent) is not None  # within the retention: kept
+
+
+def test_session_show_prints_the_exchange(
+    db: Any, database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bench = bench_with(db, database_url, "all")
+    write_a_vendor(bench)
+    session_id = next(s["id"] for s in sessions(bench) if s["outcome"] == "completed")
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    assert cli.main(["session", "show", str(session_id), "--exchange"]) == 0
+    out = capsys.readouterr().out
+    assert f"session:        {session_id}" in out and "outcome:        completed" in out
+    assert "exchange:" in out and "sendRequestXML" in out and "--- request ---" in out
+    assert "VendorAddRq" in out and TAX_ID not in out
+    assert cli.main(["session", "show", str(session_id)]) == 0
+    assert "--- request ---" not in capsys.readouterr().out
+    assert cli.main(["session", "show", "999999"]) == 1
+
+
+def test_a_session_of_another_company_is_not_found(db: Any, database_url: str) -> None:
+    bench = bench_with(db, database_url, "all")
+    write_a_vendor(bench)
+    other = make_bench(db, database_url, app=bench.app)
+    session_id = sessions(bench)[0]["id"]
+    status, body = other.api("GET", f"/api/companies/{other.company_id}/sessions/{session_id}")
+    assert status == 404 and "no session" in body["error"]["message"]

@@ -31,8 +31,13 @@ def _db(settings: Settings, migrate: bool = True) -> Database:
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from qbwc_server import serving
+    from qbwc_server.db import MigrationsNeedDirectConnection
 
-    db = _db(settings, migrate=not args.no_migrate)
+    try:
+        db = _db(settings, migrate=not args.no_migrate)
+    except MigrationsNeedDirectConnection as exc:
+        print(f"qbwc-server: {exc}", file=sys.stderr)
+        return 1
     try:
         if migrations_current(db):
             owner_id(db, settings)

@@ -14,7 +14,7 @@ from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 import migrations
@@ -22,6 +22,30 @@ import migrations
 MIGRATIONS_DIR = Path(migrations.__file__).resolve().parent
 # Any constant will do: it only has to be the same in every process of this product.
 PG_MIGRATION_LOCK_KEY = 0x5142_5743  # "QBWC"
+
+
+# ``?pgbouncer=true`` on a PostgreSQL URL: connections go through PgBouncer in transaction mode
+# (README "PostgreSQL settings"). psycopg 3 prepares statements it runs often, on the server
+# connection it happens to have; PgBouncer (before 1.21) hands the next transaction another one,
+# where the prepared statement does not exist. With the flag the server prepares nothing.
+PGBOUNCER_PARAM = "pgbouncer"
+
+
+class MigrationsNeedDirectConnection(RuntimeError):
+    """Migrations hold a session-level advisory lock, which a transaction pooler cannot keep."""
+
+
+def pgbouncer_url(database_url: str) -> tuple[str, bool]:
+    """The URL without the ``pgbouncer`` parameter, and whether it was set to true."""
+    if not database_url.startswith("postgres") or PGBOUNCER_PARAM not in database_url:
+        return database_url, False
+    url = make_url(database_url)
+    value = url.query.get(PGBOUNCER_PARAM)
+    if value is None:
+        return database_url, False
+    flag = str(value).lower() in ("true", "1", "yes")
+    stripped = url.difference_update_query([PGBOUNCER_PARAM])
+    return stripped.render_as_string(hide_password=False), flag
 
 
 def make_engine(database_url: str, **kwargs: Any) -> Engine:
@@ -52,6 +76,9 @@ def make_engine(database_url: str, **kwargs: Any) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
+    database_url, behind_pgbouncer = pgbouncer_url(database_url)
+    if behind_pgbouncer:
+        kwargs["connect_args"] = {**kwargs.get("connect_args", {}), "prepare_threshold": None}
     return create_engine(database_url, pool_pre_ping=True, hide_parameters=True, **kwargs)
 
 
@@ -60,6 +87,7 @@ class Database:
 
     def __init__(self, database_url: str) -> None:
         self.url = database_url
+        self.behind_pgbouncer = pgbouncer_url(database_url)[1]
         self.engine = make_engine(database_url)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
 
@@ -120,6 +148,12 @@ def _migration_lock(db: Database) -> Iterator[Connection | None]:
 def upgrade(db: Database, revision: str = "head") -> None:
     if revision == "head" and migrations_current(db):
         return  # the common case at start-up: nothing to do, skip loading alembic's machinery
+    if db.behind_pgbouncer:
+        raise MigrationsNeedDirectConnection(
+            "migrations are pending and DATABASE_URL goes through PgBouncer (?pgbouncer=true): "
+            "apply them through a direct connection first: "
+            "DATABASE_URL=<direct PostgreSQL URL> qbwc-server migrate"
+        )
     with _migration_lock(db):
         command.upgrade(alembic_config(db.url), revision)
 

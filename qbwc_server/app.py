@@ -16,12 +16,12 @@ from qbwc_server.api import help as help_api
 from qbwc_server.api import operations as operations_api
 from qbwc_server.api import records as records_api
 from qbwc_server.api.http import bearer_ok, json_error, json_response, service_error
+from qbwc_server.api.metrics_endpoint import metrics_response
 from qbwc_server.api.openapi.document import document as openapi_document
 from qbwc_server.audit.recorder import AuditRecorder
 from qbwc_server.config import Settings, load_settings
 from qbwc_server.db import Database, migrations_current, upgrade
 from qbwc_server.observability.http_logging import RequestLogging
-from qbwc_server.observability.metrics_endpoint import metrics_response
 from qbwc_server.observability.soap_metering import SoapMetering
 from qbwc_server.runtime import Runtime
 from qbwc_server.services.errors import ServiceError

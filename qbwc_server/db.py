@@ -55,7 +55,6 @@ def make_engine(database_url: str, **kwargs: Any) -> Engine:
         engine = create_engine(
             database_url,
             connect_args={"check_same_thread": False, "timeout": 30},
-            hide_parameters=True,  # an error message must not carry a record's tax id
             **kwargs,
         )
 
@@ -79,7 +78,7 @@ def make_engine(database_url: str, **kwargs: Any) -> Engine:
     database_url, behind_pgbouncer = pgbouncer_url(database_url)
     if behind_pgbouncer:
         kwargs["connect_args"] = {**kwargs.get("connect_args", {}), "prepare_threshold": None}
-    return create_engine(database_url, pool_pre_ping=True, hide_parameters=True, **kwargs)
+    return create_engine(database_url, pool_pre_ping=True, **kwargs)
 
 
 class Database:

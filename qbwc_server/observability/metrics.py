@@ -9,37 +9,16 @@ scale to thousands of companies).
 
 Counters and histograms are per process (files in ``PROMETHEUS_MULTIPROC_DIR`` under gunicorn,
 added up at scrape time). The gauges of operations and companies are read from the database at
-scrape time instead: the database is the one place that knows them for every replica.
+scrape time instead (api/metrics_endpoint.py): the database is the one place that knows them for
+every replica.
 """
 
 from __future__ import annotations
 
-import logging
-import time
-from collections.abc import Iterable, Iterator
 from typing import Any
 
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    REGISTRY,
-    CollectorRegistry,
-    Counter,
-    Gauge,
-    Histogram,
-    generate_latest,
-)
-from prometheus_client.core import GaugeMetricFamily, Metric
-from prometheus_client.multiprocess import MultiProcessCollector
-from prometheus_client.registry import Collector
-from sqlalchemy import Engine, event, func, select
-
-from models import Operation
-from qbwc_server.config import Settings
-from qbwc_server.db import Database
-from qbwc_server.observability import multiproc
-from qbwc_server.services.company_states import COMPANY_STATES, company_state_counts
-
-log = logging.getLogger(__name__)
+from prometheus_client import Counter, Gauge, Histogram
+from sqlalchemy import Engine, event
 
 SOAP_METHODS = frozenset(
     {
@@ -57,7 +36,6 @@ SOAP_METHODS = frozenset(
     }
 )
 UNKNOWN_METHOD = "unknown"  # a request refused before its method was read (size, DTD)
-OPERATION_STATES = ("queued", "sent", "done", "failed", "needs_attention", "cancelled")
 
 # A SOAP call takes milliseconds (getLastError) to minutes (ingesting a multi-MB page on a slow
 # database); QBWC itself gives up after its own timeout, so the buckets reach 5 minutes.
@@ -126,67 +104,3 @@ def instrument_pool(engine: Engine) -> None:
     for name in ("connect", "checkout", "checkin", "close", "invalidate"):
         event.listen(pool, name, update)
     update()
-
-
-class DatabaseGauges(Collector):
-    """Gauges read from the database when scraped: operations and companies by state."""
-
-    def __init__(self, db: Database, settings: Settings) -> None:
-        self.db = db
-        self.settings = settings
-
-    def collect(self) -> Iterator[Metric]:
-        up = GaugeMetricFamily(
-            "qbwc_database_up", "1 when the scrape could read the database, else 0"
-        )
-        started = time.monotonic()
-        try:
-            with self.db.transaction() as session:
-                ops = dict(
-                    session.execute(
-                        select(Operation.state, func.count()).group_by(Operation.state)
-                    ).all()
-                )
-                companies = company_state_counts(session, self.settings)
-        except Exception as exc:
-            log.warning("metrics: database gauges unavailable: %s", type(exc).__name__)
-            up.add_metric([], 0)
-            yield up
-            return
-        up.add_metric([], 1)
-        yield up
-        yield _by_state("qbwc_operations", "Write-back operations by state", OPERATION_STATES, ops)
-        yield _by_state(
-            "qbwc_companies",
-            "Companies by status state (the company profile)",
-            COMPANY_STATES,
-            companies,
-        )
-        scrape = GaugeMetricFamily(
-            "qbwc_database_gauges_seconds", "Time the scrape spent reading the database gauges"
-        )
-        scrape.add_metric([], time.monotonic() - started)
-        yield scrape
-
-
-def _by_state(
-    name: str, doc: str, states: Iterable[str], counts: dict[str, int]
-) -> GaugeMetricFamily:
-    family = GaugeMetricFamily(name, doc, labels=["state"])
-    known = list(states)
-    for state in known + sorted(set(counts) - set(known)):
-        family.add_metric([state], int(counts.get(state, 0)))
-    return family
-
-
-def exposition(db: Database, settings: Settings) -> tuple[bytes, str]:
-    """The text exposition: every process's counters plus the database gauges."""
-    if multiproc.enabled():
-        registry = CollectorRegistry()
-        MultiProcessCollector(registry)
-        body = generate_latest(registry)
-    else:
-        body = generate_latest(REGISTRY)
-    gauges = CollectorRegistry()
-    gauges.register(DatabaseGauges(db, settings))
-    return body + generate_latest(gauges), CONTENT_TYPE_LATEST

@@ -16,14 +16,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "qbwc_server"
 
-TOP = ("app", "cli", "api", "web", "runtime", "status")
+TOP = ("app", "cli", "api", "web", "runtime", "status", "serving", "diagnostics")
 LAYERS: tuple[tuple[str, ...], ...] = (
     TOP,
-    ("soap",),
+    ("soap", "audit"),  # the audit trail listens at the SOAP boundary, installed by the app
     ("engine",),
     ("sync", "writeback"),
     ("services",),
     ("records",),
+    ("observability",),  # log context, metrics and counting: hooks from any layer above
     ("config",),
     ("qbxml", "db", "net"),
     ("help",),  # the help catalog: pure data, every layer may read its words

@@ -13,11 +13,18 @@ from tests.ops.scenario import Run, run_scenario
 
 @pytest.fixture(scope="package")
 def served_run(
-    migrated_db: Any, database_url: str, tmp_path_factory: pytest.TempPathFactory
+    migrated_db: Any,
+    database_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    qbxml_schema: Any,
 ) -> Iterator[Run]:
     """One full simulated run against ``qbwc-server serve`` with two workers and JSON logs."""
     _clean(migrated_db)
     yield run_scenario(
-        migrated_db, database_url, tmp_path_factory.mktemp("served"), {"QBWC_AUDIT": "all"}
+        migrated_db,
+        database_url,
+        tmp_path_factory.mktemp("served"),
+        {"QBWC_AUDIT": "all"},
+        qbxml_schema,
     )
     _clean(migrated_db)

@@ -64,7 +64,7 @@ class Run:
     secrets: list[str] = field(default_factory=list)
 
 
-def run_scenario(db: Any, database_url: str, tmp: Path, env: dict[str, str]) -> Run:
+def run_scenario(db: Any, database_url: str, tmp: Path, env: dict[str, str], schema: Any) -> Run:
     server = ServedProcess(
         database_url,
         tmp / "server.log",
@@ -75,7 +75,7 @@ def run_scenario(db: Any, database_url: str, tmp: Path, env: dict[str, str]) -> 
         before = scrape(server.url)
         api = Api(base_url=server.url)
         qb = FakeQuickBooks(generate_current("tiny", seed=3))
-        rig = make_rig(app=None, api=api, qb=qb, schema=None, qbwc_url=server.qbwc_url)  # type: ignore[arg-type]
+        rig = make_rig(app=None, api=api, qb=qb, schema=schema, qbwc_url=server.qbwc_url)  # type: ignore[arg-type]
 
         wrong_key = generate_key()
         intruder = WebConnector.from_qwc(rig.qwc, wrong_key, qb, url=server.qbwc_url)

@@ -91,7 +91,9 @@ def _repeat_one_statement(database: Database, times: int = 12) -> set[int]:
     return backends
 
 
-def test_sessions_run_through_pgbouncer_in_transaction_mode(db: Any, bouncer_url: str) -> None:
+def test_sessions_run_through_pgbouncer_in_transaction_mode(
+    db: Any, bouncer_url: str, qbxml_schema: Any
+) -> None:
     bounced = Database(bouncer_url)
     with bounced.engine.connect() as conn:
         assert conn.connection.dbapi_connection.prepare_threshold is None  # type: ignore[union-attr]
@@ -99,7 +101,7 @@ def test_sessions_run_through_pgbouncer_in_transaction_mode(db: Any, bouncer_url
     app = create_app(make_settings(bouncer_url, 80), bounced)
     api = Api(app=app)
     rig = make_rig(
-        app=app, api=api, qb=FakeQuickBooks(generate_current("tiny", seed=2)), schema=None
+        app=app, api=api, qb=FakeQuickBooks(generate_current("tiny", seed=2)), schema=qbxml_schema
     )
     rig.run_session()  # hundreds of statements, most repeated: psycopg would prepare them
     rig.run_session()

@@ -59,13 +59,15 @@ class Alternating:
             conn.close()
 
 
-def _run(api: Api, transport: Alternating, name: str, now: Any) -> tuple[Rig, list[Any]]:
+def _run(
+    api: Api, transport: Alternating, name: str, now: Any, schema: Any
+) -> tuple[Rig, list[Any]]:
     qb = FakeQuickBooks(generate_current("tiny", seed=11, now=now))
     rig = make_rig(
         app=None,  # type: ignore[arg-type]
         api=api,
         qb=qb,
-        schema=None,
+        schema=schema,
         name=name,
         qbwc_url="http://localhost/qbwc",
         transport=transport,
@@ -153,15 +155,19 @@ def _sessions(rig: Rig) -> list[tuple[Any, ...]]:
     return [(s["outcome"], s["calls"], s["requests_sent"]) for s in body["data"]]
 
 
-def test_two_replicas_give_the_result_of_one(db: Any, database_url: str, tmp_path: Path) -> None:
+def test_two_replicas_give_the_result_of_one(
+    db: Any, database_url: str, tmp_path: Path, qbxml_schema: Any
+) -> None:
     first = ServedProcess(database_url, tmp_path / "a.log", workers=1)
     second = ServedProcess(database_url, tmp_path / "b.log", workers=1)
     try:
         now = qb_local_now()  # both fake company files at the same time: the same ids
         both = Alternating([first.port, second.port])
-        replicated, replicated_ops = _run(Api(base_url=second.url), both, "Replicated Co", now)
+        replicated, replicated_ops = _run(
+            Api(base_url=second.url), both, "Replicated Co", now, qbxml_schema
+        )
         single = Alternating([first.port])
-        alone, alone_ops = _run(Api(base_url=first.url), single, "Single Co", now)
+        alone, alone_ops = _run(Api(base_url=first.url), single, "Single Co", now, qbxml_schema)
         stored, expected = _stored(replicated), _stored(alone)
         sessions, expected_sessions = _sessions(replicated), _sessions(alone)
     finally:

@@ -13,7 +13,7 @@ from qbwc_server.api.openapi.components import (
     page_of,
     ref,
 )
-from qbwc_server.sync.record_mapping import TYPE_NAMES
+from qbwc_server.records.types import TYPE_NAMES
 
 INVALID = error_response("A parameter is malformed or unknown (named in `error.field`)")
 NOT_FOUND = error_response("No such company or record type")

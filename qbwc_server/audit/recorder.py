@@ -38,6 +38,10 @@ AUDITED = frozenset(
     }
 )
 MAX_TEXT = 4000  # answers and messages (not qbXML) are short; a runaway one is cut
+# Calls that close a session or explain it: in errors mode they are only worth an entry when
+# the session already has a trail (or the call itself carries an error). A Web Connector polling
+# with nothing to do thus costs no write at all (its authenticate answer is not "work").
+FOLLOWERS = frozenset({"closeConnection", "getLastError"})
 
 
 def _arg(args: list[Any], index: int) -> str | None:
@@ -65,6 +69,11 @@ class AuditRecorder:
             return
         args = list(ctx.in_object or [])
         out = next(iter(ctx.out_object or [None]))
+        if method == "authenticate" and self.settings.audit_mode == "errors":
+            answer = list(out or [])
+            if len(answer) < 2 or answer[1] != "":
+                self._after_response(ctx, self._maybe_purge)
+                return  # "none"/"nvu"/busy: no exchange follows, nothing to keep
         entry = self._entry(method, args, out)
         entry.update(
             session_id=int(session_id),
@@ -124,19 +133,27 @@ class AuditRecorder:
         response, response_bytes = store.compress(redact_qbxml(entry.pop("response") or ""))
         try:
             with self.db.transaction() as session:
-                session.add(
-                    AuditEntry(
-                        at=utcnow(),
-                        request_xml=request,
-                        response_xml=response,
-                        request_bytes=request_bytes,
-                        response_bytes=response_bytes,
-                        **entry,
-                    )
+                # A session without a trail: nothing to add, nothing to trim (errors mode).
+                skip = (
+                    self.settings.audit_mode == "errors"
+                    and not entry["error"]
+                    and entry["method"] in FOLLOWERS
+                    and not store.has_trail(session, entry["session_id"])
                 )
-                session.flush()
-                if session_ends and self.settings.audit_mode == "errors":
-                    store.trim_if_clean(session, entry["session_id"])
+                if not skip:
+                    session.add(
+                        AuditEntry(
+                            at=utcnow(),
+                            request_xml=request,
+                            response_xml=response,
+                            request_bytes=request_bytes,
+                            response_bytes=response_bytes,
+                            **entry,
+                        )
+                    )
+                    session.flush()
+                    if session_ends and self.settings.audit_mode == "errors":
+                        store.trim_if_clean(session, entry["session_id"])
         except Exception:
             log.exception("audit trail: could not store the %s call", entry["method"])
         self._maybe_purge()

@@ -30,6 +30,10 @@ def decompress(blob: bytes | None) -> str | None:
     return zlib.decompress(blob).decode("utf-8") if blob is not None else None
 
 
+def has_trail(session: Session, session_id: int) -> bool:
+    return bool(session.scalar(select(exists().where(AuditEntry.session_id == session_id))))
+
+
 def trim_if_clean(session: Session, session_id: int) -> bool:
     """QBWC_AUDIT=errors, at the end of a session: drop its trail when nothing went wrong (it
     completed, or had nothing to do, and no call saw an error). Returns True when dropped."""

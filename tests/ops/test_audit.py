@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
-from models import AuditEntry, QbwcSession, utcnow
+from models import AuditEntry, Company, QbwcSession, utcnow
 from qbwc_server import cli
 from qbwc_server.app import create_app
 from qbwc_server.audit import store
@@ -159,3 +159,28 @@ def test_a_session_of_another_company_is_not_found(db: Any, database_url: str) -
     session_id = sessions(bench)[0]["id"]
     status, body = other.api("GET", f"/api/companies/{other.company_id}/sessions/{session_id}")
     assert status == 404 and "no session" in body["error"]["message"]
+
+
+def test_errors_mode_writes_nothing_for_a_poll_with_nothing_to_do(
+    db: Any, database_url: str
+) -> None:
+    """The common case at scale: a Web Connector polls, the server answers "none". Under
+    QBWC_AUDIT=errors that costs no audit write at all (not even one deleted again)."""
+    from sqlalchemy import event
+
+    bench = bench_with(db, database_url, "errors", sync_interval_minutes=60)
+    write_a_vendor(bench)  # a session with work: its trail written, then dropped (clean)
+    with db.transaction() as s:
+        s.execute(update(Company).values(last_complete_sync_at=utcnow()))
+    inserted: list[str] = []
+
+    def count(_mapper: Any, _connection: Any, target: AuditEntry) -> None:
+        inserted.append(target.method)
+
+    event.listen(AuditEntry, "before_insert", count)
+    try:
+        report = bench.session()
+    finally:
+        event.remove(AuditEntry, "before_insert", count)
+    assert str(report.outcome) == "none"
+    assert inserted == []

@@ -78,6 +78,12 @@ def test_sign_in_list_and_company_profile(live_server: Any, page: Any, tmp_path:
     assert page.is_visible("text=Recent sessions")
     assert page.is_visible("text=completed")
     assert "Nothing queued yet" in page.inner_text("#operations")
+    # Each session links to its details and qbXML exchange (issue 12's audit trail; a clean
+    # session keeps none under the default QBWC_AUDIT=errors, and the page says why).
+    page.click("a:has-text('qbXML exchange') >> nth=0")
+    page.wait_for_url("**/api/companies/*/sessions/*")
+    assert '"outcome":"completed"' in page.content() and "without errors" in page.content()
+    page.go_back()
 
     # A write the AP platform queues shows on the page with its state.
     from tests.foundation.helpers import api

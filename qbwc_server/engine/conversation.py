@@ -23,7 +23,7 @@ from qbwc_server.engine.hresults import connection_error_reaction, describe_hres
 from qbwc_server.engine.tickets import TicketContext, TicketRejected, resolve_ticket
 from qbwc_server.engine.verification import bind, record_facts, verify
 from qbwc_server.qbxml.document import build_document
-from qbwc_server.qbxml.queries import CompanyQuery
+from qbwc_server.qbxml.other_queries import CompanyQuery
 from qbwc_server.qbxml.versions import choose_qbxml_version
 from qbwc_server.services.settings_store import owner_id_in
 

@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from datetime import date
 
 from qbwc_server.qbxml.document import build_document
-from qbwc_server.qbxml.queries import Iterator, ListQuery, TxnQuery
+from qbwc_server.qbxml.queries import ListQuery, TxnQuery
+from qbwc_server.qbxml.query_specs import Iterator
 from qbwc_server.records.record_type import RecordType
 
 CUSTOM_FIELDS_OWNER = "0"  # §6.6: OwnerID 0 returns the public custom fields

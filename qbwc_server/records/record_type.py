@@ -9,7 +9,7 @@ from it: the sync's streams and their order (``sync/``), the query shapes
 (``records/queries.py``), the write-back's read-backs, the read API's type list and the storage.
 
 What a query *accepts* (an iterator, OwnerID, IncludeLinkedTxns) is not declared here but read
-from the schema facts in ``qbxml/queries.py`` (§6.4, §6.6): the sync asks for all it can get.
+from the schema facts in ``qbxml/query_specs.py`` (§6.4, §6.6): the sync asks for all it can get.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any, Literal
 from sqlalchemy import Table
 
 from models.base import Base
-from qbwc_server.qbxml.queries import LIST_QUERIES, TXN_QUERIES, ListQuerySpec, TxnQuerySpec
+from qbwc_server.qbxml.query_specs import LIST_QUERIES, TXN_QUERIES, ListQuerySpec, TxnQuerySpec
 from qbwc_server.records.fields import Field, compile_extractor
 
 Kind = Literal["list", "txn"]
@@ -56,12 +56,12 @@ class RecordType:
     # (records/vendor_balances.py).
     balance_vendor_ref: str | None = None
 
-    # --- what the query accepts (schema facts, qbxml/queries.py) ------------------------------
+    # --- what the query accepts (schema facts, qbxml/query_specs.py) ------------------------------
     @property
     def spec(self) -> ListQuerySpec | TxnQuerySpec:
         spec = LIST_QUERIES.get(self.query) or TXN_QUERIES.get(self.query)
         if spec is None:
-            raise ValueError(f"{self.name}: no query {self.query}QueryRq in qbxml/queries.py")
+            raise ValueError(f"{self.name}: no query {self.query}QueryRq in qbxml/query_specs.py")
         return spec
 
     @property

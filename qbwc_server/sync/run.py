@@ -18,9 +18,10 @@ from sqlalchemy.orm import Session
 
 from models import Company, StreamCursor, utcnow
 from qbwc_server.config import SyncTuning
+from qbwc_server.qbxml.other_queries import ListDeletedQuery, TxnDeletedQuery
 from qbwc_server.qbxml.parse import ResponseStart, ResponseStatus
-from qbwc_server.qbxml.queries import Iterator as IteratorStep
-from qbwc_server.qbxml.queries import ListDeletedQuery, ListQuery, TxnDeletedQuery, TxnQuery
+from qbwc_server.qbxml.queries import ListQuery, TxnQuery
+from qbwc_server.qbxml.query_specs import Iterator as IteratorStep
 from qbwc_server.qbxml.status import StatusPolicy, bookkeeper_message, classify
 from qbwc_server.records import vendor_balances
 from qbwc_server.records.queries import read_document

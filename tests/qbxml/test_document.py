@@ -9,7 +9,9 @@ import pytest
 from lxml import etree
 
 from qbwc_server.qbxml.document import build_document
-from qbwc_server.qbxml.queries import HostQuery, ListQuery, NameFilter
+from qbwc_server.qbxml.other_queries import HostQuery
+from qbwc_server.qbxml.queries import ListQuery
+from qbwc_server.qbxml.query_parts import NameFilter
 from qbwc_server.qbxml.schema_order import Address
 from qbwc_server.qbxml.writes import VendorAdd
 from tests.qbxml.conftest import Validator

@@ -11,7 +11,24 @@ from typing import Any
 import pytest
 
 from qbwc_server.qbxml.document import RequestLike, build_document
-from qbwc_server.qbxml.queries import (
+from qbwc_server.qbxml.other_queries import (
+    CompanyQuery,
+    HostQuery,
+    ListDeletedQuery,
+    PreferencesQuery,
+    TxnDeletedQuery,
+)
+from qbwc_server.qbxml.queries import ListQuery, TxnQuery
+from qbwc_server.qbxml.query_parts import (
+    CurrencyFilter,
+    ListSelector,
+    NameFilter,
+    NameRangeFilter,
+    RefNumberFilter,
+    RefNumberRangeFilter,
+    TotalBalanceFilter,
+)
+from qbwc_server.qbxml.query_specs import (
     ACCOUNT_TYPES,
     DATE_MACROS,
     LIST_DEL_TYPES,
@@ -19,20 +36,6 @@ from qbwc_server.qbxml.queries import (
     TXN_DEL_TYPES_13,
     TXN_DEL_TYPES_16_ONLY,
     TXN_QUERIES,
-    CompanyQuery,
-    CurrencyFilter,
-    HostQuery,
-    ListDeletedQuery,
-    ListQuery,
-    ListSelector,
-    NameFilter,
-    NameRangeFilter,
-    PreferencesQuery,
-    RefNumberFilter,
-    RefNumberRangeFilter,
-    TotalBalanceFilter,
-    TxnDeletedQuery,
-    TxnQuery,
 )
 from tests.qbxml.conftest import VERSIONS, Validator
 from tests.qbxml.xsd_tools import XsdModel

@@ -23,7 +23,8 @@ import pytest
 from lxml import etree
 
 from qbwc_server.qbxml.document import build_document
-from qbwc_server.qbxml.queries import LIST_QUERIES, TXN_QUERIES, ListQuery, TxnQuery
+from qbwc_server.qbxml.queries import ListQuery, TxnQuery
+from qbwc_server.qbxml.query_specs import LIST_QUERIES, TXN_QUERIES
 from qbwc_server.sim.quickbooks import schema_order
 from qbwc_server.sim.quickbooks.xsd_facts import facts_for, header, validator_for
 from tests.conftest import PROJECT_ROOT

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import inspect
 
 from models.records import ListRecord, TxnRecord
-from qbwc_server.qbxml.queries import LIST_QUERIES, TXN_QUERIES
+from qbwc_server.qbxml.query_specs import LIST_QUERIES, TXN_QUERIES
 from qbwc_server.records.types import DECLARED, RECORD_TYPES, TYPE_NAMES
 from qbwc_server.sim.quickbooks import CompanyFile
 from qbwc_server.sim.quickbooks.catalog import QUERY_SPECS

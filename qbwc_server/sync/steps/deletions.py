@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from models import StreamCursor, utcnow
+from qbwc_server.qbxml.other_queries import ListDeletedQuery, TxnDeletedQuery
 from qbwc_server.qbxml.parse import (
     Record,
     ResponseEnd,
@@ -14,7 +15,6 @@ from qbwc_server.qbxml.parse import (
     ResponseStatus,
     iter_response,
 )
-from qbwc_server.qbxml.queries import ListDeletedQuery, TxnDeletedQuery
 from qbwc_server.records import deletions, vendor_balances
 from qbwc_server.records.types import DECLARED, TYPE_FOR_DEL_TYPE
 from qbwc_server.sync import windows

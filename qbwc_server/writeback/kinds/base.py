@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from models import Operation
 from qbwc_server.qbxml.document import build_document
-from qbwc_server.qbxml.queries import ListSelector, TxnQuery
+from qbwc_server.qbxml.queries import TxnQuery
+from qbwc_server.qbxml.query_parts import ListSelector
 from qbwc_server.qbxml.status import StatusPolicy
 from qbwc_server.writeback.checks import Checker
 from qbwc_server.writeback.requests import Resolve

@@ -12,18 +12,17 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, Protocol
 
-from models import Operation
+from sqlalchemy.orm import Session
+
+from models import Company, Operation
 from qbwc_server.qbxml.document import build_document
 from qbwc_server.qbxml.queries import TxnQuery
 from qbwc_server.qbxml.query_parts import ListSelector
 from qbwc_server.qbxml.status import StatusPolicy
 from qbwc_server.writeback.checks import Checker
 from qbwc_server.writeback.requests import Resolve
-
-if TYPE_CHECKING:
-    from qbwc_server.writeback.context import WriteContext
 
 IdKey = Literal["ListID", "TxnID"]
 
@@ -41,6 +40,28 @@ ADVICE: dict[StatusPolicy, str] = {
     "(Edit > Preferences > Integrated Applications).",
     StatusPolicy.DUPLICATE_NAME: "The name is already in use in QuickBooks.",
 }
+
+
+class Bookkeeping(Protocol):
+    """What a kind may do with its operation (``writeback/context.py`` WriteContext does it)."""
+
+    session: Session
+    company: Company
+
+    def resolve(self, ref: Any, key: str) -> str: ...
+
+    def requeue(self, op: Operation, step: str | None) -> None: ...
+
+    def settle(
+        self,
+        op: Operation,
+        state: str,
+        message: str | None,
+        code: int | str | None = None,
+        step: str | None = None,
+    ) -> None: ...
+
+    def want_fetch(self, record_type: str, object_id: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -83,7 +104,7 @@ class OperationKind(ABC):
     def write_request(self, r: Mapping[str, Any], w: WriteArgs) -> Any:
         """The builder object (``qbxml/writes.py``) of the Add/Mod request."""
 
-    def edit_sequence(self, ctx: WriteContext, op: Operation) -> str | None:
+    def edit_sequence(self, ctx: Bookkeeping, op: Operation) -> str | None:
         """A Mod's current EditSequence of the record (None: re-read it first)."""
         return None
 
@@ -113,7 +134,7 @@ class OperationKind(ABC):
     # --- answers ------------------------------------------------------------------------------
     def on_refused(
         self,
-        ctx: WriteContext,
+        ctx: Bookkeeping,
         op: Operation,
         policy: StatusPolicy,
         text: str,
@@ -126,7 +147,7 @@ class OperationKind(ABC):
         """What the operation's ``result`` shows besides the id and EditSequence."""
         return {}
 
-    def after_done(self, ctx: WriteContext, op: Operation) -> None:  # noqa: B027
+    def after_done(self, ctx: Bookkeeping, op: Operation) -> None:  # noqa: B027
         """Records the write changed besides its own, to read back now (none by default)."""
 
     def failure_words(self, policy: StatusPolicy, text: str) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from models import Operation
 from qbwc_server.qbxml.schema_order import Ref
@@ -19,11 +19,8 @@ from qbwc_server.qbxml.writes import (
     BillPaymentCreditCardAdd,
 )
 from qbwc_server.writeback.checks import Checker
-from qbwc_server.writeback.kinds.base import OperationKind, WriteArgs
+from qbwc_server.writeback.kinds.base import Bookkeeping, OperationKind, WriteArgs
 from qbwc_server.writeback.requests import Resolve, Unresolved, list_ref
-
-if TYPE_CHECKING:
-    from qbwc_server.writeback.context import WriteContext
 
 MAX_APPLIED = 100  # bills per payment
 
@@ -183,7 +180,7 @@ class _BillPayment(OperationKind):
     def validate(self, c: Checker, payload: Mapping[str, Any]) -> dict[str, Any]:
         return _validate(c, payload, self.request, self.account_key)
 
-    def after_done(self, ctx: WriteContext, op: Operation) -> None:
+    def after_done(self, ctx: Bookkeeping, op: Operation) -> None:
         # Paying a bill changes it (IsPaid, open amount): read those bills back now.
         for entry in op.resolved.get("applied_to", []):
             try:

@@ -10,7 +10,7 @@ once (Reread).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 
@@ -26,11 +26,8 @@ from qbwc_server.writeback.catalog import (
     STEP_REREAD,
 )
 from qbwc_server.writeback.checks import Checker
-from qbwc_server.writeback.kinds.base import OperationKind, WriteArgs, ret_text
+from qbwc_server.writeback.kinds.base import Bookkeeping, OperationKind, WriteArgs, ret_text
 from qbwc_server.writeback.requests import Resolve, Unresolved, address, list_ref, vendor_by_name
-
-if TYPE_CHECKING:
-    from qbwc_server.writeback.context import WriteContext
 
 ADDRESS_FIELDS: dict[str, str] = {
     "addr1": "Addr1",
@@ -151,7 +148,7 @@ class VendorCreate(_Vendor):
         )
 
     def on_refused(
-        self, ctx: WriteContext, op: Operation, policy: StatusPolicy, text: str, code: int
+        self, ctx: Bookkeeping, op: Operation, policy: StatusPolicy, text: str, code: int
     ) -> bool:
         if policy != StatusPolicy.DUPLICATE_NAME:
             return False
@@ -189,7 +186,7 @@ class VendorUpdate(_Vendor):
             **_vendor_common(r, w.resolve),
         )
 
-    def edit_sequence(self, ctx: WriteContext, op: Operation) -> str | None:
+    def edit_sequence(self, ctx: Bookkeeping, op: Operation) -> str | None:
         """The synced vendor's EditSequence, or that of the vendor.create it refers to."""
         list_id = ctx.resolve(op.resolved["vendor"], "list_id")
         row = ctx.session.scalars(
@@ -206,7 +203,7 @@ class VendorUpdate(_Vendor):
         return None
 
     def on_refused(
-        self, ctx: WriteContext, op: Operation, policy: StatusPolicy, text: str, code: int
+        self, ctx: Bookkeeping, op: Operation, policy: StatusPolicy, text: str, code: int
     ) -> bool:
         if policy != StatusPolicy.STALE:
             return False

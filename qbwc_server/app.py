@@ -24,6 +24,7 @@ from qbwc_server.db import Database, migrations_current, upgrade
 from qbwc_server.observability.http_logging import RequestLogging
 from qbwc_server.observability.soap_metering import SoapMetering
 from qbwc_server.runtime import Runtime
+from qbwc_server.security.headers import with_security_headers
 from qbwc_server.services.errors import ServiceError
 from qbwc_server.services.settings_store import owner_id
 from qbwc_server.soap.wsgi import SoapEndpoint, StartResponse
@@ -55,6 +56,7 @@ class QbwcApp:
         pages.register(self.url_map)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        start_response = with_security_headers(start_response, environ, self.rt.settings)
         return self._logged(environ, start_response)
 
     def _route(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:

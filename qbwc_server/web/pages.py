@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Mapping
+from importlib import resources
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -27,7 +28,17 @@ RULES = [
     Rule("/login", methods=["GET", "POST"], endpoint="page_login"),
     Rule("/logout", methods=["POST", "GET"], endpoint="page_logout"),
     Rule("/companies/<company_id>", endpoint="page_company"),
+    Rule("/static/<name>", endpoint="page_static"),
 ]
+
+# The pages' assets (qbwc_server/web/static), read once. Same-origin files are all the pages'
+# Content-Security-Policy allows (security/headers.py), so styles and scripts live here.
+STATIC_TYPES = {".css": "text/css", ".js": "text/javascript", ".svg": "image/svg+xml"}
+STATIC_FILES: dict[str, tuple[bytes, str]] = {
+    entry.name: (entry.read_bytes(), STATIC_TYPES[suffix])
+    for entry in resources.files("qbwc_server.web").joinpath("static").iterdir()
+    if (suffix := "." + entry.name.rsplit(".", 1)[-1]) in STATIC_TYPES
+}
 
 
 def register(url_map: Map) -> None:
@@ -52,6 +63,8 @@ def handle(rt: Runtime, endpoint: str, request: Request, args: Mapping[str, Any]
     if endpoint == "page_support":
         # QBWC checks AppSupport answers 200/202 (QBWC1003/1004, §4.1).
         return render("support.html", public_url=rt.settings.public_url)
+    if endpoint == "page_static":
+        return _static(rt, request, str(args["name"]))
     if endpoint == "page_login":
         return _login(rt, request)
     if endpoint == "page_logout":
@@ -73,6 +86,16 @@ def handle(rt: Runtime, endpoint: str, request: Request, args: Mapping[str, Any]
             ]
         return render("company.html", c=view, recent_operations=recent_operations)
     return not_found(rt, request)
+
+
+def _static(rt: Runtime, request: Request, name: str) -> Response:
+    found = STATIC_FILES.get(name)
+    if found is None:
+        return not_found(rt, request)
+    body, mimetype = found
+    response = Response(body, mimetype=mimetype)
+    response.headers["Cache-Control"] = "public, max-age=3600"  # no company data in here
+    return response
 
 
 def _login(rt: Runtime, request: Request) -> Response:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -17,36 +15,15 @@ from tests.foundation.helpers import (
     qwc_fields,
     run_to_end,
 )
-
-CHROMIUM = os.environ.get("QBWC_CHROMIUM", "/usr/bin/chromium")
+from tests.web.browser import browser_page
 
 pytestmark = pytest.mark.browser
 
-playwright_api = pytest.importorskip("playwright.sync_api")
-if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
-    pytest.skip(f"Chromium not installed at {CHROMIUM}", allow_module_level=True)
-
-# Flags the machine needs: no sandbox as root, and no background traffic to Google hosts.
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
 
 @pytest.fixture
-def page(tmp_path: Path) -> Any:
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        context = browser.new_context()
-        pg = context.new_page()
+def page() -> Any:
+    with browser_page() as pg:
         yield pg
-        context.close()
-        browser.close()
 
 
 def test_sign_in_list_and_company_profile(live_server: Any, page: Any, tmp_path: Path) -> None:

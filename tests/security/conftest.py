@@ -1,0 +1,25 @@
+"""One live server per module (starting and stopping one costs about half a second)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.conftest import LiveServer
+
+
+@pytest.fixture(scope="module")
+def shared_server(migrated_db: Any, database_url: str) -> Iterator[LiveServer]:
+    server = LiveServer(migrated_db, database_url)
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def server(shared_server: LiveServer, db: Any) -> Iterator[LiveServer]:
+    """The module's live server over an emptied database; its app is restored afterwards."""
+    app, settings = shared_server.app, shared_server.settings
+    yield shared_server
+    shared_server.app, shared_server.settings = app, settings

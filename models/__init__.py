@@ -1,5 +1,6 @@
 """SQLAlchemy 2.x typed models (``Mapped[...]``) only: no business logic lives here."""
 
+from models.admin_session import AdminSession
 from models.audit import AuditEntry
 from models.base import Base, utcnow
 from models.company import AppSetting, Company
@@ -9,6 +10,7 @@ from models.records import QbTxnLine, QbTxnLink, RecordChange, RecordChangeHead
 from models.sync import ReconcileMark, StreamCursor
 
 __all__ = [
+    "AdminSession",
     "AppSetting",
     "AuditEntry",
     "Base",

@@ -15,7 +15,8 @@ from qbwc_server.api import companies as companies_api
 from qbwc_server.api import help as help_api
 from qbwc_server.api import operations as operations_api
 from qbwc_server.api import records as records_api
-from qbwc_server.api.http import bearer_ok, json_error, json_response, service_error
+from qbwc_server.api.guard import refusal as api_refusal
+from qbwc_server.api.http import json_error, json_response, service_error
 from qbwc_server.api.metrics_endpoint import metrics_response
 from qbwc_server.api.openapi.document import document as openapi_document
 from qbwc_server.audit.recorder import AuditRecorder
@@ -75,7 +76,7 @@ class QbwcApp:
         except NotFound:
             if is_api:
                 return json_error(404, f"no such API route: {request.method} {request.path}")
-            return pages.not_found(self.rt, request)
+            return pages.not_found(request)
         except MethodNotAllowed as exc:
             if is_api:
                 return json_error(405, f"{request.method} is not allowed on {request.path}")
@@ -97,13 +98,9 @@ class QbwcApp:
                 or endpoint in operations_api.HANDLERS
                 or endpoint in help_api.HANDLERS
             ):
-                if not bearer_ok(request, self.rt.settings):
-                    msg = (
-                        "missing or wrong admin token (Authorization: Bearer $QBWC_ADMIN_TOKEN)"
-                        if self.rt.settings.admin_token
-                        else "the admin API is disabled: set QBWC_ADMIN_TOKEN"
-                    )
-                    return json_error(401, msg)
+                refused = api_refusal(self.rt, request)
+                if refused is not None:
+                    return refused
                 if endpoint in records_api.HANDLERS:
                     return records_api.handle(self.rt, endpoint, request, args)
                 if endpoint in operations_api.HANDLERS:
@@ -115,12 +112,12 @@ class QbwcApp:
         except ServiceError as exc:
             if is_api:
                 return service_error(exc)
-            return pages.error_page(self.rt, exc.status, exc.message)
+            return pages.error_page(exc.status, exc.message)
         except Exception:
             log.exception("unhandled error on %s %s", request.method, request.path)
             if is_api:
                 return json_error(500, "internal server error; see the server log")
-            return pages.error_page(self.rt, 500, "Internal server error.")
+            return pages.error_page(500, "Internal server error.")
 
     def readyz(self) -> Response:
         try:

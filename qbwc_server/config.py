@@ -36,6 +36,8 @@ KNOWN_VARIABLES = frozenset(
         "QBWC_CONNECTED_WINDOW_SECONDS",
         "QBWC_LOG_LEVEL",
         "QBWC_TRUSTED_PROXIES",
+        "QBWC_ADMIN_SESSION_IDLE_SECONDS",
+        "QBWC_ADMIN_SESSION_MAX_SECONDS",
         "QBWC_LIST_PAGE_SIZE",
         "QBWC_TXN_PAGE_SIZE",
         "QBWC_WINDOW_TARGET",
@@ -100,6 +102,10 @@ class Settings:
     login_failure_window_seconds: int = 900
     connected_window_seconds: int = 3600
     log_level: str = "INFO"
+    # Sign-in sessions of the pages: signed out after this long without a request, and after
+    # this long in any case (services/admin_sessions.py).
+    admin_session_idle_seconds: int = 30 * 60
+    admin_session_max_seconds: int = 12 * 3600
     tuning: SyncTuning = DEFAULT_TUNING
     # Reverse proxies whose X-Forwarded-For is believed (qbwc_server/net.py); none by default.
     trusted_proxies: tuple[IPNetwork, ...] = ()
@@ -218,6 +224,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         login_failure_window_seconds=_int(env, "QBWC_LOGIN_FAILURE_WINDOW_SECONDS", 900, 1),
         connected_window_seconds=_int(env, "QBWC_CONNECTED_WINDOW_SECONDS", 3600, 60),
         log_level=log_level,
+        admin_session_idle_seconds=_int(env, "QBWC_ADMIN_SESSION_IDLE_SECONDS", 30 * 60, 60),
+        admin_session_max_seconds=_int(env, "QBWC_ADMIN_SESSION_MAX_SECONDS", 12 * 3600, 60),
         tuning=SyncTuning(
             list_page_size=_int(env, "QBWC_LIST_PAGE_SIZE", DEFAULT_TUNING.list_page_size, 1),
             txn_page_size=_int(env, "QBWC_TXN_PAGE_SIZE", DEFAULT_TUNING.txn_page_size, 1),

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from qbwc_server.config import Settings
 from qbwc_server.services.errors import ServiceError
 
 
@@ -48,22 +45,3 @@ def read_json(request: Request, max_bytes: int = 1024 * 1024) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ServiceError("request body must be a JSON object")
     return data
-
-
-def bearer_ok(request: Request, settings: Settings) -> bool:
-    """Admin API and pages need their own credential (QBWC_ADMIN_TOKEN)."""
-    if not settings.admin_token:
-        return False
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() == "bearer" and token:
-        return hmac.compare_digest(token.strip().encode(), settings.admin_token.encode())
-    cookie = request.cookies.get("qbwc_admin")
-    if cookie:
-        return hmac.compare_digest(cookie.encode(), session_cookie(settings.admin_token).encode())
-    return False
-
-
-def session_cookie(admin_token: str) -> str:
-    """The pages' cookie: derived from the admin token, never the token itself."""
-    return hmac.new(admin_token.encode(), b"qbwc-pages-session-v1", hashlib.sha256).hexdigest()

@@ -9,7 +9,9 @@ them and a new route family gets them without doing anything:
   against clickjacking of the sign-in and company pages. ``X-Frame-Options: DENY`` says the
   same to browsers that predate CSP level 2.
 - ``X-Content-Type-Options: nosniff``: a JSON error echoing input is never sniffed as HTML.
-- ``Referrer-Policy: no-referrer``: company ids in our URLs never leak to other sites.
+- ``Referrer-Policy: same-origin``: company ids in our URLs never leak to other sites. (Not
+  ``no-referrer``: with it browsers send ``Origin: null`` on our own form posts, and the
+  same-origin check of ``security/csrf.py`` needs the real origin.)
 - ``Cache-Control: no-store`` on everything except the static assets: API answers, pages,
   .qwc downloads and SOAP messages all carry company data, which must not stay in a shared
   proxy cache or the browser's disk cache after sign-out.
@@ -43,7 +45,7 @@ HSTS = "max-age=31536000"
 
 _FIXED = (
     ("X-Content-Type-Options", "nosniff"),
-    ("Referrer-Policy", "no-referrer"),
+    ("Referrer-Policy", "same-origin"),
     ("X-Frame-Options", "DENY"),
     ("Cross-Origin-Opener-Policy", "same-origin"),
     ("Cross-Origin-Resource-Policy", "same-origin"),

@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Mapping
 from importlib import resources
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, select_autoescape
 from werkzeug.routing import Map, Rule
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Request, Response
 
-from qbwc_server.api.http import bearer_ok, session_cookie
 from qbwc_server.runtime import Runtime
+from qbwc_server.security.admin_auth import identify
 from qbwc_server.services import companies as svc
+from qbwc_server.web import signin
+from qbwc_server.web.rendering import error_page, not_found, render
 from qbwc_server.writeback.service import list_operations, operation_view
-
-_env = Environment(
-    loader=PackageLoader("qbwc_server.web", "templates"),
-    autoescape=select_autoescape(["html"]),
-)
 
 RULES = [
     Rule("/", endpoint="page_index"),
@@ -46,37 +41,27 @@ def register(url_map: Map) -> None:
         url_map.add(rule.empty())
 
 
-def render(name: str, status: int = 200, **context: Any) -> Response:
-    html = _env.get_template(name).render(**context)
-    return Response(html, status=status, mimetype="text/html")
-
-
-def error_page(rt: Runtime, status: int, message: str) -> Response:
-    return render("error.html", status=status, status_code=status, message=message)
-
-
-def not_found(rt: Runtime, request: Request) -> Response:
-    return error_page(rt, 404, f"Nothing here: {request.path}")
-
-
 def handle(rt: Runtime, endpoint: str, request: Request, args: Mapping[str, Any]) -> Response:
     if endpoint == "page_support":
         # QBWC checks AppSupport answers 200/202 (QBWC1003/1004, §4.1).
         return render("support.html", public_url=rt.settings.public_url)
     if endpoint == "page_static":
-        return _static(rt, request, str(args["name"]))
+        return _static(request, str(args["name"]))
+    caller = identify(request, rt.settings, rt.db)
+    if caller is not None:
+        reason = caller.csrf_refusal(request, rt.settings, form_ok=True)
+        if reason:
+            return error_page(403, f"Refused: {reason}.", caller)
     if endpoint == "page_login":
-        return _login(rt, request)
+        return signin.login(rt, request, caller)
     if endpoint == "page_logout":
-        response = redirect("/login")
-        response.delete_cookie("qbwc_admin")
-        return response
-    if not bearer_ok(request, rt.settings):
-        return redirect("/login")
+        return signin.logout(rt, request, caller)
+    if caller is None:
+        return redirect(signin.SIGNED_OUT)
     if endpoint == "page_index":
         with rt.db.transaction() as s:
             views = [svc.company_view(c, rt.settings) for c in svc.list_companies(s)]
-        return render("index.html", companies=views)
+        return render("index.html", caller=caller, companies=views)
     if endpoint == "page_company":
         with rt.db.transaction() as s:
             company = svc.get_company(s, args["company_id"])
@@ -84,34 +69,15 @@ def handle(rt: Runtime, endpoint: str, request: Request, args: Mapping[str, Any]
             recent_operations = [
                 operation_view(op) for op in list_operations(s, company.id, limit=20)
             ]
-        return render("company.html", c=view, recent_operations=recent_operations)
-    return not_found(rt, request)
+        return render("company.html", caller=caller, c=view, recent_operations=recent_operations)
+    return not_found(request, caller)
 
 
-def _static(rt: Runtime, request: Request, name: str) -> Response:
+def _static(request: Request, name: str) -> Response:
     found = STATIC_FILES.get(name)
     if found is None:
-        return not_found(rt, request)
+        return not_found(request)
     body, mimetype = found
     response = Response(body, mimetype=mimetype)
     response.headers["Cache-Control"] = "public, max-age=3600"  # no company data in here
     return response
-
-
-def _login(rt: Runtime, request: Request) -> Response:
-    if not rt.settings.admin_token:
-        return error_page(rt, 503, "Pages are disabled until QBWC_ADMIN_TOKEN is set.")
-    if request.method == "POST":
-        token = request.form.get("token", "")
-        if token and hmac.compare_digest(token.encode(), rt.settings.admin_token.encode()):
-            response = redirect("/")
-            response.set_cookie(
-                "qbwc_admin",
-                session_cookie(rt.settings.admin_token),
-                httponly=True,
-                samesite="Strict",
-                secure=rt.settings.public_url.startswith("https://"),
-            )
-            return response
-        return render("login.html", status=401, error="That token is not right.")
-    return render("login.html", error=None)

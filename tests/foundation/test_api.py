@@ -362,15 +362,16 @@ def test_bad_patch_changes_nothing(server: LiveServer, body: dict[str, Any], fie
     assert wc.authenticate(company["username"], company["connector_key"])[1] != "nvu"
 
 
-def test_patch_with_a_non_json_body_is_400(server: LiveServer) -> None:
+def test_patch_with_a_non_json_body_is_refused(server: LiveServer) -> None:
     company = create_company(server.url, "Plain")
-    status, _, data = raw_request(
-        server,
-        "PATCH",
-        f"/api/companies/{company['id']}",
-        b"sync_interval_minutes=5",
-        {"Authorization": f"Bearer {ADMIN_TOKEN}"},
-    )
+    bearer = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    path = f"/api/companies/{company['id']}"
+    # Not declared as JSON: 415, whatever it holds (security: only JSON bodies are read).
+    status, _, data = raw_request(server, "PATCH", path, b"sync_interval_minutes=5", bearer)
+    assert assert_json_error(status, json.loads(data), 415)["field"] == "Content-Type"
+    # Declared as JSON but is not: 400.
+    json_type = {**bearer, "Content-Type": "application/json"}
+    status, _, data = raw_request(server, "PATCH", path, b"sync_interval_minutes=5", json_type)
     assert_json_error(status, json.loads(data), 400)
 
 

@@ -23,3 +23,18 @@ def server(shared_server: LiveServer, db: Any) -> Iterator[LiveServer]:
     app, settings = shared_server.app, shared_server.settings
     yield shared_server
     shared_server.app, shared_server.settings = app, settings
+
+
+@pytest.fixture
+def reconfigure(server: LiveServer, migrated_db: Any, database_url: str) -> Any:
+    """``reconfigure(QBWC_X=...)``: the same server, restarted with other settings (the
+    ``server`` fixture puts the original back afterwards)."""
+    from qbwc_server.app import create_app
+    from tests.conftest import make_settings
+
+    def apply(**overrides: Any) -> LiveServer:
+        server.settings = make_settings(database_url, server.port, **overrides)
+        server.app = create_app(server.settings, migrated_db)
+        return server
+
+    return apply

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -70,19 +71,47 @@ def api_call(server: LiveServer, method: str, path: str, body: Any = None) -> Re
     return fetch(server, method, path, json_body=body, bearer=ADMIN_TOKEN)
 
 
+SESSION_COOKIE = "qbwc_session"
+_CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
+
+
 @dataclass
 class SignedIn:
-    """A signed-in browser as far as the server can tell: its cookies (and the CSRF token the
-    pages hand out, once they do)."""
+    """A signed-in browser as far as the server can tell: its session cookie and the CSRF
+    token its pages carry."""
 
-    cookie: str  # the Cookie header value
+    session: str  # the cookie value
+    csrf: str
+
+    @property
+    def cookie(self) -> str:
+        return f"{SESSION_COOKIE}={self.session}"
 
     def headers(self, extra: dict[str, str] | None = None) -> dict[str, str]:
         return {"Cookie": self.cookie, **(extra or {})}
 
+    def writing(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        """Headers of a same-origin script's state-changing API call."""
+        return self.headers({"X-CSRF-Token": self.csrf, **(extra or {})})
+
+
+def session_cookie_of(reply: Reply, name: str = SESSION_COOKIE) -> str:
+    for line in reply.headers.get("set-cookie", "").split("\n"):
+        if line.startswith(name + "="):
+            return line.split(";", 1)[0].split("=", 1)[1]
+    raise AssertionError(f"no {name} cookie in {reply.headers}")
+
+
+def csrf_of(html: str) -> str:
+    found = _CSRF_META.search(html)
+    assert found, html[:500]
+    return found.group(1)
+
 
 def sign_in(server: LiveServer, token: str = ADMIN_TOKEN) -> SignedIn:
     reply = fetch(server, "POST", "/login", form={"token": token})
-    assert reply.status in (302, 303), (reply.status, reply.text[:300])
-    cookies = [c.split(";", 1)[0] for c in reply.headers["set-cookie"].split("\n")]
-    return SignedIn(cookie="; ".join(cookies))
+    assert reply.status == 303, (reply.status, reply.text[:300])
+    session = session_cookie_of(reply)
+    page = fetch(server, "GET", "/", headers={"Cookie": f"{SESSION_COOKIE}={session}"})
+    assert page.status == 200, page.status
+    return SignedIn(session=session, csrf=csrf_of(page.text))

@@ -6,15 +6,14 @@ from typing import Any
 
 import pytest
 
-from qbwc_server.app import create_app
 from qbwc_server.security.headers import DOCUMENT_CSP, PAGE_CSP
-from tests.conftest import LiveServer, make_settings
+from tests.conftest import LiveServer
 from tests.security.http_util import Reply, api_call, fetch, sign_in
 from tests.soap_util import envelope
 
 ALWAYS = {
     "x-content-type-options": "nosniff",
-    "referrer-policy": "no-referrer",
+    "referrer-policy": "same-origin",
     "x-frame-options": "DENY",
     "cross-origin-opener-policy": "same-origin",
     "cross-origin-resource-policy": "same-origin",
@@ -122,19 +121,15 @@ def test_unhandled_errors_carry_them_too(
     reply = api_call(server, "GET", "/api/companies")
     assert reply.status == 500 and reply.json()["error"]["status"] == 500
     assert_secured(reply, page=False)
+    browser = sign_in(server)
     monkeypatch.setattr(pages.svc, "list_companies", boom)
-    reply = fetch(server, "GET", "/", headers=sign_in(server).headers())
+    reply = fetch(server, "GET", "/", headers=browser.headers())
     assert reply.status == 500
     assert_secured(reply, page=True)
 
 
-def test_https_public_url_adds_hsts(
-    server: LiveServer, database_url: str, migrated_db: Any
-) -> None:
-    server.settings = make_settings(
-        database_url, server.port, QBWC_PUBLIC_URL="https://sync.example.com"
-    )
-    server.app = create_app(server.settings, migrated_db)
+def test_https_public_url_adds_hsts(server: LiveServer, reconfigure: Any) -> None:
+    reconfigure(QBWC_PUBLIC_URL="https://sync.example.com")
     for path in ("/healthz", "/login", "/qbwc"):
         reply = fetch(server, "GET", path)
         assert reply.headers["strict-transport-security"] == "max-age=31536000", path

@@ -68,3 +68,61 @@ def test_pages_render_under_their_policy_without_violations(live_server: Any, pa
     colour = page.eval_on_selector("header", "el => getComputedStyle(el).backgroundColor")
     assert colour == "rgb(29, 53, 87)"
     assert problems == []
+
+
+def key_version(base: str, company_id: int) -> int:
+    from tests.foundation.helpers import api
+
+    status, body, _ = api(base, "GET", f"/api/companies/{company_id}")
+    assert status == 200
+    return int(body["key_version"])
+
+
+def test_another_site_cannot_change_anything_with_the_signed_in_cookie(
+    live_server: Any, page: Any, attacker: AttackerSite
+) -> None:
+    company = create_company(live_server.url, "Victim Co")
+    target = f"{live_server.url}/api/companies/{company['id']}/connector-key"
+    sign_in(page, live_server.url)
+    # 1. An auto-submitted text/plain form (the attack that rotated a key): the browser sends
+    #    the cookie (same site, other origin) and navigates to our answer.
+    url = attacker.serve(
+        "/form",
+        f'<form id="f" method="post" action="{target}" enctype="text/plain">'
+        "<input name='{\"x\":\"' value='\"}'></form>"
+        "<script>document.getElementById('f').submit()</script>",
+    )
+    with page.expect_navigation(url=target):
+        page.goto(url)
+    assert '"status":403' in page.content()
+    # 2. fetch() with the cookie, no-cors, text/plain. The request is sent; its (opaque)
+    #    answer is then withheld from the page by Cross-Origin-Resource-Policy.
+    page.goto(attacker.serve("/blank", "<p>hi</p>"))
+    page.evaluate(
+        """url => fetch(url, {method: 'POST', mode: 'no-cors', credentials: 'include',
+                               headers: {'Content-Type': 'text/plain'}, body: '{}'})
+                  .then(() => 'answered', () => 'withheld')""",
+        target,
+    )
+    # 3. Reading our API from another origin: the browser refuses (we never send CORS headers).
+    read = page.evaluate(
+        """url => fetch(url, {credentials: 'include'}).then(r => 'read', e => 'blocked')""",
+        f"{live_server.url}/api/companies",
+    )
+    assert read == "blocked"
+    assert key_version(live_server.url, company["id"]) == 1
+    assert attacker.hits.count("/form") == 1
+
+
+def test_sign_out_button_ends_the_session_on_the_server(live_server: Any, page: Any) -> None:
+    sign_in(page, live_server.url)
+    saved = page.context.cookies()
+    assert [c["name"] for c in saved] == ["qbwc_session"]
+    assert saved[0]["httpOnly"] and saved[0]["sameSite"] == "Strict"
+    assert page.evaluate("document.cookie") == ""  # not readable by scripts
+    page.click("header >> text=Sign out")
+    page.wait_for_url(live_server.url + "/login")
+    # Put the old cookie back, as someone who copied it would: it opens nothing.
+    page.context.add_cookies(saved)
+    page.goto(live_server.url + "/")
+    assert page.url == live_server.url + "/login"

@@ -82,6 +82,8 @@ class QbwcApp:
                 return json_error(405, f"{request.method} is not allowed on {request.path}")
             return exc.get_response()
         except HTTPException as exc:
+            if is_api:
+                return json_error(exc.code or 400, exc.description or exc.name)
             return exc.get_response()
         try:
             if endpoint == "healthz":

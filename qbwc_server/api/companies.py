@@ -11,8 +11,12 @@ from werkzeug.wrappers import Request, Response
 from qbwc_server.api.http import json_error, json_response, read_json
 from qbwc_server.runtime import Runtime
 from qbwc_server.services import companies as svc
+from qbwc_server.services.errors import Invalid
+from qbwc_server.services.ids import parse_positive
 from qbwc_server.services.qwc import qwc_filename, render_qwc
 from qbwc_server.services.settings_store import owner_id
+
+MAX_SESSIONS = 200
 
 RULES = [
     Rule("/api/companies", methods=["GET"], endpoint="list"),
@@ -116,10 +120,10 @@ def _qwc(rt: Runtime, request: Request, company_id: str) -> Response:
 def _sessions(rt: Runtime, request: Request, company_id: str) -> Response:
     from qbwc_server.services.sessions import recent_sessions
 
-    try:
-        limit = min(200, max(1, int(request.args.get("limit", "50"))))
-    except ValueError:
-        limit = 50
+    raw = request.args.get("limit") or "50"
+    limit = parse_positive(raw, MAX_SESSIONS)
+    if limit is None:
+        raise Invalid(f"limit must be a whole number from 1 to {MAX_SESSIONS}", field="limit")
     with rt.db.transaction() as s:
         company = svc.get_company(s, company_id)
         return json_response({"data": recent_sessions(s, company.id, limit)})

@@ -5,10 +5,14 @@
   (``security/csrf.py``; bearer-token clients are not affected);
 - a request body that is not ``application/json`` (UTF-8) → 415. Browsers send text/plain,
   form and multipart bodies cross-site without asking; JSON they must ask for (CORS preflight,
-  which this server never grants), so only JSON is read.
+  which this server never grants), so only JSON is read;
+- a query parameter holding a control character (``%00`` ...) → 400 naming it: no filter,
+  cursor or id legitimately has one, and PostgreSQL refuses NUL in any string.
 """
 
 from __future__ import annotations
+
+import re
 
 from werkzeug.wrappers import Request, Response
 
@@ -34,6 +38,18 @@ def is_json(request: Request) -> bool:
     return charset is None or charset.strip().lower() in ("utf-8", "utf8")
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
+
+
+def bad_query_parameter(request: Request) -> Response | None:
+    for name, values in request.args.lists():
+        if _CONTROL.search(name):
+            return json_error(400, "a query parameter name holds a control character", "query")
+        if any(_CONTROL.search(v) for v in values):
+            return json_error(400, f"{name}: holds a control character", name[:100] or "query")
+    return None
+
+
 def refusal(rt: Runtime, request: Request) -> Response | None:
     """None to let the request in, else the answer that refuses it."""
     caller = identify(request, rt.settings, rt.db)
@@ -54,7 +70,7 @@ def refusal(rt: Runtime, request: Request) -> Response | None:
             f"request body must be JSON (Content-Type: application/json; UTF-8), got {got[:100]}",
             "Content-Type",
         )
-    return None
+    return bad_query_parameter(request)
 
 
-__all__ = ["has_body", "is_json", "refusal"]
+__all__ = ["bad_query_parameter", "has_body", "is_json", "refusal"]

@@ -7,6 +7,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
+from qbwc_server.api.json_body import MAX_BODY_BYTES, BodyTooLarge, parse_object
 from qbwc_server.services.errors import ServiceError
 
 
@@ -30,18 +31,11 @@ def service_error(exc: ServiceError) -> Response:
     return json_error(exc.status, exc.message, exc.field)
 
 
-def read_json(request: Request, max_bytes: int = 1024 * 1024) -> dict[str, Any]:
+def read_json(request: Request, max_bytes: int = MAX_BODY_BYTES) -> dict[str, Any]:
+    """The request's JSON object (``api/json_body.py`` says what is refused and why)."""
     if request.content_length is not None and request.content_length > max_bytes:
-        raise ServiceError(f"request body over {max_bytes} bytes")
-    raw = request.get_data(cache=False)
+        raise BodyTooLarge(f"request body over {max_bytes} bytes", field="body")
+    raw = request.stream.read(max_bytes + 1)
     if len(raw) > max_bytes:
-        raise ServiceError(f"request body over {max_bytes} bytes")
-    if not raw.strip():
-        return {}
-    try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ServiceError(f"request body is not valid JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise ServiceError("request body must be a JSON object")
-    return data
+        raise BodyTooLarge(f"request body over {max_bytes} bytes", field="body")
+    return parse_object(raw)

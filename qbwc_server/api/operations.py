@@ -20,6 +20,7 @@ from qbwc_server.api.http import json_response, read_json
 from qbwc_server.runtime import Runtime
 from qbwc_server.services import companies as companies_svc
 from qbwc_server.services.errors import Invalid
+from qbwc_server.services.ids import MAX_ROW_ID, parse_positive
 from qbwc_server.writeback import service as svc
 from qbwc_server.writeback.validation import PayloadInvalid
 
@@ -68,19 +69,19 @@ def _create(rt: Runtime, request: Request, company_id: str) -> Response:
     return json_response(view, 200)
 
 
-def _int_arg(request: Request, name: str, default: int | None) -> int | None:
+def _int_arg(request: Request, name: str, default: int | None, maximum: int) -> int | None:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise Invalid(f"{name} must be a whole number", field=name) from None
+    value = parse_positive(raw, maximum)
+    if value is None:
+        raise Invalid(f"{name} must be a whole number from 1 to {maximum}", field=name)
+    return value
 
 
 def _list(rt: Runtime, request: Request, company_id: str) -> Response:
-    limit = _int_arg(request, "limit", 100) or 100
-    before = _int_arg(request, "cursor", None)
+    limit = _int_arg(request, "limit", 100, svc.LIST_LIMIT_MAX) or 100
+    before = _int_arg(request, "cursor", None, MAX_ROW_ID)
     with rt.db.transaction() as s:
         company = companies_svc.get_company(s, company_id)
         ops = svc.list_operations(

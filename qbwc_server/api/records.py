@@ -33,6 +33,7 @@ from qbwc_server.records.types import RECORD_TYPES, TYPE_NAMES
 from qbwc_server.runtime import Runtime
 from qbwc_server.services import companies as companies_svc
 from qbwc_server.services.errors import NotFound, ServiceError
+from qbwc_server.services.ids import MAX_SEQ, parse_positive
 
 RULES = [
     Rule("/api/companies/<company_id>/records/<type_name>", methods=["GET"], endpoint="records"),
@@ -45,6 +46,8 @@ RECORD_PARAMS = frozenset(
     {"limit", "cursor", "modified_since", "active", "include_deleted", "vendor", "from", "to"}
 )
 CHANGE_PARAMS = frozenset({"since", "limit"})
+# A record cursor's position is a ListID/TxnID (at most 40 characters in QuickBooks).
+MAX_POSITION = 100
 
 
 def register(url_map: Map) -> None:
@@ -73,6 +76,8 @@ def _single(args: MultiDict[str, str], name: str) -> str | None:
 
 def _check_known(args: MultiDict[str, str], known: frozenset[str]) -> None:
     for name in args:
+        if not name:
+            raise _bad("query", "a parameter has an empty name")
         if name not in known:
             raise _bad(name, f"unknown parameter; known: {', '.join(sorted(known))}")
 
@@ -112,9 +117,14 @@ def _instant(args: MultiDict[str, str], name: str) -> datetime | None:
     try:
         value = datetime.fromisoformat(text)
     except ValueError:
-        raise _bad(name, f"not an ISO 8601 date-time: {raw!r}") from None
+        raise _bad(name, f"not an ISO 8601 date-time: {raw[:60]!r}") from None
     # Without an offset the value is taken as UTC.
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+05:00 is before year 1 in UTC
+        raise _bad(name, f"outside the years 1 to 9999 in UTC: {raw[:60]!r}") from None
 
 
 def _date(args: MultiDict[str, str], name: str) -> date | None:
@@ -124,7 +134,7 @@ def _date(args: MultiDict[str, str], name: str) -> date | None:
     try:
         return date.fromisoformat(raw.strip())
     except ValueError:
-        raise _bad(name, f"not a date (YYYY-MM-DD): {raw!r}") from None
+        raise _bad(name, f"not a date (YYYY-MM-DD): {raw[:60]!r}") from None
 
 
 def encode_cursor(*parts: object) -> str:
@@ -142,6 +152,8 @@ def decode_cursor(raw: str, field: str, kind: str, scope: str) -> str:
         raise _bad(field, "not a cursor this API handed out") from None
     if got_kind != kind or got_scope != scope or not position:
         raise _bad(field, "this cursor belongs to another listing")
+    if len(position) > MAX_POSITION or not position.isprintable():
+        raise _bad(field, "not a cursor this API handed out")
     return position
 
 
@@ -208,9 +220,10 @@ def _changes(rt: Runtime, request: Request, company_id: str) -> Response:
             since = feed_head(s, company.id)
         else:
             position = decode_cursor(raw_since, "since", "c1", scope)
-            if not position.isdigit():
+            seq = parse_positive(position, MAX_SEQ) if position != "0" else 0
+            if seq is None:
                 raise _bad("since", "not a cursor this API handed out")
-            since = int(position)
+            since = seq
         page = changes_since(s, company.id, since, limit)
     return json_response(
         {

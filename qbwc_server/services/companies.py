@@ -19,6 +19,7 @@ from models import Company, utcnow
 from qbwc_server.config import Settings, new_guid
 from qbwc_server.services import connector_keys
 from qbwc_server.services.errors import Invalid, NotFound
+from qbwc_server.services.ids import row_id, shown
 
 APP_NAME_PREFIX = "AP Sync"
 MAX_NAME = 200
@@ -124,22 +125,16 @@ def create_company(
     return CreatedCompany(company=company, connector_key=key)
 
 
-MAX_ID = 2**31 - 1  # ids are INTEGER columns (PostgreSQL int4)
-
-
 def get_company(session: Session, company_id: Any, *, for_update: bool = False) -> Company:
-    try:
-        cid = int(company_id)
-    except (TypeError, ValueError):
-        raise NotFound(f"no company with id {company_id!r}") from None
-    if not 1 <= cid <= MAX_ID:  # beyond the column's range: the database would raise
-        raise NotFound(f"no company with id {cid}")
+    cid = row_id(company_id)
+    if cid is None:
+        raise NotFound(f"no company with id {shown(company_id)}", field="company_id")
     stmt = select(Company).where(Company.id == cid)
     if for_update:
         stmt = stmt.with_for_update()
     company = session.scalars(stmt).first()
     if company is None:
-        raise NotFound(f"no company with id {cid}")
+        raise NotFound(f"no company with id {cid}", field="company_id")
     return company
 
 

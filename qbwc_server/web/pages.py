@@ -18,12 +18,12 @@ from qbwc_server.web.rendering import error_page, not_found, render
 from qbwc_server.writeback.service import list_operations, operation_view
 
 RULES = [
-    Rule("/", endpoint="page_index"),
-    Rule("/support", endpoint="page_support"),
+    Rule("/", methods=["GET"], endpoint="page_index"),
+    Rule("/support", methods=["GET"], endpoint="page_support"),
     Rule("/login", methods=["GET", "POST"], endpoint="page_login"),
     Rule("/logout", methods=["POST", "GET"], endpoint="page_logout"),
-    Rule("/companies/<company_id>", endpoint="page_company"),
-    Rule("/static/<name>", endpoint="page_static"),
+    Rule("/companies/<company_id>", methods=["GET"], endpoint="page_company"),
+    Rule("/static/<name>", methods=["GET"], endpoint="page_static"),
 ]
 
 # The pages' assets (qbwc_server/web/static), read once. Same-origin files are all the pages'

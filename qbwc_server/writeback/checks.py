@@ -26,6 +26,7 @@ from qbwc_server.qbxml.values import has_illegal_xml_chars
 from qbwc_server.qbxml.writes import MAX_LENGTHS
 from qbwc_server.records.types import record_type
 from qbwc_server.services.errors import Invalid
+from qbwc_server.services.ids import row_id
 from qbwc_server.writeback.catalog import CANCELLED, DONE, FAILED
 
 _AMOUNT_RE = re.compile(r"^-?\d{1,13}(\.\d{1,2})?$")
@@ -316,7 +317,8 @@ class Checker:
         if isinstance(value, bool) or not isinstance(value, int):
             self.error(f"{path}.operation_id", f"{path}.operation_id must be an operation id")
             return None
-        other = self.session.get(Operation, value)
+        # An id past the column's range names no operation (and must not reach the database).
+        other = self.session.get(Operation, value) if row_id(value) is not None else None
         if other is None or other.company_id != self.company_id:
             self.error(f"{path}.operation_id", f"no operation {value} in this company")
             return None

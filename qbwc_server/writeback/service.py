@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from models import Company, Operation, utcnow
 from qbwc_server.services.errors import Conflict, Invalid, NotFound
+from qbwc_server.services.ids import row_id, shown
 from qbwc_server.writeback import queue
 from qbwc_server.writeback.catalog import (
     CANCELLED,
@@ -129,12 +130,9 @@ def queue_operation(session: Session, company: Company, body: Any) -> Queued:
 def get_operation(
     session: Session, op_id: Any, company_id: int | None = None, *, for_update: bool = False
 ) -> Operation:
-    try:
-        oid = int(op_id)
-    except (TypeError, ValueError):
-        raise NotFound(f"no operation with id {op_id!r}") from None
-    if not 1 <= oid <= 2**31 - 1:  # beyond the INTEGER column: the database would raise
-        raise NotFound(f"no operation {oid}")
+    oid = row_id(op_id)
+    if oid is None:
+        raise NotFound(f"no operation with id {shown(op_id)}", field="op_id")
     stmt = select(Operation).where(Operation.id == oid)
     if company_id is not None:
         stmt = stmt.where(Operation.company_id == company_id)
@@ -142,7 +140,9 @@ def get_operation(
         stmt = stmt.with_for_update()
     op = session.scalars(stmt).first()
     if op is None:
-        raise NotFound(f"no operation {oid}" + (" in this company" if company_id else ""))
+        raise NotFound(
+            f"no operation {oid}" + (" in this company" if company_id else ""), field="op_id"
+        )
     return op
 
 

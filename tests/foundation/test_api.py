@@ -372,7 +372,7 @@ def test_patch_with_a_non_json_body_is_refused(server: LiveServer) -> None:
     # Declared as JSON but is not: 400.
     json_type = {**bearer, "Content-Type": "application/json"}
     status, _, data = raw_request(server, "PATCH", path, b"sync_interval_minutes=5", json_type)
-    assert_json_error(status, json.loads(data), 400)
+    assert assert_json_error(status, json.loads(data), 400)["field"] == "body"
 
 
 # --- key rotation -----------------------------------------------------------------------------

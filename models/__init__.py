@@ -1,6 +1,6 @@
 """SQLAlchemy 2.x typed models (``Mapped[...]``) only: no business logic lives here."""
 
-from models.admin_session import AdminSession
+from models.admin_session import AdminSession, SigninFailure
 from models.audit import AuditEntry
 from models.base import Base, utcnow
 from models.company import AppSetting, Company
@@ -24,6 +24,7 @@ __all__ = [
     "RecordChange",
     "RecordChangeHead",
     "SessionEvent",
+    "SigninFailure",
     "StreamCursor",
     "Ticket",
     "utcnow",

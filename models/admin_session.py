@@ -1,4 +1,5 @@
-"""Sign-in sessions of the pages (the admin signed in with ``QBWC_ADMIN_TOKEN``)."""
+"""Sign-in sessions of the pages (the admin signed in with ``QBWC_ADMIN_TOKEN``) and failed
+sign-ins (the throttle)."""
 
 from __future__ import annotations
 
@@ -27,3 +28,14 @@ class AdminSession(Base):
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(index=True)
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class SigninFailure(Base):
+    """One failed use of the admin token (a wrong token on ``/login`` or a wrong bearer token
+    on the API), by client address; counted by ``services/signin_throttle.py``."""
+
+    __tablename__ = "signin_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    client_addr: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -38,6 +38,9 @@ KNOWN_VARIABLES = frozenset(
         "QBWC_TRUSTED_PROXIES",
         "QBWC_ADMIN_SESSION_IDLE_SECONDS",
         "QBWC_ADMIN_SESSION_MAX_SECONDS",
+        "QBWC_ADMIN_SIGNIN_FAILURE_LIMIT",
+        "QBWC_ADMIN_SIGNIN_GLOBAL_FAILURE_LIMIT",
+        "QBWC_ADMIN_SIGNIN_WINDOW_SECONDS",
         "QBWC_LIST_PAGE_SIZE",
         "QBWC_TXN_PAGE_SIZE",
         "QBWC_WINDOW_TARGET",
@@ -106,6 +109,11 @@ class Settings:
     # this long in any case (services/admin_sessions.py).
     admin_session_idle_seconds: int = 30 * 60
     admin_session_max_seconds: int = 12 * 3600
+    # Failed uses of the admin token (sign-in page or bearer): per client address, and from all
+    # addresses together, within the window (services/signin_throttle.py).
+    admin_signin_failure_limit: int = 10
+    admin_signin_global_failure_limit: int = 100
+    admin_signin_window_seconds: int = 900
     tuning: SyncTuning = DEFAULT_TUNING
     # Reverse proxies whose X-Forwarded-For is believed (qbwc_server/net.py); none by default.
     trusted_proxies: tuple[IPNetwork, ...] = ()
@@ -226,6 +234,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         log_level=log_level,
         admin_session_idle_seconds=_int(env, "QBWC_ADMIN_SESSION_IDLE_SECONDS", 30 * 60, 60),
         admin_session_max_seconds=_int(env, "QBWC_ADMIN_SESSION_MAX_SECONDS", 12 * 3600, 60),
+        admin_signin_failure_limit=_int(env, "QBWC_ADMIN_SIGNIN_FAILURE_LIMIT", 10, 1),
+        admin_signin_global_failure_limit=_int(
+            env, "QBWC_ADMIN_SIGNIN_GLOBAL_FAILURE_LIMIT", 100, 1
+        ),
+        admin_signin_window_seconds=_int(env, "QBWC_ADMIN_SIGNIN_WINDOW_SECONDS", 900, 1),
         tuning=SyncTuning(
             list_page_size=_int(env, "QBWC_LIST_PAGE_SIZE", DEFAULT_TUNING.list_page_size, 1),
             txn_page_size=_int(env, "QBWC_TXN_PAGE_SIZE", DEFAULT_TUNING.txn_page_size, 1),

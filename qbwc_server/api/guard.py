@@ -1,6 +1,7 @@
 """What every ``/api`` request passes before its handler: credentials, CSRF, content type.
 
-- no or wrong credentials → 401;
+- no or wrong credentials → 401; too many wrong tokens from this client → 429 with
+  ``Retry-After`` (``services/signin_throttle.py``);
 - a cookie-authenticated state change without our origin and CSRF token → 403
   (``security/csrf.py``; bearer-token clients are not affected);
 - a request body that is not ``application/json`` (UTF-8) → 415. Browsers send text/plain,
@@ -18,7 +19,7 @@ from werkzeug.wrappers import Request, Response
 
 from qbwc_server.api.http import json_error
 from qbwc_server.runtime import Runtime
-from qbwc_server.security.admin_auth import identify
+from qbwc_server.security.admin_auth import Throttled, identify
 from qbwc_server.security.csrf import SAFE_METHODS
 
 
@@ -52,7 +53,12 @@ def bad_query_parameter(request: Request) -> Response | None:
 
 def refusal(rt: Runtime, request: Request) -> Response | None:
     """None to let the request in, else the answer that refuses it."""
-    caller = identify(request, rt.settings, rt.db)
+    try:
+        caller = identify(request, rt.settings, rt.db)
+    except Throttled as throttled:
+        response = json_error(429, throttled.refusal.message(), "Authorization")
+        response.headers["Retry-After"] = str(throttled.refusal.retry_after_seconds())
+        return response
     if caller is None:
         msg = (
             "missing or wrong admin token (Authorization: Bearer $QBWC_ADMIN_TOKEN)"

@@ -4,6 +4,8 @@ Two credentials open the admin API and the pages, both from ``QBWC_ADMIN_TOKEN``
 
 - ``Authorization: Bearer <token>`` — for programs (the AP platform, scripts). When the header
   is there it alone decides: a wrong token is refused even if a cookie would be valid.
+  A wrong one counts against the client's sign-in budget (``services/signin_throttle``); a
+  client over it is refused (:class:`Throttled`, answered 429) even with the right token.
 - the sign-in cookie — for a browser that signed in on ``/login`` (``services/admin_sessions``).
   Its name is ``__Host-qbwc_session`` when ``QBWC_PUBLIC_URL`` is https (the prefix makes
   browsers insist on Secure, Path=/ and no Domain, so a sibling subdomain cannot plant one), else
@@ -13,6 +15,7 @@ Two credentials open the admin API and the pages, both from ``QBWC_ADMIN_TOKEN``
 from __future__ import annotations
 
 import hmac
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,11 +23,22 @@ from werkzeug.wrappers import Request, Response
 
 from qbwc_server.config import Settings
 from qbwc_server.db import Database
+from qbwc_server.net import client_ip
 from qbwc_server.security import csrf
-from qbwc_server.services import admin_sessions
+from qbwc_server.services import admin_sessions, signin_throttle
+
+log = logging.getLogger(__name__)
 
 BEARER = "bearer"
 SESSION = "session"
+
+
+class Throttled(Exception):
+    """Too many wrong admin tokens from this client: answer 429 with the retry time."""
+
+    def __init__(self, refusal: signin_throttle.Refusal) -> None:
+        super().__init__(refusal.message())
+        self.refusal = refusal
 
 
 @dataclass(frozen=True)
@@ -74,13 +88,29 @@ def identify(request: Request, settings: Settings, db: Database) -> Caller | Non
         return None
     token = presented_bearer(request)
     if token is not None:
-        return Caller(BEARER) if bearer_matches(token, settings) else None
+        return _bearer(request, settings, db, token)
     cookie = request.cookies.get(cookie_name(settings))
     if not cookie:
         return None
     with db.transaction() as s:
         live = admin_sessions.lookup(s, settings, cookie)
     return Caller(SESSION, cookie) if live is not None else None
+
+
+def _bearer(request: Request, settings: Settings, db: Database, token: str) -> Caller | None:
+    client = client_ip(request.environ, settings)
+    with db.transaction() as s:
+        refused = signin_throttle.refusal(s, settings, client)
+    if refused is not None:
+        log.debug("admin token not tried: %s is throttled", client)
+        raise Throttled(refused)
+    if bearer_matches(token, settings):
+        return Caller(BEARER)
+    with db.transaction() as s:
+        signin_throttle.serialize(s)
+        signin_throttle.record_failure(s, settings, client)
+    log.warning("wrong admin bearer token from %s on %s", client, request.path[:200])
+    return None
 
 
 def set_session_cookie(
@@ -112,6 +142,7 @@ __all__ = [
     "BEARER",
     "SESSION",
     "Caller",
+    "Throttled",
     "bearer_matches",
     "clear_session_cookie",
     "cookie_name",

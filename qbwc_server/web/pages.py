@@ -11,7 +11,7 @@ from werkzeug.utils import redirect
 from werkzeug.wrappers import Request, Response
 
 from qbwc_server.runtime import Runtime
-from qbwc_server.security.admin_auth import identify
+from qbwc_server.security.admin_auth import Throttled, identify
 from qbwc_server.services import companies as svc
 from qbwc_server.web import signin
 from qbwc_server.web.rendering import error_page, not_found, render
@@ -47,7 +47,10 @@ def handle(rt: Runtime, endpoint: str, request: Request, args: Mapping[str, Any]
         return render("support.html", public_url=rt.settings.public_url)
     if endpoint == "page_static":
         return _static(request, str(args["name"]))
-    caller = identify(request, rt.settings, rt.db)
+    try:
+        caller = identify(request, rt.settings, rt.db)
+    except Throttled as throttled:
+        return signin.throttled_page(throttled.refusal)
     if caller is not None:
         reason = caller.csrf_refusal(request, rt.settings, form_ok=True)
         if reason:

@@ -1,15 +1,19 @@
 """Signing in and out of the pages.
 
 ``POST /login`` with the admin token starts a session (``services/admin_sessions``) and sets its
-cookie; ``POST /logout`` (with the CSRF token) revokes it, so the cookie is dead even where a
+cookie; wrong tokens count against the client's budget (``services/signin_throttle``).
+``POST /logout`` (with the CSRF token) revokes the session, so the cookie is dead even where a
 copy of it survives. ``GET /logout`` changes nothing: it shows the button that signs out.
 """
 
 from __future__ import annotations
 
+import logging
+
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Request, Response
 
+from qbwc_server.net import client_ip
 from qbwc_server.runtime import Runtime
 from qbwc_server.security.admin_auth import (
     SESSION,
@@ -20,8 +24,10 @@ from qbwc_server.security.admin_auth import (
     set_session_cookie,
 )
 from qbwc_server.security.csrf import cross_site_reason
-from qbwc_server.services import admin_sessions
+from qbwc_server.services import admin_sessions, signin_throttle
 from qbwc_server.web.rendering import error_page, render
+
+log = logging.getLogger(__name__)
 
 SIGNED_OUT = "/login"
 HOME = "/"
@@ -39,20 +45,32 @@ def login(rt: Runtime, request: Request, caller: Caller | None) -> Response:
     if reason:
         return error_page(403, f"Sign-in refused: {reason}.")
     token = request.form.get("token", "")
-    if not bearer_matches(token, settings):
-        return render("login.html", 401, error="That token is not right.")
+    client = client_ip(request.environ, settings)
     with rt.db.transaction() as s:
+        signin_throttle.serialize(s)  # check, compare and count as one step on every worker
+        refused = signin_throttle.refusal(s, settings, client)
+        if refused is not None:
+            log.debug("sign-in not tried: %s is throttled", client)
+            return throttled_page(refused)
+        if not bearer_matches(token, settings):
+            signin_throttle.record_failure(s, settings, client)
+            log.warning("wrong admin token on the sign-in page from %s", client)
+            return render("login.html", 401, error="That token is not right.")
+        signin_throttle.clear(s, client)
         old = request.cookies.get(cookie_name(settings))
         if old:
             admin_sessions.revoke(s, old)
         started = admin_sessions.start(
-            s,
-            settings,
-            client_addr=request.remote_addr,
-            user_agent=request.headers.get("User-Agent"),
+            s, settings, client_addr=client, user_agent=request.headers.get("User-Agent")
         )
     response = redirect(HOME, 303)
     set_session_cookie(response, settings, started.token, started.expires_at)
+    return response
+
+
+def throttled_page(refused: signin_throttle.Refusal) -> Response:
+    response = render("login.html", 429, error=refused.message())
+    response.headers["Retry-After"] = str(refused.retry_after_seconds())
     return response
 
 
@@ -70,4 +88,4 @@ def logout(rt: Runtime, request: Request, caller: Caller | None) -> Response:
     return response
 
 
-__all__ = ["login", "logout"]
+__all__ = ["login", "logout", "throttled_page"]

@@ -53,3 +53,15 @@ def test_admin_sessions_table_up_and_down(fresh_db: Database) -> None:  # noqa: 
         assert [c.name for c in svc.list_companies(s)] == ["Kept Co"]
     upgrade(fresh_db)
     assert "admin_sessions" in inspect(fresh_db.engine).get_table_names()
+
+
+def test_signin_failures_table_up_and_down(fresh_db: Database) -> None:  # noqa: F811
+    upgrade(fresh_db, "0008")
+    assert "signin_failures" not in inspect(fresh_db.engine).get_table_names()
+    upgrade(fresh_db, "0009")
+    fresh_db.engine.dispose()  # SQLite: a pooled connection keeps PRAGMA answers of the old schema
+    indexes = {i["name"] for i in inspect(fresh_db.engine).get_indexes("signin_failures")}
+    assert indexes == {"ix_signin_failures_client_addr", "ix_signin_failures_at"}
+    downgrade(fresh_db, "0008")
+    assert "signin_failures" not in inspect(fresh_db.engine).get_table_names()
+    assert "admin_sessions" in inspect(fresh_db.engine).get_table_names()

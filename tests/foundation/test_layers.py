@@ -19,7 +19,8 @@ PACKAGE = ROOT / "qbwc_server"
 TOP = ("app", "cli", "api", "web", "runtime", "status", "serving", "diagnostics")
 LAYERS: tuple[tuple[str, ...], ...] = (
     TOP,
-    ("soap", "audit"),  # the audit trail listens at the SOAP boundary, installed by the app
+    ("soap", "audit", "security"),  # the HTTP edge: SOAP endpoint, its audit trail; headers,
+    # sign-in and CSRF of the API and pages
     ("engine",),
     ("sync", "writeback"),
     ("services",),

@@ -126,3 +126,19 @@ def test_sign_out_button_ends_the_session_on_the_server(live_server: Any, page: 
     page.context.add_cookies(saved)
     page.goto(live_server.url + "/")
     assert page.url == live_server.url + "/login"
+
+
+def test_a_throttled_sign_in_says_when_to_try_again(server_factory: Any, page: Any) -> None:
+    server = server_factory(QBWC_ADMIN_SIGNIN_FAILURE_LIMIT=2)
+    page.goto(server.url + "/login")
+    for _ in range(2):
+        page.fill("input[name=token]", "wrong-token-wrong-token")
+        page.click("button[type=submit]")
+        assert "not right" in page.inner_text("main")
+    page.fill("input[name=token]", ADMIN_TOKEN)  # right, but too late for this address
+    page.click("button[type=submit]")
+    message = page.inner_text("main")
+    assert "Too many failed sign-ins from your address" in message
+    assert "Try again in 15 minutes" in message
+    screenshot(page, "sign-in-throttled")
+    assert page.context.cookies() == []

@@ -48,6 +48,8 @@ RECORD_PARAMS = frozenset(
 CHANGE_PARAMS = frozenset({"since", "limit"})
 # A record cursor's position is a ListID/TxnID (at most 40 characters in QuickBooks).
 MAX_POSITION = 100
+# Record cursors: "r2:{company id}/{type}:{last key}" ("r1" had no company id).
+RECORD_CURSOR = "r2"
 
 
 def register(url_map: Map) -> None:
@@ -142,14 +144,24 @@ def encode_cursor(*parts: object) -> str:
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
-def decode_cursor(raw: str, field: str, kind: str, scope: str) -> str:
-    """The position in a cursor made by :func:`encode_cursor` ``(kind, scope, position)``."""
+def _split_cursor(raw: str) -> tuple[str, str, str] | None:
+    """``(kind, scope, position)`` of a cursor made by :func:`encode_cursor`, or None."""
     try:
         padded = raw.strip() + "=" * (-len(raw.strip()) % 4)
-        text = base64.urlsafe_b64decode(padded.encode()).decode()
-        got_kind, got_scope, position = text.split(":", 2)
+        kind, scope, position = base64.urlsafe_b64decode(padded.encode()).decode().split(":", 2)
     except (ValueError, binascii.Error, UnicodeError):
-        raise _bad(field, "not a cursor this API handed out") from None
+        return None
+    return kind, scope, position
+
+
+def decode_cursor(raw: str, field: str, kind: str, scope: str) -> str:
+    """The position in a cursor made by :func:`encode_cursor` ``(kind, scope, position)``."""
+    parts = _split_cursor(raw)
+    if parts is None:
+        raise _bad(field, "not a cursor this API handed out")
+    got_kind, got_scope, position = parts
+    if got_kind == "r1" and kind == RECORD_CURSOR:  # handed out before cursors named the company
+        raise _bad(field, "from before a server upgrade: start the listing again")
     if got_kind != kind or got_scope != scope or not position:
         raise _bad(field, "this cursor belongs to another listing")
     if len(position) > MAX_POSITION or not position.isprintable():
@@ -168,7 +180,6 @@ def _records(rt: Runtime, request: Request, company_id: str, type_name: str) -> 
     _check_known(args, RECORD_PARAMS)
     limit = _limit(args)
     raw_cursor = _single(args, "cursor")
-    after = decode_cursor(raw_cursor, "cursor", "r1", type_name) if raw_cursor else None
     active_raw = _single(args, "active")
     active: bool | None = None
     if active_raw is not None:
@@ -197,9 +208,12 @@ def _records(rt: Runtime, request: Request, company_id: str, type_name: str) -> 
     )
     with rt.db.transaction() as s:
         company = companies_svc.get_company(s, company_id)
+        # The cursor names the company and the type: one from another listing is refused.
+        scope = f"{company.id}/{type_name}"
+        after = decode_cursor(raw_cursor, "cursor", RECORD_CURSOR, scope) if raw_cursor else None
         page = list_records(s, company.id, type_name, limit=limit, after_key=after, filters=filters)
     next_cursor = (
-        encode_cursor("r1", type_name, page.last_key)
+        encode_cursor(RECORD_CURSOR, scope, page.last_key)
         if page.has_more and page.last_key is not None
         else None
     )

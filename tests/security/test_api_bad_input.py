@@ -168,7 +168,7 @@ def test_record_cursor_with_a_hostile_position(
 ) -> None:
     import base64
 
-    raw = f"r1:vendors:{position}".encode("utf-8", "surrogatepass")
+    raw = f"r2:{company['id']}/vendors:{position}".encode("utf-8", "surrogatepass")
     crafted = base64.urlsafe_b64encode(raw).decode().rstrip("=")
     path = f"/api/companies/{company['id']}/records/vendors?cursor={crafted}"
     assert_clean(api_call(server, "GET", path), 400, "cursor")

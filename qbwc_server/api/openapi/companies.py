@@ -123,11 +123,15 @@ PATHS: dict[str, dict[str, Schema]] = {
                 {
                     "name": "limit",
                     "in": "query",
-                    "description": "At most this many (1-200; others are clamped)",
-                    "schema": {"type": "integer", "default": 50},
+                    "description": "At most this many (1-200; anything else is 422)",
+                    "schema": {"type": "integer", "default": 50, "minimum": 1, "maximum": 200},
                 },
             ],
-            "responses": {"200": json_response(page_of(ref("Session"))), "404": NOT_FOUND},
+            "responses": {
+                "200": json_response(page_of(ref("Session"))),
+                "404": NOT_FOUND,
+                "422": INVALID,
+            },
         }
     },
     "/api/companies/{company_id}/sessions/{session_id}": {

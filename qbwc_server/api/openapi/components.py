@@ -267,7 +267,13 @@ SCHEMAS: dict[str, Schema] = {
 
 # Answers every operation may give (JSON error body).
 ERROR_RESPONSES: dict[str, str] = {
+    "400": "A query parameter holds a control character, or the body is not acceptable JSON "
+    "(`error.field` names it)",
     "401": "Missing or wrong admin token, or the API is disabled (no QBWC_ADMIN_TOKEN)",
+    "403": "Signed-in browser without the CSRF token, or from another origin (README Security)",
+    "413": "Request body over 1 MiB",
+    "415": "Request body that is not `application/json` (UTF-8)",
+    "429": "Too many wrong admin tokens from this client; `Retry-After` says when to try again",
 }
 
 

@@ -11,7 +11,7 @@ from werkzeug.wrappers import Request, Response
 from qbwc_server.api.http import json_error, json_response, read_json
 from qbwc_server.runtime import Runtime
 from qbwc_server.services import companies as svc
-from qbwc_server.services.errors import Invalid
+from qbwc_server.services.errors import Invalid, refuse_unknown_fields
 from qbwc_server.services.ids import parse_positive
 from qbwc_server.services.qwc import qwc_filename, render_qwc
 from qbwc_server.services.settings_store import owner_id
@@ -44,18 +44,7 @@ def handle(rt: Runtime, endpoint: str, request: Request, args: Mapping[str, Any]
 
 def _create(rt: Runtime, request: Request) -> Response:
     body = read_json(request)
-    unknown = sorted(set(body) - {"name", "sync_interval_minutes", "history_start"})
-    if unknown:
-        return json_response(
-            {
-                "error": {
-                    "status": 422,
-                    "message": f"unknown field {unknown[0]!r}",
-                    "field": unknown[0],
-                }
-            },
-            422,
-        )
+    refuse_unknown_fields(body, {"name", "sync_interval_minutes", "history_start"})
     with rt.db.transaction() as s:
         created = svc.create_company(
             s,

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from models import Company, utcnow
 from qbwc_server.config import Settings, new_guid
 from qbwc_server.services import connector_keys
-from qbwc_server.services.errors import Invalid, NotFound
+from qbwc_server.services.errors import Invalid, NotFound, refuse_unknown_fields
 from qbwc_server.services.ids import row_id, shown
 
 APP_NAME_PREFIX = "AP Sync"
@@ -150,12 +150,7 @@ UPDATABLE = {"name", "sync_interval_minutes", "history_start"}
 
 
 def update_company(session: Session, company: Company, changes: dict[str, Any]) -> Company:
-    unknown = sorted(set(changes) - UPDATABLE)
-    if unknown:
-        raise Invalid(
-            f"unknown setting {unknown[0]!r}; settable: {', '.join(sorted(UPDATABLE))}",
-            field=unknown[0],
-        )
+    refuse_unknown_fields(changes, UPDATABLE, "setting")
     if "name" in changes:
         company.name = _validate_name(changes["name"])
         # AppName stays: it is written into the customer's Web Connector already.

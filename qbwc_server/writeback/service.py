@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models import Company, Operation, utcnow
-from qbwc_server.services.errors import Conflict, Invalid, NotFound
+from qbwc_server.services.errors import Conflict, Invalid, NotFound, refuse_unknown_fields
 from qbwc_server.services.ids import row_id, shown
 from qbwc_server.writeback import queue
 from qbwc_server.writeback.catalog import (
@@ -78,9 +78,7 @@ def _same_request(existing: Operation, digest: str) -> Queued:
 def queue_operation(session: Session, company: Company, body: Any) -> Queued:
     if not isinstance(body, dict):
         raise Invalid("the body must be a JSON object")
-    unknown = sorted(set(body) - {"type", "idempotency_key", "payload"})
-    if unknown:
-        raise Invalid(f"unknown field {unknown[0]!r}", field=unknown[0])
+    refuse_unknown_fields(body, {"type", "idempotency_key", "payload"})
     key = body.get("idempotency_key")
     if not isinstance(key, str) or not key.strip():
         raise Invalid("idempotency_key is required (a string)", field="idempotency_key")

@@ -4,6 +4,7 @@ from models.admin_session import AdminSession, SigninFailure
 from models.audit import AuditEntry
 from models.base import Base, utcnow
 from models.company import AppSetting, Company
+from models.connector import Connector
 from models.operations import Operation
 from models.qbwc_session import ClientHello, QbwcSession, SessionEvent, Ticket
 from models.records import QbTxnLine, QbTxnLink, RecordChange, RecordChangeHead
@@ -16,6 +17,7 @@ __all__ = [
     "Base",
     "ClientHello",
     "Company",
+    "Connector",
     "Operation",
     "QbTxnLine",
     "QbTxnLink",

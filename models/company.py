@@ -61,6 +61,13 @@ class Company(Base):
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     last_error_at: Mapped[datetime | None] = mapped_column(default=None)
     last_complete_sync_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Every stream has finished its first (initial / historical) pass: from then on the
+    # company is "Connected to Server" while its Web Connector calls (services/company_states).
+    first_sync_completed_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The current problem: a help catalog code (qbwc_server/help) and since when. Its
+    # company-specific details (which file was open, QuickBooks' text) stay in last_error.
+    problem_code: Mapped[str | None] = mapped_column(String(40), default=None)
+    problem_since: Mapped[datetime | None] = mapped_column(default=None)
 
     # The sync lease: which QBWC session may drive QuickBooks for this company right now. A
     # second Web Connector (redundant PC) gets "none" + postpone while the lease is live; a

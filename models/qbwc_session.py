@@ -23,6 +23,10 @@ class QbwcSession(Base):
     username: Mapped[str] = mapped_column(String(200), index=True)
     remote_addr: Mapped[str | None] = mapped_column(String(64), default=None)
     client_version: Mapped[str | None] = mapped_column(String(40), default=None)
+    # The Web Connector (PC) this session came from (models/connector.py).
+    connector_id: Mapped[int | None] = mapped_column(
+        ForeignKey("connectors.id", ondelete="SET NULL"), default=None
+    )
     started_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     ended_at: Mapped[datetime | None] = mapped_column(default=None)
     # in_progress, completed, none, nvu, throttled, busy, wrong_file, connection_error, error,
@@ -32,6 +36,8 @@ class QbwcSession(Base):
     company_file_path: Mapped[str | None] = mapped_column(Text, default=None)
     qbxml_version: Mapped[str | None] = mapped_column(String(8), default=None)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    # The help catalog code of what went wrong (qbwc_server/help), None when nothing did.
+    problem_code: Mapped[str | None] = mapped_column(String(40), default=None)
     hresults: Mapped[list[dict[str, str]]] = mapped_column(JSONDoc, default=list)
     progress: Mapped[int] = mapped_column(Integer, default=0)
     requests_sent: Mapped[int] = mapped_column(Integer, default=0)

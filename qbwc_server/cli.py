@@ -63,44 +63,6 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _company_summary(view: dict[str, Any]) -> str:
-    status = view["status"]
-    binding = view["binding"]
-    lines = [
-        f"id:              {view['id']}",
-        f"name:            {view['name']}",
-        f"user name:       {view['username']}",
-        f"app name:        {view['app_name']}",
-        f"file id:         {view['file_id']}",
-        f"sync every:      {view['sync_interval_minutes']} min",
-        f"history from:    {view['history_start']}",
-        f"status:          {status['state']}",
-        f"last contact:    {status['last_contact_at'] or 'never'}",
-        f"last session:    {status['last_session_outcome'] or '-'}",
-        f"last error:      {status['last_error'] or '-'}",
-        "company file:    "
-        + (
-            f"{binding['company_name']} ({binding['file_path']})"
-            if binding["bound"]
-            else "not connected yet"
-        ),
-    ]
-    streams = view.get("streams") or []
-    if streams:
-        lines.append("")
-        lines.append(f"{'stream':<26} {'mode':<12} {'records':>8}  {'watermark':<26} note")
-        for s in streams:
-            note = s.get("skipped_reason") or s.get("last_error") or ""
-            if s.get("estimated_remaining"):
-                note = f"~{s['estimated_remaining']} left " + note
-            records = "" if s.get("records") is None else str(s["records"])
-            lines.append(
-                f"{s['name']:<26} {s['mode']:<12} {records:>8}  "
-                f"{(s.get('watermark') or ''):<26} {note}".rstrip()
-            )
-    return "\n".join(lines)
-
-
 def cmd_company(args: argparse.Namespace, settings: Settings) -> int:
     db = _db(settings)
     action = args.company_command
@@ -138,9 +100,10 @@ def cmd_company(args: argparse.Namespace, settings: Settings) -> int:
         company = svc.get_company(s, args.id, for_update=action != "show")
         if action == "show":
             from qbwc_server.runtime import Runtime
+            from qbwc_server.status.text import format_company
 
             view = Runtime(settings, db).status_view(s, company)
-            _print_json(view) if args.json else print(_company_summary(view))
+            _print_json(view) if args.json else print(format_company(view))
             return 0
         if action == "rotate-key":
             key = svc.rotate_key(s, company)

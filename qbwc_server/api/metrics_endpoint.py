@@ -24,7 +24,7 @@ from qbwc_server.config import Settings
 from qbwc_server.db import Database
 from qbwc_server.observability import multiproc
 from qbwc_server.runtime import Runtime
-from qbwc_server.services.company_states import COMPANY_STATES, company_state_counts
+from qbwc_server.services.company_states import COMPANY_STATES, count_by_state
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ class DatabaseGauges(Collector):
                         select(Operation.state, func.count()).group_by(Operation.state)
                     ).all()
                 )
-                companies = company_state_counts(session, self.settings)
+                companies = count_by_state(session, self.settings)
         except Exception as exc:
             log.warning("metrics: database gauges unavailable: %s", type(exc).__name__)
             up.add_metric([], 0)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from models import Company, utcnow
 from qbwc_server.config import Settings
 from qbwc_server.services.company_states import company_state
+from qbwc_server.services.problems import problem_entry
 
 
 def _ago(when: datetime | None, now: datetime) -> str:
@@ -21,6 +22,14 @@ def _ago(when: datetime | None, now: datetime) -> str:
         if seconds >= size:
             return f"{seconds // size} {unit} ago"
     return f"{seconds} s ago"
+
+
+def _problem(company: Company) -> str | None:
+    """The current problem's title (the help catalog's words), else the last error."""
+    entry = problem_entry(company.problem_code)
+    if entry is not None:
+        return entry.title
+    return (company.last_error or "").replace("\n", " ") or None
 
 
 def company_statuses(session: Session, settings: Settings) -> list[dict[str, Any]]:
@@ -36,7 +45,7 @@ def company_statuses(session: Session, settings: Settings) -> list[dict[str, Any
                 if company.last_contact_at
                 else None,
                 "last_contact": _ago(company.last_contact_at, now),
-                "problem": (company.last_error or "").replace("\n", " ") or None,
+                "problem": _problem(company),
             }
         )
     return rows

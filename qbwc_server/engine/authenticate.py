@@ -13,7 +13,7 @@ from qbwc_server.config import Settings
 from qbwc_server.engine import lease
 from qbwc_server.engine.tickets import issue_ticket
 from qbwc_server.observability import context as log_context
-from qbwc_server.services import connector_keys
+from qbwc_server.services import connector_keys, connectors
 from qbwc_server.services.companies import find_by_username
 from qbwc_server.writeback import queue as write_queue
 
@@ -147,6 +147,9 @@ def authenticate(
     log_context.bind(company_id=company.id, session_id=record.id)  # for the log lines
     ticket = issue_ticket(session, company, record, settings)
     company.last_contact_at = now
+    record.connector_id = connectors.note_contact(
+        session, company.id, remote_addr, record.client_version, now
+    )
 
     # Another Web Connector (a second PC) is syncing this company right now.
     if lease.held_by_other(company, None, now):

@@ -25,7 +25,9 @@ from qbwc_server.engine.verification import bind, record_facts, verify
 from qbwc_server.qbxml.document import build_document
 from qbwc_server.qbxml.other_queries import CompanyQuery
 from qbwc_server.qbxml.versions import choose_qbxml_version
+from qbwc_server.services import connectors, problems
 from qbwc_server.services.settings_store import owner_id_in
+from qbwc_server.sync.progress import first_sync_finished
 
 log = logging.getLogger(__name__)
 
@@ -68,19 +70,33 @@ class Conversation:
         )
 
     def _fail_session(
-        self, ctx: TicketContext, outcome: str, message: str, profile: str | None = None
+        self,
+        ctx: TicketContext,
+        outcome: str,
+        message: str,
+        profile: str | None = None,
+        *,
+        code: str | None = None,
     ) -> None:
         """``message`` is what the Web Connector is told; ``profile`` (default: the same) what
-        the company's own profile and session history keep."""
+        the company's own profile and session history keep; ``code`` the help catalog entry
+        that explains it, which becomes the company's current problem."""
         now = utcnow()
         state = copy.deepcopy(ctx.qbwc_session.state)
         state["error"] = message
         ctx.qbwc_session.state = state
         ctx.qbwc_session.outcome = outcome
         ctx.qbwc_session.last_error = profile or message
-        ctx.company.last_error = profile or message
-        ctx.company.last_error_at = now
+        ctx.qbwc_session.problem_code = code
         ctx.company.last_session_outcome = outcome
+        if code is None:
+            ctx.company.last_error = profile or message
+            ctx.company.last_error_at = now
+        elif problems.needs_attention(code) or not problems.needs_attention(
+            ctx.company.problem_code
+        ):
+            # A problem the next run resolves by itself never hides one that needs a person.
+            problems.set_problem(ctx.company, code, profile or message, now)
 
     def _owns_lease(self, ctx: TicketContext) -> bool:
         """Renew our lease; False when another connector took over after ours lapsed.
@@ -127,6 +143,7 @@ class Conversation:
                 "busy",
                 "Another Web Connector took over this company's sync after this one stopped "
                 "answering; this session ends without exchanging data.",
+                code="sync_taken_over",
             )
             return ""
 
@@ -167,6 +184,7 @@ class Conversation:
                 "error",
                 "The Web Connector did not send the company file information on the first "
                 "request, so the file cannot be verified. Update the QuickBooks Web Connector.",
+                code="company_file_info_missing",
             )
             return ""
         facts = facts_from_hcp(
@@ -178,6 +196,7 @@ class Conversation:
                 "error",
                 "The company file information sent by the Web Connector could not be read; "
                 "no data was exchanged.",
+                code="company_file_info_unreadable",
             )
             return ""
         stamped_by_other = False
@@ -188,10 +207,20 @@ class Conversation:
             stamped_by_other = other_id is not None and other_id != ctx.company.id
         verdict = verify(ctx.company, facts, stamped_by_other)
         ctx.qbwc_session.company_file_path = facts.file_path
+        ctx.qbwc_session.connector_id = connectors.note_machine(
+            self.session,
+            ctx.company.id,
+            ctx.qbwc_session.connector_id,
+            ctx.qbwc_session.remote_addr,
+            facts.machine_name,
+            utcnow(),
+        )
         if not verdict.accepted:
             assert verdict.reason is not None and verdict.detail is not None
-            self._event(ctx, "refused", verdict.detail)
-            self._fail_session(ctx, "wrong_file", verdict.reason, profile=verdict.detail)
+            self._event(ctx, "refused", verdict.detail, code="wrong_company_file")
+            self._fail_session(
+                ctx, "wrong_file", verdict.reason, profile=verdict.detail, code="wrong_company_file"
+            )
             log.warning("company %s: refused company file %r", ctx.company.id, facts.file_path)
             return ""
         if verdict.first_contact:
@@ -204,15 +233,15 @@ class Conversation:
                 f"{max(facts.supported_versions, default='?')}; the server needs QuickBooks 2014 "
                 "(qbXML 13.0) or newer."
             )
-            self._fail_session(ctx, "error", message)
+            self._fail_session(ctx, "error", message, code="quickbooks_too_old")
             return ""
         ctx.qbwc_session.qbxml_version = version
         state = copy.deepcopy(ctx.qbwc_session.state)
         state["verified"] = True
         state["phase"] = "syncing"
         self._save_state(ctx, state)
-        if ctx.company.last_error and ctx.company.last_error.startswith("Wrong company file"):
-            ctx.company.last_error = None
+        # The right file is open and QuickBooks answered: what kept it from syncing is over.
+        problems.clear_problem(ctx.company, except_codes=problems.INFORMATIONAL)
         return None
 
     # -- receiveResponseXML ----------------------------------------------------------------
@@ -228,7 +257,10 @@ class Conversation:
             return -1
         if not self._owns_lease(ctx):
             self._fail_session(
-                ctx, "busy", "Another Web Connector took over this company's sync; stopping."
+                ctx,
+                "busy",
+                "Another Web Connector took over this company's sync; stopping.",
+                code="sync_taken_over",
             )
             return -1
         pending = state.pop("pending", None)
@@ -301,7 +333,9 @@ class Conversation:
             state["connection_retries"] = retries + 1
             self._save_state(ctx, state)
             return path
-        self._fail_session(ctx, "connection_error", text)
+        self._fail_session(
+            ctx, "connection_error", text, code=problems.problem_code_for_hresult(hresult)
+        )
         self._end(ctx)  # QBWC may not call closeConnection after "done" (§3.7)
         return DONE
 
@@ -333,6 +367,17 @@ class Conversation:
         if record.outcome == "completed":
             ctx.company.last_complete_sync_at = now
             ctx.company.last_error = None
+            problems.clear_problem(ctx.company)
+            connectors.note_sync(self.session, record.connector_id, now)
+            if ctx.company.first_sync_completed_at is None and first_sync_finished(
+                self.session, ctx.company.id
+            ):
+                ctx.company.first_sync_completed_at = now
+        elif record.outcome == "incomplete" and not problems.needs_attention(
+            ctx.company.problem_code
+        ):
+            record.problem_code = "session_incomplete"
+            problems.set_problem(ctx.company, "session_incomplete", None, now)
         if record.outcome not in ("none",) or ctx.company.last_session_outcome is None:
             ctx.company.last_session_outcome = record.outcome
         lease.release(ctx.company, ctx.ticket.ticket)

@@ -7,6 +7,7 @@ from typing import Any
 from qbwc_server.engine.verification import CompanyFileFacts
 from qbwc_server.qbxml.hcp import HostCompanyPreferences, parse_hcp
 from qbwc_server.qbxml.parse import QbxmlParseError
+from qbwc_server.services.connectors import machine_from_app_lock
 
 # Preference flags the sync and the status page use (PreferencesRet, §6.9).
 _FLAGS = {
@@ -64,4 +65,5 @@ def facts_from_hcp(
         supported_versions=list(hcp.supported_qbxml_versions),
         preferences=_preferences(hcp),
         other_stamps=others,
+        machine_name=machine_from_app_lock(hcp.app_lock_for(owner_id)),
     )

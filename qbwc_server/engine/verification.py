@@ -27,6 +27,7 @@ class CompanyFileFacts:
     supported_versions: list[str] = field(default_factory=list)
     preferences: dict[str, Any] = field(default_factory=dict)
     other_stamps: dict[str, str] = field(default_factory=dict)  # owner id -> FileID
+    machine_name: str | None = None  # the updating PC, from QBWC's AppLock stamp (§4.3)
 
 
 @dataclass

@@ -18,8 +18,10 @@ from sqlalchemy.orm import Session
 from models import Company, utcnow
 from qbwc_server.config import Settings, new_guid
 from qbwc_server.services import connector_keys
+from qbwc_server.services.company_states import company_state, is_connected, lease_live
 from qbwc_server.services.errors import Invalid, NotFound, refuse_unknown_fields
 from qbwc_server.services.ids import row_id, shown
+from qbwc_server.services.problems import problem_view
 
 APP_NAME_PREFIX = "AP Sync"
 MAX_NAME = 200
@@ -191,26 +193,26 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def is_connected(company: Company, settings: Settings, now: datetime | None = None) -> bool:
-    now = now or utcnow()
-    return company.last_contact_at is not None and (now - company.last_contact_at) <= timedelta(
-        seconds=settings.connected_window_seconds
-    )
-
-
 def next_sync_due(company: Company) -> datetime | None:
     if company.last_complete_sync_at is None:
         return None
     return company.last_complete_sync_at + timedelta(minutes=company.sync_interval_minutes)
 
 
+def next_sync_at(company: Company, now: datetime) -> datetime | None:
+    """When the server next starts sync work for a Web Connector that calls: now when it is due,
+    the end of the sync interval otherwise; None while nothing can sync before a person acts
+    (no company file bound yet)."""
+    if company.bound_at is None:
+        return None
+    due = next_sync_due(company)
+    return now if due is None or due <= now else due
+
+
 def company_view(company: Company, settings: Settings) -> dict[str, Any]:
+    """The company's settings, binding and status from its row alone (cheap enough for lists);
+    ``qbwc_server/status`` adds progress, connectors, streams and history for one company."""
     now = utcnow()
-    lease_live = (
-        company.lease_ticket is not None
-        and company.lease_expires_at is not None
-        and company.lease_expires_at > now
-    )
     return {
         "id": company.id,
         "name": company.name,
@@ -239,16 +241,20 @@ def company_view(company: Company, settings: Settings) -> dict[str, Any]:
             "preferences": company.qb_preferences or {},
         },
         "status": {
+            "state": company_state(company, settings, now),
+            "problem": problem_view(
+                company.problem_code, company.problem_since, company.last_error
+            ),
             "connected": is_connected(company, settings, now),
-            "state": "Connected to Server"
-            if is_connected(company, settings, now)
-            else ("Never connected" if company.last_contact_at is None else "Not connected"),
             "last_contact_at": _iso(company.last_contact_at),
             "last_session_outcome": company.last_session_outcome,
             "last_error": company.last_error,
             "last_error_at": _iso(company.last_error_at),
+            "last_sync": _iso(company.last_complete_sync_at),
             "last_complete_sync_at": _iso(company.last_complete_sync_at),
+            "first_sync_completed_at": _iso(company.first_sync_completed_at),
+            "next_sync": _iso(next_sync_at(company, now)),
             "next_sync_due_at": _iso(next_sync_due(company)),
-            "sync_in_progress": lease_live,
+            "sync_in_progress": lease_live(company, now),
         },
     }

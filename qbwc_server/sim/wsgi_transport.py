@@ -18,10 +18,18 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 class WsgiTransport:
-    def __init__(self, app: WsgiApp, *, host: str = "localhost", port: int = 80) -> None:
+    def __init__(
+        self,
+        app: WsgiApp,
+        *,
+        host: str = "localhost",
+        port: int = 80,
+        remote_addr: str = "127.0.0.1",
+    ) -> None:
         self.app = app
         self.host = host
         self.port = port
+        self.remote_addr = remote_addr  # the client address the server sees (one per PC)
 
     def __call__(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, str, bytes]:
         raw_path, _, query = path.partition("?")
@@ -33,7 +41,7 @@ class WsgiTransport:
             "SERVER_NAME": self.host,
             "SERVER_PORT": str(self.port),
             "SERVER_PROTOCOL": "HTTP/1.1",
-            "REMOTE_ADDR": "127.0.0.1",
+            "REMOTE_ADDR": self.remote_addr,
             "CONTENT_LENGTH": str(len(body)),
             "wsgi.version": (1, 0),
             "wsgi.url_scheme": "http",

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from models import Company, StreamCursor
-from qbwc_server.records.types import RECORD_TYPES
+from qbwc_server.records.types import DECLARED, RECORD_TYPES
 from qbwc_server.sync import windows
 from qbwc_server.sync.windows import Window
 
@@ -53,3 +56,16 @@ def _density(cursor: StreamCursor, history_start: str | None) -> float:
         return 0.0
     covered = max(windows.DAY, (current - start).total_seconds())
     return cursor.records_seen / covered
+
+
+def first_sync_finished(session: Session, company_id: int) -> bool:
+    """Every declared record type has finished its first (initial / historical) pass, or the
+    company file cannot serve it (skipped)."""
+    phases = dict(
+        session.execute(
+            select(StreamCursor.stream, StreamCursor.phase).where(
+                StreamCursor.company_id == company_id
+            )
+        ).all()
+    )
+    return all(phases.get(rt.name, "initial") != "initial" for rt in DECLARED)

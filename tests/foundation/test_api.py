@@ -291,7 +291,9 @@ def test_contact_is_recorded_while_a_session_runs(server: LiveServer) -> None:
     for shown in (after_auth, after_send):
         assert shown["status"]["sync_in_progress"] is True
         assert shown["status"]["last_contact_at"] is not None
-        assert shown["status"]["state"] == "Connected to Server"
+        # A session holds the sync lease: the company is syncing (its first sync, at that).
+        assert shown["status"]["state"] == "Syncing"
+        assert shown["status"]["progress"]["first_sync"] is True
 
 
 @pytest.mark.parametrize("company_id", ["999999", "abc", "0", "-1"])

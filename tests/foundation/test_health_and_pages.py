@@ -205,7 +205,7 @@ def test_company_page_shows_name_and_connection_state(server: LiveServer) -> Non
     assert wc.send_request(make_hcp(owner_id=qwc["OwnerID"], file_id=qwc["FileID"]))
     status, _, body = fetch(server, "GET", f"/companies/{company['id']}", cookie=cookie)
     assert status == 200
-    assert "Connected to Server" in body and "Never connected" not in body
+    assert "Syncing" in body and "Never connected" not in body
 
 
 def test_company_page_for_an_unknown_company_is_404(server: LiveServer) -> None:

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from models import Base
 from qbwc_server.db import Database, downgrade, upgrade
@@ -62,14 +63,22 @@ def test_0006_keeps_every_stored_document(scratch_db: Database) -> None:
     """``qb`` JSONB -> JSON (PostgreSQL; nothing to do on SQLite) and back keeps each record."""
     from qbwc_server.records.read import list_records
     from qbwc_server.records.store import upsert_records
-    from qbwc_server.services.companies import create_company
     from tests.storage.helpers import bill, vendor
 
     upgrade(scratch_db, "0005")
     records = [vendor(n) for n in range(3)]
     bills = [bill(1, vendor_n=0)]
     with scratch_db.transaction() as s:
-        company_id = create_company(s, "Before 0006").company.id
+        # The companies row as schema 0005 has it (the model describes the newest schema).
+        company_id = s.execute(
+            text(
+                "INSERT INTO companies (name, username, file_id, app_name, key_hash, "
+                "key_version, key_rotated_at, sync_interval_minutes, history_start, created_at, "
+                "updated_at) VALUES ('Before 0006', 'qbwc-0006', '{0006}', 'AP Sync 0006', "
+                "'x', 1, :now, 15, 'all', :now, :now) RETURNING id"
+            ),
+            {"now": datetime.now(UTC)},
+        ).scalar_one()
         upsert_records(s, company_id, "vendors", records)
         upsert_records(s, company_id, "bills", bills)
 

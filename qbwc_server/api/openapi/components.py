@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from qbwc_server.help.entry import KINDS, WHO
+from qbwc_server.services.company_states import COMPANY_STATES
+
 Schema = dict[str, Any]
 
 
@@ -94,17 +97,59 @@ SCHEMAS: dict[str, Schema] = {
             ),
             "status": obj(
                 {
+                    "state": {"type": "string", "enum": list(COMPANY_STATES)},
+                    "problem": nullable(ref("Problem")),
                     "connected": BOOL,
-                    "state": STR,
                     "last_contact_at": OPT_TIME,
                     "last_session_outcome": OPT_STR,
                     "last_error": OPT_STR,
                     "last_error_at": OPT_TIME,
+                    "last_sync": OPT_TIME,
                     "last_complete_sync_at": OPT_TIME,
+                    "first_sync_completed_at": OPT_TIME,
+                    "next_sync": OPT_TIME,
                     "next_sync_due_at": OPT_TIME,
                     "sync_in_progress": BOOL,
-                }
+                },
+                {
+                    "progress": nullable(ref("Progress")),
+                    "connectors": {"type": "array", "items": ref("Connector")},
+                },
             ),
+        }
+    ),
+    "Problem": obj(
+        {
+            "code": STR,
+            "kind": {"type": "string", "enum": list(KINDS)},
+            "title": STR,
+            "cause": STR,
+            "steps": {"type": "array", "items": STR},
+            "who": {"type": "string", "enum": list(WHO)},
+            "since": OPT_TIME,
+            "detail": OPT_STR,
+            "needs_attention": BOOL,
+        }
+    ),
+    "Progress": obj(
+        {
+            "stage": {**STR, "description": 'In words: "Historical bills 2019\u20132021"'},
+            "percent": {"type": "integer", "minimum": 0, "maximum": 100},
+            "eta_seconds": {**OPT_INT, "description": "Null until a rate was measured"},
+            "first_sync": BOOL,
+            "records_per_second": nullable({"type": "number"}),
+        }
+    ),
+    "Connector": obj(
+        {
+            "id": INT,
+            "remote_addr": STR,
+            "machine_name": OPT_STR,
+            "client_version": OPT_STR,
+            "first_seen_at": TIME,
+            "last_seen_at": TIME,
+            "last_sync_at": OPT_TIME,
+            "holds_sync": BOOL,
         }
     ),
     "CompanyWithKey": {

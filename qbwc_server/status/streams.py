@@ -1,7 +1,5 @@
-"""The company status read model: what the API, the pages and the CLI show about a company's
-sync — per stream where it stands and what is left, record counts, sessions, errors and the
-write-back queue. It only reads; nothing here drives a session.
-"""
+"""Per stream: where its sync stands, what it holds and what is left (``streams`` of the
+company status)."""
 
 from __future__ import annotations
 
@@ -10,27 +8,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from models import Company
-from qbwc_server.config import Settings
 from qbwc_server.records.read import record_counts
 from qbwc_server.records.types import DECLARED, RECORD_TYPES
-from qbwc_server.services.companies import company_view
-from qbwc_server.services.sessions import recent_events, recent_sessions
 from qbwc_server.sync.cursors import load_cursors
 from qbwc_server.sync.progress import estimate_remaining, history_start
 from qbwc_server.sync.steps import DELETION_STREAMS
-from qbwc_server.writeback.service import operations_summary
-
-
-def company_status(session: Session, company: Company, settings: Settings) -> dict[str, Any]:
-    """Settings and status of one company: binding, last contact, sessions, errors, streams,
-    record counts and operations."""
-    view = company_view(company, settings)
-    view["recent_sessions"] = recent_sessions(session, company.id, 10)
-    view["recent_errors"] = recent_events(session, company.id, 20)
-    view["streams"] = stream_status(session, company)
-    view["record_counts"] = record_counts(session, company.id)
-    view["operations"] = operations_summary(session, company.id)
-    return view
 
 
 def _mode(name: str, phase: str | None) -> str:

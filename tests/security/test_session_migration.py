@@ -10,8 +10,8 @@ from sqlalchemy.exc import IntegrityError
 
 from models import utcnow
 from qbwc_server.db import Database, downgrade, upgrade
-from qbwc_server.services import companies as svc
 from tests.foundation.test_migrations import fresh_database_url, fresh_db  # noqa: F401
+from tests.migration_rows import company_names, insert_company
 
 INSERT = text(
     "INSERT INTO admin_sessions (token_hash, admin_token_tag, created_at, last_seen_at, "
@@ -22,8 +22,8 @@ INSERT = text(
 def test_admin_sessions_table_up_and_down(fresh_db: Database) -> None:  # noqa: F811
     upgrade(fresh_db, "0007")
     assert "admin_sessions" not in inspect(fresh_db.engine).get_table_names()
-    with fresh_db.transaction() as s:
-        svc.create_company(s, "Kept Co")
+    with fresh_db.engine.begin() as conn:
+        insert_company(conn, "Kept Co")
 
     upgrade(fresh_db, "0008")
     inspector = inspect(fresh_db.engine)
@@ -49,8 +49,8 @@ def test_admin_sessions_table_up_and_down(fresh_db: Database) -> None:  # noqa: 
 
     downgrade(fresh_db, "0007")
     assert "admin_sessions" not in inspect(fresh_db.engine).get_table_names()
-    with fresh_db.transaction() as s:
-        assert [c.name for c in svc.list_companies(s)] == ["Kept Co"]
+    with fresh_db.engine.begin() as conn:
+        assert company_names(conn) == ["Kept Co"]
     upgrade(fresh_db)
     assert "admin_sessions" in inspect(fresh_db.engine).get_table_names()
 

@@ -5,18 +5,18 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect
 
 from models import Base
 from qbwc_server.db import Database, downgrade, upgrade
 from tests.conftest import _fresh_postgres
+from tests.migration_rows import insert_company
 
 
 @pytest.fixture
@@ -70,15 +70,7 @@ def test_0006_keeps_every_stored_document(scratch_db: Database) -> None:
     bills = [bill(1, vendor_n=0)]
     with scratch_db.transaction() as s:
         # The companies row as schema 0005 has it (the model describes the newest schema).
-        company_id = s.execute(
-            text(
-                "INSERT INTO companies (name, username, file_id, app_name, key_hash, "
-                "key_version, key_rotated_at, sync_interval_minutes, history_start, created_at, "
-                "updated_at) VALUES ('Before 0006', 'qbwc-0006', '{0006}', 'AP Sync 0006', "
-                "'x', 1, :now, 15, 'all', :now, :now) RETURNING id"
-            ),
-            {"now": datetime.now(UTC)},
-        ).scalar_one()
+        company_id = insert_company(s.connection(), "Before 0006")
         upsert_records(s, company_id, "vendors", records)
         upsert_records(s, company_id, "bills", bills)
 

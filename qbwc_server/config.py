@@ -54,6 +54,10 @@ KNOWN_VARIABLES = frozenset(
         "QBWC_TIMEOUT_SECONDS",
         "QBWC_REFERENCE_DIR",  # tests only: where ../shared/reference lives
         "QBWC_TEST_DATABASE_URL",  # tests only
+        "QBWC_REQUIRE_REFERENCE",  # tests only: a reference test that cannot run fails (CI)
+        "QBWC_FUZZ_CASES",  # tests only: hypothesis examples per fuzz test
+        "QBWC_CHROMIUM",  # tests only: the browser the page tests drive
+        "QBWC_BENCH_PG",  # benchmarks only: the PostgreSQL they use
     }
 )
 

@@ -52,14 +52,22 @@ KNOWN_VARIABLES = frozenset(
         "QBWC_AUDIT_RETENTION_DAYS",
         "QBWC_WORKERS",
         "QBWC_TIMEOUT_SECONDS",
-        "QBWC_REFERENCE_DIR",  # tests only: where ../shared/reference lives
-        "QBWC_TEST_DATABASE_URL",  # tests only
-        "QBWC_REQUIRE_REFERENCE",  # tests only: a reference test that cannot run fails (CI)
-        "QBWC_FUZZ_CASES",  # tests only: hypothesis examples per fuzz test
-        "QBWC_CHROMIUM",  # tests only: the browser the page tests drive
-        "QBWC_BENCH_PG",  # benchmarks only: the PostgreSQL they use
     }
 )
+
+# Read by the test suite and the benchmarks, never by the server; known so that CI's environment
+# (which sets them) does not make the server or the CLI refuse to start.
+TEST_ONLY_VARIABLES = frozenset(
+    {
+        "QBWC_REFERENCE_DIR",  # where ../shared/reference lives
+        "QBWC_TEST_DATABASE_URL",  # the database the suite runs against
+        "QBWC_REQUIRE_REFERENCE",  # a reference test that cannot run fails (CI)
+        "QBWC_FUZZ_CASES",  # hypothesis examples per fuzz test
+        "QBWC_CHROMIUM",  # the browser the page tests drive
+        "QBWC_BENCH_PG",  # the PostgreSQL the benchmarks use
+    }
+)
+KNOWN_VARIABLES = KNOWN_VARIABLES | TEST_ONLY_VARIABLES
 
 _GUID_RE = re.compile(
     r"^\{?[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\}?$"

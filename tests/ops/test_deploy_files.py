@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import re
 
-from qbwc_server.config import KNOWN_VARIABLES, load_settings
+from qbwc_server.config import KNOWN_VARIABLES, TEST_ONLY_VARIABLES, load_settings
 from tests.conftest import PROJECT_ROOT
 
-TEST_ONLY = {"QBWC_REFERENCE_DIR", "QBWC_TEST_DATABASE_URL"}
+TEST_ONLY = TEST_ONLY_VARIABLES
 
 
 def _env_example() -> dict[str, str]:

@@ -6,7 +6,7 @@ from models.base import Base, utcnow
 from models.company import AppSetting, Company
 from models.connector import Connector
 from models.operations import Operation
-from models.qbwc_session import ClientHello, QbwcSession, SessionEvent, Ticket
+from models.qbwc_session import ClientHello, LoginFailure, QbwcSession, SessionEvent, Ticket
 from models.records import QbTxnLine, QbTxnLink, RecordChange, RecordChangeHead
 from models.sync import ReconcileMark, StreamCursor
 
@@ -18,6 +18,7 @@ __all__ = [
     "ClientHello",
     "Company",
     "Connector",
+    "LoginFailure",
     "Operation",
     "QbTxnLine",
     "QbTxnLink",

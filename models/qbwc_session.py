@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, JSONDoc, utcnow
@@ -75,6 +75,20 @@ class ClientHello(Base):
     remote_addr: Mapped[str] = mapped_column(String(64), index=True)
     client_version: Mapped[str] = mapped_column(String(40))
     seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LoginFailure(Base):
+    """One authenticate with a wrong Connector Key for a known user name, by client address;
+    counted by ``services/login_throttle.py``. Kept apart from the company and its sessions: a
+    stranger's wrong tries change nothing the customer sees."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_user_addr_at", "username", "client_addr", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(200))
+    client_addr: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 class SessionEvent(Base):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from models import ClientHello, Company, QbwcSession, utcnow
@@ -13,7 +13,8 @@ from qbwc_server.config import Settings
 from qbwc_server.engine import lease
 from qbwc_server.engine.tickets import issue_ticket
 from qbwc_server.observability import context as log_context
-from qbwc_server.services import connector_keys, connectors
+from qbwc_server.observability.counting import session_ended
+from qbwc_server.services import connector_keys, connectors, login_throttle
 from qbwc_server.services.companies import find_by_username
 from qbwc_server.writeback import queue as write_queue
 
@@ -76,20 +77,6 @@ def _recent_client_version(session: Session, remote_addr: str) -> str | None:
     return row.client_version if row else None
 
 
-def _recent_failures(session: Session, username: str, settings: Settings) -> int:
-    since = utcnow() - timedelta(seconds=settings.login_failure_window_seconds)
-    return int(
-        session.scalar(
-            select(func.count())
-            .select_from(QbwcSession)
-            .where(QbwcSession.username == username)
-            .where(QbwcSession.outcome.in_(("nvu", "throttled")))
-            .where(QbwcSession.started_at >= since)
-        )
-        or 0
-    )
-
-
 def _sync_due_in_seconds(company: Company) -> int:
     """0 when a sync is due now; otherwise seconds until the interval has passed."""
     if company.bound_at is None or company.last_complete_sync_at is None:
@@ -107,8 +94,33 @@ def authenticate(
 ) -> list[str]:
     username = (username or "").strip()[:200]
     now = utcnow()
+    company = find_by_username(session, username) if username else None
+    if company is None:
+        log.debug("authenticate: nvu for unknown user %r from %s", username, remote_addr)
+        return _refused(session, "nvu")
+
+    # The throttle counts wrong keys per (user name, address): a throttled pair is answered
+    # "nvu" without looking at the key, unless this company's Web Connector has authenticated
+    # from that address before (services/login_throttle.py). The right key from any other
+    # address always gets in.
+    failures = int(
+        session.scalar(select(login_throttle.failure_count(username, remote_addr, settings, now)))
+        or 0
+    )
+    throttled = login_throttle.is_throttled(failures, settings)
+    if throttled and not connectors.seen_from(session, company.id, remote_addr):
+        log.debug("authenticate throttled for user %r from %s", username, remote_addr)
+        return _refused(session, "throttled")
+    if not connector_keys.key_matches(password or "", company.key_hash):
+        # Neither the company row nor its session history: a stranger's wrong tries must not
+        # overwrite what the customer sees. Throttled pairs are not counted any further.
+        if not throttled:
+            login_throttle.record_failure(session, settings, username, remote_addr)
+            log.info("authenticate: nvu for user %r from %s", username, remote_addr)
+        return _refused(session, "nvu")
+
     record = QbwcSession(
-        username=username or "(empty)",
+        username=username,
         remote_addr=remote_addr,
         client_version=_recent_client_version(session, remote_addr),
         started_at=now,
@@ -116,32 +128,6 @@ def authenticate(
         hresults=[],
     )
     session.add(record)
-
-    # Repeated failures for a user name are throttled: no key check at all, same answer.
-    if _recent_failures(session, record.username, settings) >= settings.login_failure_limit:
-        record.outcome = "throttled"
-        record.ended_at = now
-        record.last_error = "too many failed logins; throttled"
-        log.warning("authenticate throttled for user %r from %s", username, remote_addr)
-        return ["", NVU]
-
-    company = find_by_username(session, username) if username else None
-    if company is None or not connector_keys.key_matches(password or "", company.key_hash):
-        record.outcome = "nvu"
-        record.ended_at = now
-        record.company_id = company.id if company else None
-        record.last_error = "wrong user name or Connector Key"
-        if company is not None:
-            # Not last_contact_at: a connector with a wrong key is not "Connected to Server".
-            company.last_session_outcome = "nvu"
-            company.last_error = (
-                "A Web Connector tried to connect with a wrong Connector Key. Copy the current "
-                "key from the company profile into the Web Connector's Password column."
-            )
-            company.last_error_at = now
-        log.info("authenticate: nvu for user %r from %s", username, remote_addr)
-        return ["", NVU]
-
     record.company_id = company.id
     session.flush()
     log_context.bind(company_id=company.id, session_id=record.id)  # for the log lines
@@ -171,6 +157,13 @@ def authenticate(
 
     record.state = {"phase": "authenticated"}
     return [ticket.ticket, USE_OPEN_FILE]
+
+
+def _refused(session: Session, outcome: str) -> list[str]:
+    """``nvu`` for a wrong user name or key: no ticket, no row (QBWC still calls closeConnection
+    with the empty ticket, §3.3); only the sessions metric counts it."""
+    session_ended(session, outcome)
+    return ["", NVU]
 
 
 def _finish_without_work(record: QbwcSession, ticket: str, outcome: str, reason: str) -> None:

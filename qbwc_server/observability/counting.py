@@ -42,6 +42,12 @@ def records_stored(session: Session, type_name: str, count: int) -> None:
     after_commit(session, apply)
 
 
+def session_ended(session: Session, outcome: str) -> None:
+    """A QBWC session without a ``qbwc_sessions`` row ended (``nvu``, ``throttled``, ``none``):
+    counted in ``qbwc_sessions_total{outcome}`` once the transaction commits."""
+    after_commit(session, _session_ended(outcome))
+
+
 def _session_ended(outcome: str) -> Callable[[], None]:
     def apply() -> None:
         from qbwc_server.observability.metrics import SESSIONS

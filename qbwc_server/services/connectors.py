@@ -62,6 +62,16 @@ def note_contact(
     return row.id
 
 
+def seen_from(session: Session, company_id: int, remote_addr: str) -> bool:
+    """Whether a Web Connector of this company has authenticated from ``remote_addr``."""
+    found = session.scalar(
+        select(Connector.id)
+        .where(Connector.company_id == company_id, Connector.remote_addr == remote_addr[:64])
+        .limit(1)
+    )
+    return found is not None
+
+
 def note_machine(
     session: Session,
     company_id: int,

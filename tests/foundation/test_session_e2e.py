@@ -111,7 +111,8 @@ def test_wrong_key_gets_nvu_and_is_throttled(server_factory: Any) -> None:
         wc = QbwcSessionDriver(server.qbwc_url)
         assert wc.authenticate(company["username"], "QBWC-WRONG")[1] == "nvu"
         wc.close()  # QBWC calls closeConnection even after nvu; it must not fault
-    # Throttled now: even the right key gets nvu until the window passes.
+    # Throttled now for this user name from this address (never the company's connector's):
+    # even the right key is not looked at (tests/security/test_login_throttle.py has the rest).
     wc = QbwcSessionDriver(server.qbwc_url)
     assert wc.authenticate(company["username"], company["connector_key"])[1] == "nvu"
     unknown = QbwcSessionDriver(server.qbwc_url)

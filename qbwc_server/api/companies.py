@@ -13,8 +13,7 @@ from qbwc_server.runtime import Runtime
 from qbwc_server.services import companies as svc
 from qbwc_server.services.errors import Invalid, refuse_unknown_fields
 from qbwc_server.services.ids import parse_positive
-from qbwc_server.services.qwc import qwc_filename, render_qwc
-from qbwc_server.services.settings_store import owner_id
+from qbwc_server.services.qwc import connector_file, download_headers
 
 MAX_SESSIONS = 200
 
@@ -94,16 +93,8 @@ def _reset_binding(rt: Runtime, request: Request, company_id: str) -> Response:
 
 
 def _qwc(rt: Runtime, request: Request, company_id: str) -> Response:
-    oid = owner_id(rt.db, rt.settings)
-    with rt.db.transaction() as s:
-        company = svc.get_company(s, company_id)
-        text = render_qwc(company, rt.settings, oid)
-        name = qwc_filename(company)
-    return Response(
-        text,
-        mimetype="application/x-qwc",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    text, name = connector_file(rt.db, rt.settings, company_id)
+    return Response(text, mimetype="application/x-qwc", headers=download_headers(name))
 
 
 def _sessions(rt: Runtime, request: Request, company_id: str) -> Response:

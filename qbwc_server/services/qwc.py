@@ -10,12 +10,16 @@ import ipaddress
 import re
 from importlib import resources
 from string import Template
+from typing import Any
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
 
 from models import Company
 from qbwc_server.config import Settings
+from qbwc_server.db import Database
+from qbwc_server.services.companies import get_company
 from qbwc_server.services.errors import Invalid
+from qbwc_server.services.settings_store import owner_id
 
 TEMPLATE_NAME = "company.qwc"
 
@@ -70,3 +74,16 @@ def render_qwc(company: Company, settings: Settings, owner_id: str) -> str:
         "run_every_minutes": str(minutes),
     }
     return _template().substitute({k: escape(v) for k, v in values.items()})
+
+
+def connector_file(db: Database, settings: Settings, company_id: Any) -> tuple[str, str]:
+    """Download Connector (page) and ``GET /api/companies/{id}/qwc``: the .qwc text and the
+    file name to save it under."""
+    oid = owner_id(db, settings)
+    with db.transaction() as s:
+        company = get_company(s, company_id)
+        return render_qwc(company, settings, oid), qwc_filename(company)
+
+
+def download_headers(name: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{name}"'}

@@ -1,8 +1,13 @@
-"""Server-rendered pages: the support page QBWC checks, and the company profile pages."""
+"""Server-rendered pages: routing, sign-in and CSRF in front of every page.
+
+Each page lives in its own module (``page_*.py``) with its ``ROUTES``: (rule, handler) pairs; a
+handler is ``handler(rt, request, caller, **url_args) -> Response`` and runs only for a signed-in
+caller whose state-changing request passed the CSRF check. GET never changes anything.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from importlib import resources
 from typing import Any
 
@@ -12,19 +17,30 @@ from werkzeug.wrappers import Request, Response
 
 from qbwc_server.runtime import Runtime
 from qbwc_server.security.admin_auth import Throttled, identify
-from qbwc_server.services import companies as svc
-from qbwc_server.web import signin
+from qbwc_server.web import (
+    page_actions,
+    page_companies,
+    page_key,
+    page_profile,
+    page_session,
+    signin,
+)
 from qbwc_server.web.rendering import error_page, not_found, render
-from qbwc_server.writeback.service import list_operations, operation_view
+
+Handler = Callable[..., Response]
 
 RULES = [
-    Rule("/", methods=["GET"], endpoint="page_index"),
     Rule("/support", methods=["GET"], endpoint="page_support"),
     Rule("/login", methods=["GET", "POST"], endpoint="page_login"),
     Rule("/logout", methods=["POST", "GET"], endpoint="page_logout"),
-    Rule("/companies/<company_id>", methods=["GET"], endpoint="page_company"),
     Rule("/static/<name>", methods=["GET"], endpoint="page_static"),
 ]
+
+HANDLERS: dict[str, Handler] = {}
+for _module in (page_companies, page_profile, page_key, page_actions, page_session):
+    for _rule, _handler in _module.ROUTES:
+        RULES.append(_rule)
+        HANDLERS[str(_rule.endpoint)] = _handler
 
 # The pages' assets (qbwc_server/web/static), read once. Same-origin files are all the pages'
 # Content-Security-Policy allows (security/headers.py), so styles and scripts live here.
@@ -61,19 +77,10 @@ def handle(rt: Runtime, endpoint: str, request: Request, args: Mapping[str, Any]
         return signin.logout(rt, request, caller)
     if caller is None:
         return redirect(signin.SIGNED_OUT)
-    if endpoint == "page_index":
-        with rt.db.transaction() as s:
-            views = [svc.company_view(c, rt.settings) for c in svc.list_companies(s)]
-        return render("index.html", caller=caller, companies=views)
-    if endpoint == "page_company":
-        with rt.db.transaction() as s:
-            company = svc.get_company(s, args["company_id"])
-            view = rt.status_view(s, company)
-            recent_operations = [
-                operation_view(op) for op in list_operations(s, company.id, limit=20)
-            ]
-        return render("company.html", caller=caller, c=view, recent_operations=recent_operations)
-    return not_found(request, caller)
+    handler = HANDLERS.get(endpoint)
+    if handler is None:
+        return not_found(request, caller)
+    return handler(rt, request, caller, **args)
 
 
 def _static(request: Request, name: str) -> Response:
@@ -84,3 +91,6 @@ def _static(request: Request, name: str) -> Response:
     response = Response(body, mimetype=mimetype)
     response.headers["Cache-Control"] = "public, max-age=3600"  # no company data in here
     return response
+
+
+__all__ = ["error_page", "handle", "not_found", "register"]

@@ -15,11 +15,20 @@ from werkzeug.wrappers import Request, Response
 
 from qbwc_server.security.admin_auth import Caller
 from qbwc_server.security.csrf import FORM_FIELD
+from qbwc_server.web import words
+from qbwc_server.web.timefmt import FILTERS
 
 _env = Environment(
     loader=PackageLoader("qbwc_server.web", "templates"),
     autoescape=select_autoescape(["html"]),
 )
+_env.filters.update(FILTERS)
+_env.filters.update(
+    outcome=words.outcome_words,
+    op_state=words.operation_state_words,
+    op_type=words.operation_type_words,
+)
+_env.globals.update(badges=words.STATE_BADGES, meaning=words.STATE_MEANING)
 
 
 def render(

@@ -25,9 +25,9 @@ def test_a_company_page_shows_only_that_company(world: World, secrets_watch: Sec
         for foreign in (view["name"], view["username"], view["file_id"]):
             assert foreign not in html, (cid, foreign)
         own_op, other_op = ops[cid], ops[other_id]
-        assert f"<tr><td>{own_op['id']}</td><td>vendor.create</td>" in html
-        assert f"<tr><td>{other_op['id']}</td><td>vendor.create</td>" not in html
-        assert f"#{other_op['id']} vendor.create" not in html
+        assert f'<tr id="op-{own_op["id"]}"><td>{own_op["id"]}</td><td>New vendor' in html
+        assert f'id="op-{other_op["id"]}"' not in html
+        assert f"#{other_op['id']} New vendor" not in html
     gamma = fetch(world.server, "GET", f"/companies/{world.gamma['id']}", headers=browser.headers())
     assert gamma.status == 200
     for rig in (world.alpha, world.beta):
@@ -36,4 +36,7 @@ def test_a_company_page_shows_only_that_company(world: World, secrets_watch: Sec
     # The session cookie and the CSRF token appear nowhere in a page but the token's own fields.
     for html in pages.values():
         assert browser.session not in html
-        assert len(re.findall(re.escape(browser.csrf), html)) == 2  # meta tag and sign-out form
+        # The meta tag, and the hidden field of each form (sign-out, settings, row actions).
+        forms = len(re.findall(r'<form [^>]*method="post"', html))
+        assert len(re.findall(re.escape(browser.csrf), html)) == 1 + forms
+        assert html.count(f'name="csrf_token" value="{browser.csrf}"') == forms

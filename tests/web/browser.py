@@ -34,11 +34,12 @@ if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
 
 
 @contextmanager
-def browser_page() -> Iterator[Any]:
-    """A fresh browser context (no cookies) and one page in it."""
+def browser_page(**context_options: Any) -> Iterator[Any]:
+    """A fresh browser context (no cookies) and one page in it; ``context_options`` go to
+    ``new_context`` (permissions, accept_downloads, viewport...)."""
     with playwright_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        context = browser.new_context()
+        context = browser.new_context(**context_options)
         try:
             yield context.new_page()
         finally:

@@ -53,13 +53,14 @@ def test_sign_in_list_and_company_profile(live_server: Any, page: Any, tmp_path:
     page.reload()
     assert page.inner_text("#connection-status") == "Connected to Server"
     assert page.is_visible("text=Recent sessions")
-    assert page.is_visible("text=completed")
+    assert page.is_visible("#sessions >> text=Finished")
     assert "Nothing queued yet" in page.inner_text("#operations")
     # Each session links to its details and qbXML exchange (issue 12's audit trail; a clean
     # session keeps none under the default QBWC_AUDIT=errors, and the page says why).
-    page.click("a:has-text('qbXML exchange') >> nth=0")
-    page.wait_for_url("**/api/companies/*/sessions/*")
-    assert '"outcome":"completed"' in page.content() and "without errors" in page.content()
+    page.click("#sessions a >> nth=0")
+    page.wait_for_url("**/companies/*/sessions/*")
+    assert page.inner_text("h1").endswith("Finished")
+    assert "without errors is not kept" in page.inner_text("#exchange")
     page.go_back()
 
     # A write the AP platform queues shows on the page with its state.
@@ -74,8 +75,8 @@ def test_sign_in_list_and_company_profile(live_server: Any, page: Any, tmp_path:
     assert status == 201, op
     page.reload()
     operations = page.inner_text("#operations")
-    assert "1 queued" in operations and "vendor.create" in operations
-    assert f"Oldest waiting: #{op['id']} vendor.create" in page.inner_text("#oldest-waiting")
+    assert "1 waiting" in operations and "New vendor" in operations
+    assert f"Oldest waiting: #{op['id']} New vendor" in page.inner_text("#oldest-waiting")
     shot = tmp_path / "company.png"
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 5000
@@ -105,6 +106,6 @@ def test_wrong_file_error_is_shown_in_plain_words(live_server: Any, page: Any) -
     page.fill("input[name=token]", ADMIN_TOKEN)
     page.click("button[type=submit]")
     page.goto(f"{live_server.url}/companies/{acme['id']}")
-    error = page.inner_text("#last-error")
+    error = page.inner_text("#problem")
     assert "Wrong company file open" in error and "another company on this server" in error
     assert "Globex" not in error  # never another company's name (issue 9)

@@ -1,0 +1,109 @@
+"""Company Profile (``/companies/{id}``) and Download Connector (the company's .qwc file).
+
+The profile shows the status read model (``qbwc_server/status``) for people: the state badge,
+the current problem with its steps, progress, Web Connectors, the bound company file, data,
+the write-back queue, sessions and the settings form. It refreshes itself (a small script)
+while something is moving; without JavaScript it is complete, only not live.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from werkzeug.routing import Rule
+from werkzeug.wrappers import Request, Response
+
+from qbwc_server.runtime import Runtime
+from qbwc_server.security.admin_auth import Caller
+from qbwc_server.services import companies as svc
+from qbwc_server.services.company_states import SYNCING, WAITING_FOR_CONFIRMATION
+from qbwc_server.services.qwc import connector_file, download_headers
+from qbwc_server.web import words
+from qbwc_server.web.rendering import render
+from qbwc_server.writeback.service import list_operations, operation_view
+
+REFRESH_SECONDS = 10
+LIVE_STATES = (SYNCING, WAITING_FOR_CONFIRMATION)
+RETRYABLE = ("failed", "needs_attention")
+CANCELLABLE = ("queued", "failed", "needs_attention")
+
+# What the page says after a form did its work (``?done=...`` of the redirect).
+NOTICES = {
+    "settings": "Settings saved.",
+    "binding-reset": "The company file is forgotten. The next Web Connector run connects a file "
+    "again.",
+    "retried": "The operation is back in the queue. It is sent at the next Web Connector run.",
+    "cancelled": "The operation is cancelled. It will not be sent to QuickBooks.",
+}
+
+
+def _operation_row(op: Any) -> dict[str, Any]:
+    view = operation_view(op)
+    error = view["error"] or {}
+    view["explanation"] = words.explain(
+        str(error["code"]) if error.get("code") is not None else None, error.get("message")
+    )
+    view["can_retry"] = op.state in RETRYABLE
+    view["can_cancel"] = op.state in CANCELLABLE
+    return view
+
+
+def profile_context(rt: Runtime, company_id: str, *, live: bool = False) -> dict[str, Any]:
+    with rt.db.transaction() as s:
+        company = svc.get_company(s, company_id)
+        view = rt.status_view(s, company)
+        operations = [_operation_row(op) for op in list_operations(s, company.id, limit=20)]
+    state = view["status"]["state"]
+    return {
+        "c": view,
+        "operations": operations,
+        "streams": [words.stream_row(st) for st in view.get("streams") or []],
+        # Only a page fetched with GET reloads itself (a form's answer must not be posted again).
+        "refresh": REFRESH_SECONDS if live and state in LIVE_STATES else None,
+        "refresh_url": f"/companies/{view['id']}",
+    }
+
+
+def render_profile(
+    rt: Runtime,
+    caller: Caller,
+    company_id: str,
+    *,
+    status: int = 200,
+    alert: str | None = None,
+    notice: str | None = None,
+    settings_error: str | None = None,
+    settings_form: dict[str, Any] | None = None,
+    live: bool = False,
+) -> Response:
+    context = profile_context(rt, company_id, live=live)
+    return render(
+        "company.html",
+        status,
+        caller=caller,
+        alert=alert,
+        notice=notice,
+        settings_error=settings_error,
+        settings_form=settings_form,
+        **context,
+    )
+
+
+def show(rt: Runtime, request: Request, caller: Caller, company_id: str) -> Response:
+    notice = NOTICES.get(request.args.get("done", ""))
+    return render_profile(rt, caller, company_id, notice=notice, live=True)
+
+
+def download(rt: Runtime, request: Request, caller: Caller, company_id: str) -> Response:
+    """Download Connector: this company's .qwc file (the Web Connector opens it)."""
+    text, name = connector_file(rt.db, rt.settings, company_id)
+    return Response(text, mimetype="application/x-qwc", headers=download_headers(name))
+
+
+ROUTES = [
+    (Rule("/companies/<company_id>", methods=["GET"], endpoint="page_company"), show),
+    (
+        Rule("/companies/<company_id>/connector.qwc", methods=["GET"], endpoint="page_qwc"),
+        download,
+    ),
+]

@@ -1,0 +1,247 @@
+"""The Company Profile as a customer uses it (issue 11), in headless Chromium against the server
+over HTTP, with the simulator as the Web Connector on the QuickBooks PC.
+
+Every state the customer sees is photographed under test-artifacts/screenshots/ and checked
+with axe-core and the keyboard (tests/web/accessibility.py).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from qbwc_server.sim.quickbooks import FakeQuickBooks
+from qbwc_server.sim.report import Outcome
+from tests.conftest import LiveServer
+from tests.sync.conftest import request_schema
+from tests.sync.helpers import Api, first_txn_date, generate_current, make_rig
+from tests.web.browser import browser_page
+from tests.web.flow import (
+    WatchedSession,
+    copied_key,
+    download_connector,
+    look,
+    sign_in,
+    state_of,
+    until,
+    web_connector,
+)
+
+pytestmark = pytest.mark.browser
+__all__ = ["request_schema"]  # the fixture, for the rigs below
+
+
+@pytest.fixture
+def page() -> Any:
+    with browser_page(
+        permissions=["clipboard-read", "clipboard-write"],
+        accept_downloads=True,
+        viewport={"width": 1200, "height": 900},
+    ) as pg:
+        yield pg
+
+
+def test_a_customer_sets_up_a_company_and_watches_the_first_sync(
+    live_server: LiveServer, page: Any
+) -> None:
+    books = generate_current("tiny")
+    sign_in(page, live_server)
+    assert "No companies yet" in page.inner_text("main")
+    look(page, "01-companies-empty")
+
+    # New company, from the page.
+    page.fill("#name", "Acme Supplies")
+    page.fill("#interval", "0")
+    page.fill("#history", first_txn_date(books))
+    page.click("#new-company button[type=submit]")
+    assert page.is_visible("text=Acme Supplies is created.")
+    assert "shown only on this page" in page.inner_text("#shown-once")
+    first_key = copied_key(page)
+    look(page, "02-connector-key-created")
+
+    page.click("text=Go to the company profile of Acme Supplies")
+    profile_url = page.url
+    assert re.search(r"/companies/\d+$", profile_url)
+    assert state_of(page) == "Never connected"
+    assert first_key not in page.content()  # shown once, never again
+    look(page, "03-profile-never-connected")
+
+    # Generate Connector Key: a confirmation first, then the new key once.
+    page.click("#generate-key")
+    assert "stops working at once" in page.inner_text("main")
+    look(page, "04-generate-key-confirm")
+    page.click("button:has-text('Generate new Connector Key')")
+    key = copied_key(page)
+    assert key != first_key and "previous key no longer works" in page.inner_text("main")
+    look(page, "05-connector-key-new")
+    page.goto(profile_url)
+    qwc = download_connector(page)
+    assert b"<QBWCXML>" in qwc
+
+    # The old key is refused; the Web Connector with the new key syncs while we watch.
+    stale = web_connector(live_server, qwc, first_key, books)
+    assert stale.run_session().outcome == Outcome.NVU
+    watched = WatchedSession(web_connector(live_server, qwc, key, books)).start()
+    until(page, lambda: state_of(page) == "Syncing" and page.is_visible("#percent"), profile_url)
+    percent = int(page.inner_text("#percent").split("%")[0])
+    assert 0 <= percent < 100
+    assert page.get_attribute("#sync-progress", "value") == str(percent)
+    assert "time left" in page.inner_text("#progress")
+    assert "Syncing now" in page.inner_text("#connectors")
+    look(page, "06-profile-syncing")
+    report = watched.finish()
+    assert report.outcome == Outcome.COMPLETED, report.errors[:3]
+
+    page.goto(profile_url)
+    assert state_of(page) == "Connected to Server"
+    binding = page.inner_text("#binding")
+    assert books.company_name in binding and "Connected since" in binding
+    data = page.inner_text("#data")
+    assert "Vendors" in data and "None" not in data
+    assert "Multiple currencies is turned off in this QuickBooks file" in data  # skipped, why
+    main = page.inner_text("main")
+    assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d", main), "raw ISO time on the page"
+    assert re.search(r"(just now|seconds? ago|minutes? ago)", page.inner_text("#status"))
+    hover = page.get_attribute("#status time", "title")
+    assert hover and re.fullmatch(r"\d{1,2} \w{3} \d{4}, \d\d:\d\d:\d\d UTC", hover)
+    look(page, "07-profile-connected")
+
+    # The companies list shows it, and filters by state.
+    page.goto(live_server.url + "/")
+    assert "Connected to Server" in page.inner_text("#companies")
+    page.select_option("#state-filter", "Needs attention")
+    page.click("form.filter button")
+    assert "No company is Needs attention right now" in page.inner_text("#companies")
+    page.select_option("#state-filter", "Connected to Server")
+    page.click("form.filter button")
+    assert "Acme Supplies" in page.inner_text("#companies")
+    look(page, "08-companies-connected")
+
+    # The session page: calls, duration, records, in words.
+    page.goto(profile_url)
+    page.click("#sessions a >> nth=0")
+    assert page.inner_text("h1").endswith("Finished")
+    assert int(page.inner_text("#records")) > 0 and int(page.inner_text("#calls")) > 2
+    assert "No errors in this session" in page.inner_text("#errors")
+    look(page, "09-session")
+
+
+def test_settings_are_saved_and_wrong_values_are_explained(
+    live_server: LiveServer, page: Any
+) -> None:
+    sign_in(page, live_server)
+    page.fill("#name", "Initech")
+    page.click("#new-company button[type=submit]")
+    page.click("text=Go to the company profile of Initech")
+    profile_url = page.url
+    page.fill("#settings #interval", "30")
+    page.check("#settings input[name=history_all]")
+    page.click("#settings button[type=submit]")
+    assert page.inner_text("#notice") == "Settings saved."
+    assert "30 minutes" in page.inner_text("#status")
+    assert page.is_checked("#settings input[name=history_all]")
+    page.uncheck("#settings input[name=history_all]")
+    page.fill("#settings #history", "2999-01-01")
+    page.click("#settings button[type=submit]")
+    assert "must not be in the future" in page.inner_text("#settings-error")
+    look(page, "10-settings-refused")
+    page.goto(profile_url)
+    assert page.is_checked("#settings input[name=history_all]")  # nothing changed
+
+    # A new company without a name is refused with the reason, the form kept.
+    page.goto(live_server.url + "/")
+    page.fill("#name", " ")
+    page.fill("#interval", "15")
+    page.click("#new-company button[type=submit]")
+    assert "name is required" in page.inner_text("#form-error")
+
+
+def test_a_wrong_company_file_explains_itself_and_the_binding_can_be_reset(
+    live_server: LiveServer, page: Any, request_schema: Any
+) -> None:
+    api = Api(base_url=live_server.url)
+
+    def rig(name: str, seed: int) -> Any:
+        return make_rig(
+            app=live_server.app, api=api, qb=FakeQuickBooks(generate_current("tiny", seed=seed)),
+            schema=request_schema, name=name, qbwc_url=live_server.qbwc_url,
+        )  # fmt: skip
+
+    globex = rig("Globex", 2)
+    globex.run_session()
+    acme = rig("Acme Supplies", 1)
+    acme.run_session()
+    acme.wc.quickbooks = FakeQuickBooks(globex.company)  # someone opened Globex's file
+    acme.run_session(expect=Outcome.SERVER_ERROR)
+
+    sign_in(page, live_server)
+    assert "Needs attention" in page.inner_text("#companies")
+    page.goto(f"{live_server.url}/companies/{acme.company_id}")
+    assert state_of(page) == "Needs attention"
+    problem = page.inner_text("#problem")
+    assert "wrong company file is open" in problem.lower()
+    assert "What to do (QuickBooks admin)" in problem
+    assert len(page.locator("#problem ol.steps li").all()) >= 2
+    assert "Globex" not in page.inner_text("main")  # never another company's name
+    look(page, "11-profile-wrong-file")
+
+    # The session page explains the refusal with the same entry.
+    page.click("#sessions a >> nth=0")
+    assert "Wrong company file" in page.inner_text("h1")
+    assert "What to do" in page.inner_text("#errors")
+    look(page, "12-session-wrong-file")
+
+    # Reset binding, after a confirmation.
+    page.goto(f"{live_server.url}/companies/{acme.company_id}")
+    page.click("#reset-binding")
+    assert "forgets that Acme Supplies syncs with" in page.inner_text("main")
+    look(page, "13-reset-binding-confirm")
+    page.click("button:has-text('Reset binding')")
+    assert "company file is forgotten" in page.inner_text("#notice")
+    assert "No company file is connected yet" in page.inner_text("#binding")
+
+
+def test_retry_and_cancel_write_back_operations(
+    live_server: LiveServer, page: Any, request_schema: Any
+) -> None:
+    api = Api(base_url=live_server.url)
+    acme = make_rig(
+        app=live_server.app, api=api, qb=FakeQuickBooks(generate_current("tiny")),
+        schema=request_schema, qbwc_url=live_server.qbwc_url,
+    )  # fmt: skip
+    acme.run_session()
+    base = f"/api/companies/{acme.company_id}/operations"
+    customer = acme.company.records("Customer")[0]["Name"]
+    status, clash = api.request(
+        "POST",
+        base,
+        {"type": "vendor.create", "idempotency_key": "c1", "payload": {"name": customer}},
+    )
+    assert status == 201, clash
+    acme.run_session()
+    status, waiting = api.request(
+        "POST",
+        base,
+        {"type": "vendor.create", "idempotency_key": "c2", "payload": {"name": "Later Co"}},
+    )
+    assert status == 201, waiting
+
+    sign_in(page, live_server)
+    page.goto(f"{live_server.url}/companies/{acme.company_id}#operations")
+    failed_row = page.inner_text(f"#op-{clash['id']}")
+    assert "Failed" in failed_row and "New vendor" in failed_row
+    assert "Waiting to be sent" in page.inner_text(f"#op-{waiting['id']}")
+    look(page, "14-operations")
+
+    page.click(f"#op-{clash['id']} button:has-text('Retry')")
+    assert "back in the queue" in page.inner_text("#notice")
+    assert "Waiting to be sent" in page.inner_text(f"#op-{clash['id']}")
+    page.click(f"#op-{waiting['id']} button:has-text('Cancel')")
+    assert "is cancelled" in page.inner_text("#notice")
+    assert "Cancelled" in page.inner_text(f"#op-{waiting['id']}")
+    assert not page.is_visible(f"#op-{waiting['id']} button")
+    look(page, "15-operations-after")
+    assert api.get(f"{base}/{waiting['id']}")["state"] == "cancelled"
+    assert api.get(f"{base}/{clash['id']}")["state"] == "queued"

@@ -54,10 +54,12 @@ def profile_context(rt: Runtime, company_id: str, *, live: bool = False) -> dict
         view = rt.status_view(s, company)
         operations = [_operation_row(op) for op in list_operations(s, company.id, limit=20)]
     state = view["status"]["state"]
+    streams = view.get("streams") or []
+    started = any(st.get("mode") != "not started" for st in streams)
     return {
         "c": view,
         "operations": operations,
-        "streams": [words.stream_row(st) for st in view.get("streams") or []],
+        "streams": [words.stream_row(st) for st in streams] if started else [],
         # Only a page fetched with GET reloads itself (a form's answer must not be posted again).
         "refresh": REFRESH_SECONDS if live and state in LIVE_STATES else None,
         "refresh_url": f"/companies/{view['id']}",

@@ -20,15 +20,15 @@ from qbwc_server.web import words
 from qbwc_server.web.rendering import render
 from qbwc_server.web.timefmt import span_seconds
 
-_RQ = re.compile(r"(?:<|&lt;)(\w+)Rq\b")  # our answer carries the qbXML escaped
+_RQ = re.compile(r"<(\w+)Rq\b")  # the trail keeps the qbXML we sent (audit/recorder.py)
 
 
 def _requests_in_short(exchange: list[dict[str, Any]]) -> list[tuple[str, int]]:
     """``[("VendorQuery", 3), ...]``: the qbXML requests the session sent, counted."""
     counts: Counter[str] = Counter()
     for call in exchange:
-        if call.get("method") == "sendRequestXML" and call.get("response"):
-            counts.update(_RQ.findall(str(call["response"])))
+        if call.get("method") == "sendRequestXML" and call.get("request"):
+            counts.update(n for n in _RQ.findall(str(call["request"])) if n != "QBXMLMsgs")
     return list(counts.items())
 
 

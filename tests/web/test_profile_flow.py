@@ -44,8 +44,9 @@ def page() -> Any:
 
 
 def test_a_customer_sets_up_a_company_and_watches_the_first_sync(
-    live_server: LiveServer, page: Any
+    server_factory: Any, page: Any
 ) -> None:
+    live_server = server_factory(QBWC_AUDIT="all")  # the session page shows the exchange
     books = generate_current("tiny")
     sign_in(page, live_server)
     assert "No companies yet" in page.inner_text("main")
@@ -125,6 +126,13 @@ def test_a_customer_sets_up_a_company_and_watches_the_first_sync(
     assert page.inner_text("h1").endswith("Finished")
     assert int(page.inner_text("#records")) > 0 and int(page.inner_text("#calls")) > 2
     assert "No errors in this session" in page.inner_text("#errors")
+    kinds = page.inner_text("#request-kinds")
+    assert re.search(r"VendorQuery \(\d+\)", kinds) and re.search(r"BillQuery \(\d+\)", kinds)
+    assert "QBXMLMsgs" not in kinds
+    page.click("#exchange-calls summary")
+    assert "sendRequestXML" in page.inner_text("#exchange") and "% done" in page.inner_text(
+        "#exchange"
+    )
     look(page, "09-session")
 
 
@@ -245,3 +253,18 @@ def test_retry_and_cancel_write_back_operations(
     look(page, "15-operations-after")
     assert api.get(f"{base}/{waiting['id']}")["state"] == "cancelled"
     assert api.get(f"{base}/{clash['id']}")["state"] == "queued"
+
+
+def test_sign_in_error_and_sign_out_pages_are_accessible(
+    live_server: LiveServer, page: Any
+) -> None:
+    page.goto(live_server.url + "/login")
+    look(page, "00-sign-in")
+    sign_in(page, live_server)
+    page.goto(live_server.url + "/companies/999")
+    assert "no company with id 999" in page.inner_text("main")
+    look(page, "16-not-found")
+    page.goto(live_server.url + "/logout")
+    look(page, "17-sign-out")
+    page.click("main button:has-text('Sign out')")
+    page.wait_for_url("**/login")

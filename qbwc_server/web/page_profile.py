@@ -72,22 +72,15 @@ def render_profile(
     company_id: str,
     *,
     status: int = 200,
-    alert: str | None = None,
-    notice: str | None = None,
-    settings_error: str | None = None,
-    settings_form: dict[str, Any] | None = None,
     live: bool = False,
+    settings_form: dict[str, Any] | None = None,
+    **messages: str | None,
 ) -> Response:
+    """The profile; ``messages``: ``notice``, ``alert`` (top of the page) and the errors of
+    its forms (``settings_error``, ``schedule_error``, ``restore_error``)."""
     context = profile_context(rt, company_id, live=live)
     return render(
-        "company.html",
-        status,
-        caller=caller,
-        alert=alert,
-        notice=notice,
-        settings_error=settings_error,
-        settings_form=settings_form,
-        **context,
+        "company.html", status, caller=caller, settings_form=settings_form, **messages, **context
     )
 
 

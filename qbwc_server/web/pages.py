@@ -17,6 +17,7 @@ from werkzeug.wrappers import Request, Response
 
 from qbwc_server.runtime import Runtime
 from qbwc_server.security.admin_auth import Throttled, identify
+from qbwc_server.services.errors import ServiceError
 from qbwc_server.web import (
     page_actions,
     page_companies,
@@ -80,7 +81,10 @@ def handle(rt: Runtime, endpoint: str, request: Request, args: Mapping[str, Any]
     handler = HANDLERS.get(endpoint)
     if handler is None:
         return not_found(request, caller)
-    return handler(rt, request, caller, **args)
+    try:
+        return handler(rt, request, caller, **args)
+    except ServiceError as exc:  # no such company, session or operation; a refused change
+        return error_page(exc.status, exc.message, caller)
 
 
 def _static(request: Request, name: str) -> Response:

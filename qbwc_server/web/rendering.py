@@ -47,8 +47,22 @@ def render(
     return Response(html, status=status, mimetype="text/html")
 
 
+ERROR_TITLES = {
+    403: "Refused",
+    404: "Not found",
+    409: "Not possible right now",
+    422: "Not accepted",
+    429: "Too many attempts",
+    503: "Not available",
+}
+
+
 def error_page(status: int, message: str, caller: Caller | None = None) -> Response:
-    return render("error.html", status, caller=caller, status_code=status, message=message)
+    title = ERROR_TITLES.get(status, "Something went wrong")
+    text = message[:1].upper() + message[1:]
+    return render(
+        "error.html", status, caller=caller, status_code=status, title=title, message=text
+    )
 
 
 def not_found(request: Request, caller: Caller | None = None) -> Response:

@@ -122,7 +122,7 @@ def test_unhandled_errors_carry_them_too(
     assert reply.status == 500 and reply.json()["error"]["status"] == 500
     assert_secured(reply, page=False)
     browser = sign_in(server)
-    monkeypatch.setattr(pages.svc, "list_companies", boom)
+    monkeypatch.setitem(pages.HANDLERS, "page_index", boom)
     reply = fetch(server, "GET", "/", headers=browser.headers())
     assert reply.status == 500
     assert_secured(reply, page=True)

@@ -262,7 +262,9 @@ def test_sign_in_error_and_sign_out_pages_are_accessible(
     look(page, "00-sign-in")
     sign_in(page, live_server)
     page.goto(live_server.url + "/companies/999")
-    assert "no company with id 999" in page.inner_text("main")
+    assert page.inner_text("h1") == "Not found"
+    assert "No company with id 999" in page.inner_text("#error-message")
+    assert page.is_visible("text=Back to the companies")
     look(page, "16-not-found")
     page.goto(live_server.url + "/logout")
     look(page, "17-sign-out")

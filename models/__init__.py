@@ -8,6 +8,7 @@ from models.connector import Connector
 from models.operations import Operation
 from models.qbwc_session import ClientHello, LoginFailure, QbwcSession, SessionEvent, Ticket
 from models.records import QbTxnLine, QbTxnLink, RecordChange, RecordChangeHead
+from models.setup_link import SetupLink
 from models.sync import ReconcileMark, StreamCursor
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "RecordChange",
     "RecordChangeHead",
     "SessionEvent",
+    "SetupLink",
     "SigninFailure",
     "StreamCursor",
     "Ticket",

@@ -15,6 +15,7 @@ from qbwc_server.api import companies as companies_api
 from qbwc_server.api import help as help_api
 from qbwc_server.api import operations as operations_api
 from qbwc_server.api import records as records_api
+from qbwc_server.api import setup_links as setup_links_api
 from qbwc_server.api.guard import refusal as api_refusal
 from qbwc_server.api.http import json_error, json_response, service_error
 from qbwc_server.api.metrics_endpoint import metrics_response
@@ -22,14 +23,14 @@ from qbwc_server.api.openapi.document import document as openapi_document
 from qbwc_server.audit.recorder import AuditRecorder
 from qbwc_server.config import Settings, load_settings
 from qbwc_server.db import Database, migrations_current, upgrade
-from qbwc_server.observability.http_logging import RequestLogging
+from qbwc_server.observability.http_logging import RequestLogging, loggable_path
 from qbwc_server.observability.soap_metering import SoapMetering
 from qbwc_server.runtime import Runtime
 from qbwc_server.security.headers import with_security_headers
 from qbwc_server.services.errors import ServiceError
 from qbwc_server.services.settings_store import owner_id
 from qbwc_server.soap.wsgi import SoapEndpoint, StartResponse
-from qbwc_server.web import pages
+from qbwc_server.web import pages, setup_page
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,9 @@ class QbwcApp:
         operations_api.register(self.url_map)
         records_api.register(self.url_map)
         help_api.register(self.url_map)
+        setup_links_api.register(self.url_map)
         pages.register(self.url_map)
+        setup_page.register(self.url_map)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         start_response = with_security_headers(start_response, environ, self.rt.settings)
@@ -99,6 +102,7 @@ class QbwcApp:
                 or endpoint in records_api.HANDLERS
                 or endpoint in operations_api.HANDLERS
                 or endpoint in help_api.HANDLERS
+                or endpoint in setup_links_api.HANDLERS
             ):
                 refused = api_refusal(self.rt, request)
                 if refused is not None:
@@ -109,14 +113,18 @@ class QbwcApp:
                     return operations_api.handle(self.rt, endpoint, request, args)
                 if endpoint in help_api.HANDLERS:
                     return help_api.handle(self.rt, endpoint, request, args)
+                if endpoint in setup_links_api.HANDLERS:
+                    return setup_links_api.handle(self.rt, endpoint, request, args)
                 return companies_api.handle(self.rt, endpoint, request, args)
+            if endpoint in setup_page.HANDLERS:  # opened by its link's token, no sign-in
+                return setup_page.handle(self.rt, endpoint, request, args)
             return pages.handle(self.rt, endpoint, request, args)
         except ServiceError as exc:
             if is_api:
                 return service_error(exc)
             return pages.error_page(exc.status, exc.message)
         except Exception:
-            log.exception("unhandled error on %s %s", request.method, request.path)
+            log.exception("unhandled error on %s %s", request.method, loggable_path(request.path))
             if is_api:
                 return json_error(500, "internal server error; see the server log")
             return pages.error_page(500, "Internal server error.")

@@ -136,7 +136,7 @@ from typing import Any  # noqa: E402
 
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
-from werkzeug.serving import make_server  # noqa: E402
+from werkzeug.serving import WSGIRequestHandler, make_server  # noqa: E402
 
 ADMIN_TOKEN = "test-admin-token-0123456789"
 
@@ -233,13 +233,35 @@ def make_settings(database_url: str, port: int, **overrides: Any) -> Any:
     return load_settings(env)
 
 
+class _RequestLines(WSGIRequestHandler):
+    """werkzeug's request line, with a setup link's token masked as the server's own access
+    line masks it (production serves with gunicorn, whose access log is off)."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        from qbwc_server.observability.http_logging import loggable_path
+
+        original = self.path
+        path, mark, query = original.partition("?")
+        self.path = loggable_path(path) + mark + query
+        try:
+            super().log_request(code, size)
+        finally:
+            self.path = original
+
+
 class LiveServer:
     """The real WSGI app served over HTTP on 127.0.0.1 in a background thread."""
 
     def __init__(self, db: Any, database_url: str, **overrides: Any) -> None:
         from qbwc_server.app import create_app
 
-        self._server = make_server("127.0.0.1", 0, lambda e, s: self.app(e, s), threaded=True)
+        self._server = make_server(
+            "127.0.0.1",
+            0,
+            lambda e, s: self.app(e, s),
+            threaded=True,
+            request_handler=_RequestLines,
+        )
         self.port = self._server.server_port
         self.settings = make_settings(database_url, self.port, **overrides)
         self.app = create_app(self.settings, db)

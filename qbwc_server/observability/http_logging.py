@@ -29,6 +29,17 @@ AFTER_RESPONSE_KEY = "qbwc.after_response"
 # Probes and scrapes arrive every few seconds; their lines would drown the rest at INFO.
 QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 MAX_QUERY_CHARS = 200
+# Paths whose next segment is a secret: a setup link's token (web/setup_page.py).
+SECRET_SEGMENT_PREFIXES = ("/setup/",)
+
+
+def loggable_path(path: str) -> str:
+    """The path as the access line shows it: a setup link's token masked."""
+    for prefix in SECRET_SEGMENT_PREFIXES:
+        if path.startswith(prefix):
+            _token, slash, rest = path[len(prefix) :].partition("/")
+            return prefix + "[redacted]" + slash + rest
+    return path
 
 
 class RequestLogging:
@@ -73,7 +84,7 @@ class RequestLogging:
     def _access_line(
         environ: dict[str, Any], values: dict[str, Any], status: str, seconds: float, settings: Any
     ) -> None:
-        path = environ.get("PATH_INFO", "") or "/"
+        path = loggable_path(environ.get("PATH_INFO", "") or "/")
         method = environ.get("REQUEST_METHOD", "?")
         code = int(status.split(" ", 1)[0]) if status[:3].isdigit() else 0
         level = logging.DEBUG if path in QUIET_PATHS and code < 400 else logging.INFO

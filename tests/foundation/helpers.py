@@ -152,12 +152,39 @@ def run_to_end(driver: QbwcSessionDriver, hcp: str, max_rounds: int = 500) -> li
     raise AssertionError("session did not end")
 
 
+def open_wrong_file(
+    base: str,
+    qbwc_url: str,
+    company: dict[str, Any],
+    other: dict[str, Any],
+    path: str = r"C:\QB\Acme.QBW",
+) -> QbwcSessionDriver:
+    """``company`` syncs once with its own file, then its Web Connector runs with ``other``'s
+    file open (interval 0, so the run is due): the driver after the refused sendRequestXML,
+    not closed yet."""
+    own_qwc = qwc_fields(base, company["id"])
+    other_qwc = qwc_fields(base, other["id"])
+    wc = QbwcSessionDriver(qbwc_url)
+    wc.authenticate(company["username"], company["connector_key"])
+    run_to_end(wc, make_hcp(owner_id=own_qwc["OwnerID"], file_id=own_qwc["FileID"]))
+    wc.close()
+    api(base, "PATCH", f"/api/companies/{company['id']}", {"sync_interval_minutes": 0})
+    wc = QbwcSessionDriver(qbwc_url)
+    assert wc.authenticate(company["username"], company["connector_key"])[1] == ""
+    other_file = make_hcp(
+        owner_id=other_qwc["OwnerID"], file_id=other_qwc["FileID"], company_name=other["name"]
+    )
+    assert wc.send_request(other_file, path=path) == ""
+    return wc
+
+
 __all__ = [
     "QbwcSessionDriver",
     "api",
     "create_company",
     "empty_answer",
     "make_hcp",
+    "open_wrong_file",
     "qwc_fields",
     "run_to_end",
 ]

@@ -6,8 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.foundation.helpers import QbwcSessionDriver, api, create_company, qwc_fields, run_to_end
-from tests.soap_util import make_hcp
+from tests.foundation.helpers import api, create_company, open_wrong_file
 
 PATH = r"C:\QB\Company2.QBW"
 
@@ -15,20 +14,7 @@ PATH = r"C:\QB\Company2.QBW"
 def test_the_refusal_never_names_the_other_company(live_server: Any) -> None:
     acme = create_company(live_server.url, "Acme Supplies")
     other = create_company(live_server.url, "Globex Holdings")
-    acme_qwc = qwc_fields(live_server.url, acme["id"])
-    other_qwc = qwc_fields(live_server.url, other["id"])
-    wc = QbwcSessionDriver(live_server.qbwc_url)
-    wc.authenticate(acme["username"], acme["connector_key"])
-    run_to_end(wc, make_hcp(owner_id=acme_qwc["OwnerID"], file_id=acme_qwc["FileID"]))
-    wc.close()
-    api(live_server.url, "PATCH", f"/api/companies/{acme['id']}", {"sync_interval_minutes": 0})
-
-    wc = QbwcSessionDriver(live_server.qbwc_url)
-    assert wc.authenticate(acme["username"], acme["connector_key"])[1] == ""
-    globex_file = make_hcp(
-        owner_id=other_qwc["OwnerID"], file_id=other_qwc["FileID"], company_name="Globex Holdings"
-    )
-    assert wc.send_request(globex_file, path=PATH) == ""
+    wc = open_wrong_file(live_server.url, live_server.qbwc_url, acme, other, PATH)
     told = [wc.last_error(), wc.close()]
     for text in told:
         assert text.startswith("Wrong company file open")

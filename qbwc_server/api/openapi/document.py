@@ -11,10 +11,10 @@ from typing import Any
 from werkzeug.routing import Map
 
 from qbwc_server import __version__
-from qbwc_server.api.openapi import companies, help_catalog, operations, records
+from qbwc_server.api.openapi import companies, help_catalog, operations, records, setup_links
 from qbwc_server.api.openapi.components import ERROR_RESPONSES, SCHEMAS, error_response
 
-MODULES = (companies, operations, records, help_catalog)
+MODULES = (companies, operations, records, help_catalog, setup_links)
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
 _PARAM_RE = re.compile(r"<(?:[a-z_]+:)?([a-z_]+)>")
 

@@ -1,7 +1,7 @@
 """setup links: one per company, for the person at the QuickBooks PC; token stored hashed
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 
 Written by hand but frozen like a generated one: it never imports ``models``.
 """
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011"
-down_revision = "0010"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models import Company, SetupLink, utcnow
+from models import Company, LoginFailure, SetupLink, utcnow
 from qbwc_server.services.errors import Invalid
 
 TOKEN_BYTES = 32  # 256 bits
@@ -126,6 +126,14 @@ def lookup(
     return row, company
 
 
+def last_wrong_key_at(session: Session, company: Company) -> datetime | None:
+    """When a Web Connector last tried this company's user name with a wrong Connector Key
+    (``services/login_throttle.py`` keeps the recent ones), for the checklist."""
+    return session.scalar(
+        select(func.max(LoginFailure.at)).where(LoginFailure.username == company.username)
+    )
+
+
 def mark_downloaded(row: SetupLink, now: datetime | None = None) -> None:
     row.connector_downloaded_at = now or utcnow()
 
@@ -137,6 +145,7 @@ __all__ = [
     "PATH_PREFIX",
     "CreatedLink",
     "create",
+    "last_wrong_key_at",
     "lifetime_hours",
     "lookup",
     "mark_downloaded",

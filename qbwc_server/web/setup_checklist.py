@@ -24,6 +24,7 @@ from qbwc_server.config import Settings
 from qbwc_server.services.companies import company_view
 from qbwc_server.services.company_states import CONNECTED, SYNCING, WAITING_FOR_CONFIRMATION
 from qbwc_server.services.connectors import list_connectors
+from qbwc_server.services.setup_links import last_wrong_key_at
 from qbwc_server.status.progress import sync_progress
 from qbwc_server.sync.cursors import load_cursors
 
@@ -117,16 +118,19 @@ def setup_status(
     else:
         download_detail = "Click Download Connector (step 1), then open the file you saved."
 
-    if reached:
+    wrong_key_at = last_wrong_key_at(session, company)
+    if wrong_key_at is not None and (
+        company.last_contact_at is None or wrong_key_at > company.last_contact_at
+    ):
+        reach_detail = (
+            f"A Web Connector called with a wrong Connector Key {ago(wrong_key_at, now)}. Paste "
+            "the current key into its Password box (or generate a new one), then click Update "
+            "Selected."
+        )
+    elif company.last_contact_at is not None:
         last = connectors[0] if connectors else None
         where = f" from {last['machine_name']}" if last and last["machine_name"] else ""
-        assert company.last_contact_at is not None
         reach_detail = f"Last call {ago(company.last_contact_at, now)}{where}."
-    elif company.last_session_outcome == "nvu":
-        reach_detail = (
-            "A Web Connector called with a wrong Connector Key. Paste the current key into its "
-            "Password column (or generate a new one below)."
-        )
     else:
         reach_detail = (
             "Waiting for the Web Connector: paste the Connector Key, then click Update Selected."

@@ -18,8 +18,9 @@ It prints, per scenario, authenticate's answers (``work`` = a session was grante
 postpones, and its latency (p50/p99/max), and whether the behaviour the issue requires holds:
 authenticate answers at once (within ``AT_ONCE_SECONDS``) and, when it does not take the
 session, ``none``/``busy`` with a postpone; the database being down gives a clean protocol
-answer and the company status says so. ``bench/test_overload_pending.py`` asserts exactly these
-(it fails today; the optimizing phase makes it pass and moves it into the suite).
+answer and the company status says so; and during the flood, a first sync whose session was
+granted just before it completes with its data equal to QuickBooks (a session in flight is
+never cut). ``tests/overload/test_overload.py`` asserts exactly these in the suite.
 """
 
 from __future__ import annotations
@@ -43,12 +44,16 @@ from load_stats import percentile
 from wire import KeepAliveTransport
 
 from qbwc_server.sim.quickbooks import CompanyFile, FakeQuickBooks
+from qbwc_server.sim.qwc import parse_qwc
+from qbwc_server.sim.report import Outcome, SessionReport
 from qbwc_server.sim.soap_client import QbwcCallError, SoapClient
 from qbwc_server.sim.webconnector import WebConnector
 from tests.chaos.cluster import PrivateCluster, private_cluster
 from tests.chaos.server import GunicornServer
 from tests.conftest import ADMIN_TOKEN
 from tests.foundation.helpers import api
+from tests.sync.helpers import Api, compare_all, first_txn_date, generate_current
+from tests.sync.helpers import Rig as SyncRig
 
 AT_ONCE_SECONDS = 1.0  # "at once": well inside any Web Connector timeout, no queueing
 PROBE_EVERY = 0.5
@@ -63,6 +68,10 @@ class ProbeResult:
     missing_postpone: int = 0  # none/busy answers without a postpone
     flood_sessions: int = 0
     notes: list[str] = field(default_factory=list)
+    # The session in flight (flood): granted just before the flood, it must complete; then the
+    # company's data must equal its QuickBooks.
+    in_flight: str = ""
+    discrepancies: list[str] = field(default_factory=list)
 
     @property
     def slow(self) -> int:
@@ -79,6 +88,8 @@ class ProbeResult:
             "slower_than_at_once": self.slow,
             "missing_postpone": self.missing_postpone,
             "flood_sessions": self.flood_sessions,
+            "in_flight": self.in_flight,
+            "discrepancies": self.discrepancies[:5],
             "notes": self.notes,
         }
 
@@ -163,7 +174,9 @@ def flood(r: Rig, threads: int, seconds: float) -> ProbeResult:
             with lock:
                 counts[str(report.outcome)] += 1
 
+    syncing = InFlight(r)
     workers = [threading.Thread(target=empty_sessions, daemon=True) for _ in range(threads)]
+    syncing.start()  # granted before the flood: its calls run while the server is saturated
     for t in workers:
         t.start()
     time.sleep(2.0)  # the queue builds up
@@ -173,7 +186,59 @@ def flood(r: Rig, threads: int, seconds: float) -> ProbeResult:
         t.join(timeout=120)
     result.flood_sessions = sum(counts.values())
     result.notes.append(f"flood sessions by outcome: {dict(counts)}")
+    result.in_flight, result.discrepancies = syncing.finish()
+    result.notes.append(
+        f"session in flight during the flood: {result.in_flight}; data vs QuickBooks: "
+        f"{len(result.discrepancies)} difference(s)"
+    )
     return result
+
+
+class InFlight:
+    """A first sync (``tiny`` company file) whose session is granted just before the flood."""
+
+    def __init__(self, r: Rig) -> None:
+        company = generate_current("tiny", seed=13)
+        api_client = Api(base_url=r.server.base)
+        status, created = api_client.request(
+            "POST",
+            "/api/companies",
+            {"name": "In Flight Co", "history_start": first_txn_date(company),
+             "sync_interval_minutes": 0},
+        )  # fmt: skip
+        assert status == 201, created
+        status, qwc_text = api_client.request("GET", f"/api/companies/{created['id']}/qwc")
+        assert status == 200, qwc_text
+        qwc = parse_qwc(str(qwc_text).encode("utf-8"))
+        qb = FakeQuickBooks(company)
+        wc = WebConnector.from_qwc(
+            qwc, created["connector_key"], qb, url=r.server.qbwc_url, timeout=300
+        )
+        self.rig = SyncRig(
+            api_client, int(created["id"]), created["connector_key"], qwc, qb, wc, None
+        )
+        self.report: SessionReport | None = None
+        self.granted = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        self.report = self.rig.wc.run_session()
+
+    def start(self) -> None:
+        requests = self.rig.qb
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not requests.requests_processed and time.monotonic() < deadline:
+            time.sleep(0.005)  # until QuickBooks got the session's first request
+
+    def finish(self) -> tuple[str, list[str]]:
+        self.thread.join(timeout=300)
+        if self.report is None:
+            return "did not end", ["the session in flight did not end"]
+        outcome = str(self.report.outcome)
+        if self.report.outcome != Outcome.COMPLETED or not self.report.ok:
+            return outcome, [f"session in flight ended {outcome}: {self.report.errors[:2]}"]
+        return outcome, compare_all(self.rig).problems
 
 
 def locked(r: Rig, seconds: float) -> ProbeResult:
@@ -218,6 +283,9 @@ def verdicts(results: list[ProbeResult]) -> list[tuple[str, bool]]:
         )
         errors = sum(n for k, n in res.answers.items() if k.startswith("error"))
         out.append((f"{res.scenario}: a clean protocol answer every time", not errors))
+        if res.scenario == "flood":
+            out.append(("flood: the session in flight completed, data equal to QuickBooks",
+                        res.in_flight == "completed" and not res.discrepancies))  # fmt: skip
         if res.scenario == "down":
             shown = "status shows the outage" in res.notes
             out.append(("down: the company status shows the database outage", shown))

@@ -27,6 +27,7 @@ from qbwc_server.observability.http_logging import RequestLogging, loggable_path
 from qbwc_server.observability.soap_metering import SoapMetering
 from qbwc_server.runtime import Runtime
 from qbwc_server.security.headers import with_security_headers
+from qbwc_server.services import outages
 from qbwc_server.services.errors import ServiceError
 from qbwc_server.services.settings_store import owner_id
 from qbwc_server.soap.wsgi import SoapEndpoint, StartResponse
@@ -64,6 +65,8 @@ class QbwcApp:
         return self._logged(environ, start_response)
 
     def _route(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        if outages.pending():
+            outages.flush(self.rt.db)  # a database outage the Web Connectors saw, for the status
         path = environ.get("PATH_INFO", "")
         if path.rstrip("/") == "/qbwc":
             return self.soap(environ, start_response)
@@ -134,6 +137,7 @@ class QbwcApp:
             with self.rt.db.engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
             current = migrations_current(self.rt.db)
+            outages.flush(self.rt.db, now=True)  # reachable again: record an outage seen
         except Exception as exc:
             return json_response({"status": "unavailable", "database": str(exc)[:200]}, 503)
         if not current:

@@ -26,7 +26,7 @@ def gunicorn_options(
     return {
         "bind": f"{host}:{port}",
         "workers": workers,
-        "worker_class": "gthread",
+        "worker_class": "qbwc_server.soap.admission.AdmittingWorker",  # gthread + shedding
         "threads": threads,
         "timeout": timeout,
         # The Web Connector keeps its connection open between the calls of a session.

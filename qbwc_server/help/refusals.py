@@ -96,6 +96,13 @@ CATALOG: tuple[HelpEntry, ...] = (
        "The server failed while answering the Web Connector and stopped the update safely.",
        NOTHING_LOST,
        "If it repeats, the operator looks at the server log for that time."),
+    _r("database_unavailable", OPERATOR, "The server's database could not be reached",
+       "While the server's database was down or unreachable, the Web Connector's polls were told "
+       "there was nothing to do and to come back a few minutes later; nothing was exchanged, so "
+       "nothing was lost or half-done.",
+       "Nothing to do for the accounting side: the next scheduled run syncs as usual.",
+       "If it repeats, the operator checks the database server and the server log for that "
+       "time (GET /readyz says whether the database is reachable)."),
     _r("request_too_large", OPERATOR,
        "A page of QuickBooks data was larger than the server accepts",
        "The server (QBWC_MAX_BODY_BYTES) or a proxy in front of it refused a response from "

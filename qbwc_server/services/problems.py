@@ -27,6 +27,7 @@ INFORMATIONAL = frozenset(
         "another_connector_syncing",
         "no_sync_due",
         "sync_window",
+        "database_unavailable",
     }
 )
 

@@ -24,6 +24,7 @@ from qbwc_server.engine.authenticate import authenticate, client_version
 from qbwc_server.engine.conversation import DONE, Conversation
 from qbwc_server.net import client_ip
 from qbwc_server.observability.soap_metering import call_failed
+from qbwc_server.soap import admission
 
 log = logging.getLogger(__name__)
 
@@ -70,15 +71,17 @@ def build_service(db: Database, settings: Settings) -> type[ServiceBase]:
 
         @rpc(Unicode, Unicode, _returns=Array(Unicode))
         def authenticate(ctx: Any, strUserName: str | None, strPassword: str | None) -> list[str]:
+            if admission.pool_saturated(db.engine):
+                return admission.busy_answer()  # saturated: at once, without the database
             addr = _remote_addr(ctx)
             try:
                 with db.transaction() as session:
+                    admission.bound_waits(session)
                     answer = authenticate(session, settings, strUserName, strPassword, addr)
-            except Exception:
+            except Exception as exc:
                 call_failed()
-                log.exception("QBWC authenticate failed")
                 # "none" with a postpone: the connector comes back later, nothing is lost.
-                return ["", "none", "300"]
+                return admission.failed_answer(exc, strUserName)
             return [a if a is not None else "" for a in answer]
 
         @rpc(Unicode, Unicode, Unicode, Unicode, Integer, Integer, _returns=Unicode)

@@ -25,6 +25,7 @@ from qbwc_server.config import Settings
 from qbwc_server.db import Database
 from qbwc_server.engine import tickets
 from qbwc_server.net import client_ip
+from qbwc_server.soap import admission
 from qbwc_server.soap.envelope import EnvelopeRefused, ReadLimits, read_envelope
 from qbwc_server.soap.service import TNS, build_service
 from qbwc_server.soap.spyne_logs import scrub_spyne_loggers
@@ -128,6 +129,10 @@ class SoapEndpoint:
                 soap_fault("Client", "Only POST (SOAP 1.1) is accepted here."),
                 "text/xml; charset=utf-8",
             )
+        if admission.shedding():  # saturated: a session opener answered at once, as written
+            canned = admission.shed_response(environ.get("HTTP_SOAPACTION", ""))
+            if canned is not None:
+                return self._reply(start_response, "200 OK", canned, "text/xml; charset=utf-8")
         limit = self.settings.max_body_bytes
         try:
             declared: int | None = int(environ.get("CONTENT_LENGTH") or "")

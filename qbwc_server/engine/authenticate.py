@@ -11,11 +11,12 @@ from sqlalchemy.orm import Session
 from models import ClientHello, Company, QbwcSession, utcnow
 from qbwc_server.config import Settings
 from qbwc_server.engine import lease
-from qbwc_server.engine.tickets import issue_ticket
+from qbwc_server.engine.tickets import issue_ticket, new_ticket_value, no_work_ticket
 from qbwc_server.observability import context as log_context
 from qbwc_server.observability.counting import session_ended
 from qbwc_server.services import connector_keys, connectors, login_throttle
 from qbwc_server.services.companies import find_by_username
+from qbwc_server.services.settings_store import ticket_secret
 from qbwc_server.writeback import queue as write_queue
 
 log = logging.getLogger(__name__)
@@ -119,43 +120,38 @@ def authenticate(
             log.info("authenticate: nvu for user %r from %s", username, remote_addr)
         return _refused(session, "nvu")
 
-    record = QbwcSession(
-        username=username,
-        remote_addr=remote_addr,
-        client_version=_recent_client_version(session, remote_addr),
-        started_at=now,
-        state={},
-        hresults=[],
-    )
-    session.add(record)
-    record.company_id = company.id
-    session.flush()
-    log_context.bind(company_id=company.id, session_id=record.id)  # for the log lines
-    ticket = issue_ticket(session, company, record, settings)
+    log_context.bind(company_id=company.id)  # for the log lines
+    version = _recent_client_version(session, remote_addr)
     company.last_contact_at = now
-    record.connector_id = connectors.note_contact(
-        session, company.id, remote_addr, record.client_version, now
-    )
+    connector_id = connectors.note_contact(session, company.id, remote_addr, version, now)
 
     # Another Web Connector (a second PC) is syncing this company right now.
     if lease.held_by_other(company, None, now):
-        wait = max(MIN_POSTPONE_SECONDS, lease.seconds_left(company))
-        _finish_without_work(record, ticket.ticket, "none", "another Web Connector is syncing")
-        company.last_session_outcome = company.last_session_outcome or "none"
-        return [ticket.ticket, NONE, str(wait)]
+        return _no_work(session, settings, company, lease.seconds_left(company))
 
     due_in = _sync_due_in_seconds(company)
     if due_in > 0 and not write_queue.has_pending_work(session, company.id):
-        _finish_without_work(record, ticket.ticket, "none", "nothing to do until the next sync")
-        return [ticket.ticket, NONE, str(max(MIN_POSTPONE_SECONDS, due_in))]
+        return _no_work(session, settings, company, due_in)
 
-    if not lease.try_acquire(session, company, ticket.ticket, settings.sync_lease_seconds):
+    value = new_ticket_value()
+    if not lease.try_acquire(session, company, value, settings.sync_lease_seconds):
         # Lost a race with another connector between the check above and now.
-        wait = max(MIN_POSTPONE_SECONDS, lease.seconds_left(company))
-        _finish_without_work(record, ticket.ticket, "none", "another Web Connector is syncing")
-        return [ticket.ticket, NONE, str(wait)]
+        return _no_work(session, settings, company, lease.seconds_left(company))
 
-    record.state = {"phase": "authenticated"}
+    record = QbwcSession(
+        company_id=company.id,
+        username=username,
+        remote_addr=remote_addr,
+        client_version=version,
+        connector_id=connector_id,
+        started_at=now,
+        state={"phase": "authenticated"},
+        hresults=[],
+    )
+    session.add(record)
+    session.flush()
+    log_context.bind(session_id=record.id)
+    ticket = issue_ticket(session, company, record, settings, value)
     return [ticket.ticket, USE_OPEN_FILE]
 
 
@@ -166,8 +162,11 @@ def _refused(session: Session, outcome: str) -> list[str]:
     return ["", NVU]
 
 
-def _finish_without_work(record: QbwcSession, ticket: str, outcome: str, reason: str) -> None:
-    # QBWC still calls closeConnection after "none" (§3.3); the ticket stays valid for that.
-    record.outcome = outcome
-    record.last_error = None
-    record.state = {"phase": "no_work", "reason": reason}
+def _no_work(session: Session, settings: Settings, company: Company, wait: int) -> list[str]:
+    """``none`` + postpone: no session follows, so no row either. The ticket is a signed value
+    (engine/tickets.py) that can only end the session: its closeConnection reads and writes
+    nothing, and it can never run a sync, even if work comes due before it expires."""
+    session_ended(session, "none")
+    secret = ticket_secret(session, fresh=True)  # signed with the key in the database now
+    ticket = no_work_ticket(secret, company.id, settings.ticket_ttl_seconds)
+    return [ticket, NONE, str(max(MIN_POSTPONE_SECONDS, wait))]

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
+import hmac
 import secrets
+import struct
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -12,6 +18,9 @@ from sqlalchemy.orm import Session
 from models import Company, QbwcSession, Ticket, utcnow
 from qbwc_server.config import Settings
 from qbwc_server.observability import context as log_context
+from qbwc_server.services.settings_store import ticket_secret
+
+EXPIRED = "This Web Connector session expired. The next scheduled run starts a new one."
 
 
 @dataclass
@@ -25,12 +34,16 @@ class TicketRejected(Exception):
     """The ticket cannot be used; the message is safe to show the Web Connector user."""
 
 
+def new_ticket_value() -> str:
+    return secrets.token_urlsafe(32)  # 256 bits from the CSPRNG; 43 characters
+
+
 def issue_ticket(
-    session: Session, company: Company, qbwc_session: QbwcSession, settings: Settings
+    session: Session, company: Company, qbwc_session: QbwcSession, settings: Settings, value: str
 ) -> Ticket:
     now = utcnow()
     ticket = Ticket(
-        ticket=secrets.token_urlsafe(32),  # 256 bits from the CSPRNG; primary key => unique
+        ticket=value,  # new_ticket_value(); primary key => unique
         session_id=qbwc_session.id,
         company_id=company.id,
         key_version=company.key_version,
@@ -46,6 +59,7 @@ def resolve_ticket(session: Session, value: str | None) -> TicketContext:
     """Load and check a ticket. Raises TicketRejected with a plain-words reason."""
     if not value:
         raise TicketRejected("No session ticket was sent.")
+    _refuse_no_work_ticket(session, value)  # "none": ends the session, runs nothing
     # One statement for the ticket, its company (row-locked until commit: the lease and the
     # sync state of a company change under this lock only) and its QBWC session.
     found = session.execute(
@@ -72,9 +86,7 @@ def resolve_ticket(session: Session, value: str | None) -> TicketContext:
     if row.closed_at is not None:
         raise TicketRejected("This Web Connector session was already closed.")
     if row.expires_at <= utcnow():
-        raise TicketRejected(
-            "This Web Connector session expired. The next scheduled run starts a new one."
-        )
+        raise TicketRejected(EXPIRED)
     return TicketContext(ticket=row, company=company, qbwc_session=qbwc_session)
 
 
@@ -88,3 +100,69 @@ def is_live(session: Session, value: str) -> bool:
         return False
     row = session.get(Ticket, value)
     return row is not None and row.closed_at is None and row.expires_at > utcnow()
+
+
+# -- tickets of sessions without work ---------------------------------------------------------
+# authenticate's "none" needs a ticket (QBWC calls closeConnection with it, §3.3), but no session
+# follows: the ticket is a signed value instead of a row, so answering "none" writes nothing and
+# its closeConnection reads nothing. 16 random bytes, the company id and expiry masked with a
+# keystream of the random bytes, 16 bytes of HMAC-SHA256 over both: 54 characters of base64url,
+# which no row ticket (43 characters) has. A forged or altered one is simply unknown; a valid
+# one can never run a sync (resolve_ticket refuses it before any row is read).
+_NONCE = 16
+_TAG = 16
+_FACTS = struct.Struct(">II")  # company id, expiry (Unix seconds)
+NO_WORK_TICKET_LENGTH = 54  # base64url of 16 + 8 + 16 bytes
+NOTHING_TO_DO = "Nothing to do right now."
+
+
+class NoWorkTicket(TicketRejected):
+    """The ticket of an authenticate that answered "none": it ends the session, nothing else."""
+
+
+def _mask(secret: bytes, nonce: bytes) -> bytes:
+    return hmac.new(secret, b"mask" + nonce, hashlib.sha256).digest()[: _FACTS.size]
+
+
+def _tag(secret: bytes, nonce: bytes, sealed: bytes) -> bytes:
+    return hmac.new(secret, b"tag" + nonce + sealed, hashlib.sha256).digest()[:_TAG]
+
+
+def no_work_ticket(secret: bytes, company_id: int, ttl_seconds: int) -> str:
+    nonce = secrets.token_bytes(_NONCE)
+    facts = _FACTS.pack(company_id, int(time.time()) + ttl_seconds)
+    sealed = bytes(a ^ b for a, b in zip(facts, _mask(secret, nonce), strict=True))
+    raw = nonce + sealed + _tag(secret, nonce, sealed)
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def read_no_work_ticket(secret: bytes, value: str) -> tuple[int, int] | None:
+    """(company id, expiry) of a ticket this server signed, or None."""
+    if len(value) != NO_WORK_TICKET_LENGTH:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(value + "==")
+    except (ValueError, binascii.Error):
+        return None
+    nonce, sealed, tag = raw[:_NONCE], raw[_NONCE:-_TAG], raw[-_TAG:]
+    if len(sealed) != _FACTS.size or not hmac.compare_digest(tag, _tag(secret, nonce, sealed)):
+        return None
+    facts = bytes(a ^ b for a, b in zip(sealed, _mask(secret, nonce), strict=True))
+    company_id, expires = _FACTS.unpack(facts)
+    return company_id, expires
+
+
+def _refuse_no_work_ticket(session: Session, value: str) -> None:
+    """Raise NoWorkTicket (or TicketRejected when expired) for a valid signed ticket."""
+    if len(value) != NO_WORK_TICKET_LENGTH:
+        return
+    found = read_no_work_ticket(ticket_secret(session), value)
+    if found is None:
+        found = read_no_work_ticket(ticket_secret(session, fresh=True), value)
+    if found is None:
+        return
+    company_id, expires = found
+    log_context.bind(company_id=company_id)
+    if expires <= time.time():
+        raise TicketRejected(EXPIRED)
+    raise NoWorkTicket(NOTHING_TO_DO)

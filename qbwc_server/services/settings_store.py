@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import secrets
+import weakref
+from typing import Any
+
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -43,3 +47,33 @@ def owner_id_in(session: Session, settings: Settings) -> str:
     if row is None:
         raise RuntimeError("OwnerID not initialised; call services.settings_store.owner_id first")
     return row.value
+
+
+TICKET_SECRET_KEY = "ticket_secret"
+_ticket_secrets: weakref.WeakKeyDictionary[Any, bytes] = weakref.WeakKeyDictionary()
+
+
+def ticket_secret(session: Session, stored: str | None = None, *, fresh: bool = False) -> bytes:
+    """The key that signs tickets of sessions without work (``engine/tickets.py``): 256 random
+    bits made once, kept in ``app_settings``, so every worker and replica signs and verifies
+    with the same one. Remembered per engine after the first read; ``stored`` is the value a
+    caller already read (authenticate reads it with the company), ``fresh`` re-reads it."""
+    bind = session.get_bind()
+    if stored:
+        secret = bytes.fromhex(stored)
+        _ticket_secrets[bind] = secret
+        return secret
+    if not fresh and bind in _ticket_secrets:
+        return _ticket_secrets[bind]
+    row = session.get(AppSetting, TICKET_SECRET_KEY)
+    if row is None:
+        try:
+            with session.begin_nested():  # two first sessions at once: one value wins
+                session.add(AppSetting(key=TICKET_SECRET_KEY, value=secrets.token_hex(32)))
+        except IntegrityError:
+            pass
+        row = session.get(AppSetting, TICKET_SECRET_KEY, populate_existing=True)
+        assert row is not None
+    secret = bytes.fromhex(row.value)
+    _ticket_secrets[bind] = secret
+    return secret

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import Connection, Table, null, select
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
 
@@ -51,6 +51,9 @@ class UpsertResult:
     unchanged: int = 0
     # The ListIDs/TxnIDs inserted or updated (not part of equality: tests compare counts).
     changed_ids: tuple[str, ...] = field(default=(), compare=False)
+    # For types that move a vendor's Balance: the vendors the updated records had before
+    # (a bill given to another vendor moves both balances; records/vendor_balances.py).
+    prior_vendors: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def changed(self) -> int:
@@ -66,6 +69,7 @@ class UpsertResult:
             self.updated + other.updated,
             self.unchanged + other.unchanged,
             self.changed_ids + other.changed_ids,
+            self.prior_vendors + other.prior_vendors,
         )
 
 
@@ -139,10 +143,10 @@ def upsert_records(
 # LIMIT keeps the lateral subquery from being flattened into a join with the same problem.
 # The ids travel as one JSON array (see ids_json).
 _PG_EXISTING = """
-SELECT k.id, t.edit_sequence, t.is_deleted
+SELECT k.id, t.edit_sequence, t.is_deleted, t.vendor
 FROM jsonb_array_elements_text(CAST(:ids AS JSONB)) AS k(id)
 CROSS JOIN LATERAL (
-    SELECT edit_sequence, is_deleted FROM {table}
+    SELECT edit_sequence, is_deleted, {vendor} AS vendor FROM {table}
     WHERE company_id = :company_id AND {key} = k.id LIMIT 1
 ) AS t
 """
@@ -164,19 +168,24 @@ DELETE FROM {table} WHERE ctid = ANY(ARRAY(
 
 def _existing(
     conn: Connection, company_id: int, rt: RecordType, ids: Sequence[str]
-) -> dict[str, tuple[str | None, bool]]:
+) -> dict[str, tuple[str | None, bool, str | None]]:
+    """Stored records among ``ids``: their EditSequence, whether they are marked deleted, and
+    the vendor whose Balance they move (types that move one; None otherwise)."""
     table = rt.table
+    moves = rt.balance_vendor_ref is not None
     if conn.dialect.name == "postgresql":
-        stmt = sql_text(_PG_EXISTING.format(table=table.name, key=rt.id_column))
+        vendor = "vendor_list_id" if moves else "NULL"
+        stmt = sql_text(_PG_EXISTING.format(table=table.name, key=rt.id_column, vendor=vendor))
         rows = conn.execute(stmt, {"ids": ids_json(ids), "company_id": company_id})
     else:
         id_col = table.c[rt.id_column]
+        vendor_col = table.c.vendor_list_id if moves else null()
         rows = conn.execute(
-            select(id_col, table.c.edit_sequence, table.c.is_deleted).where(
+            select(id_col, table.c.edit_sequence, table.c.is_deleted, vendor_col).where(
                 table.c.company_id == company_id, id_col.in_(ids)
             )
         )
-    return {r[0]: (r[1], bool(r[2])) for r in rows}
+    return {r[0]: (r[1], bool(r[2]), r[3]) for r in rows}
 
 
 def _stored_documents(
@@ -211,7 +220,7 @@ def _upsert_batch(
             new_ids.append(object_id)
             continue
         edit_sequence = text(data.get("EditSequence"))
-        stored_sequence, stored_deleted = stored
+        stored_sequence, stored_deleted, _vendor = stored
         if stored_deleted or edit_sequence is None or edit_sequence != stored_sequence:
             changed_ids.append(object_id)
         elif compare_documents:
@@ -253,6 +262,7 @@ def _upsert_batch(
         updated=len(changed_ids),
         unchanged=unchanged,
         changed_ids=(*new_ids, *changed_ids),
+        prior_vendors=tuple(sorted({v for i in changed_ids if (v := existing[i][2])})),
     )
 
 

@@ -9,6 +9,13 @@ session re-reads the marked vendors by ListID and stores whatever differs from w
 The marks are rows of ``reconcile_marks`` under the pseudo-stream :data:`MARKS`, so they
 survive a session that ends early; a vendor stored in this same session after the
 transaction was written (the initial sync, say) needs no mark.
+
+That last rule holds only for a session whose AP passes ran after it stored the vendor. A
+session cut off in between leaves vendors whose Balance counts transactions the server has not
+read yet, and a change to one of those cannot always be traced back to its vendor: a deletion
+(TxnDeletedRet) names no vendor, and the server never stored the transaction. So the first
+session that does run every AP pass to its end re-reads every vendor stored since the last such
+session (:func:`mark_stored_between`, positions in the change feed, records/feed.py).
 """
 
 from __future__ import annotations
@@ -24,6 +31,8 @@ from sqlalchemy.orm import Session
 from models import ReconcileMark
 from qbwc_server.qbxml.parse import Record
 from qbwc_server.records.bulk import dialect_insert, ids_json
+from qbwc_server.records.feed import CHANGES
+from qbwc_server.records.store import UpsertResult
 from qbwc_server.records.types import record_type
 
 MARKS = "vendor_balances"  # ReconcileMark.stream of the marks; also the sync step's name
@@ -45,11 +54,12 @@ def vendor_of(type_name: str, record: Mapping[str, Any]) -> str | None:
     return list_id if isinstance(list_id, str) and list_id else None
 
 
-def changed_vendors(stream: str, records: Iterable[Record], changed_ids: Iterable[str]) -> set[str]:
-    """The vendors of those ``records`` that an upsert inserted or changed (its
-    ``changed_ids``): an unchanged record moved no balance."""
-    changed = set(changed_ids)
-    found = set()
+def changed_vendors(stream: str, records: Iterable[Record], stored: UpsertResult) -> set[str]:
+    """The vendors whose Balance an upsert of ``records`` moved: those of the records it
+    inserted or changed (``stored.changed_ids``; an unchanged record moved no balance), and
+    those the changed ones had before (a bill given to another vendor moves both)."""
+    changed = set(stored.changed_ids)
+    found = set(stored.prior_vendors)
     for record in records:
         if (record.data.get("TxnID") or record.data.get("ListID")) in changed:
             vendor = vendor_of(stream, record.data)
@@ -110,6 +120,32 @@ def _stored_since(session: Session, company_id: int, ids: list[str], since: date
             )
         )
     )
+
+
+def mark_stored_between(session: Session, company_id: int, after: int, through: int) -> int:
+    """Mark the vendors stored (inserted or changed) between two change-feed positions,
+    ``after < seq <= through``, that are not deleted. Returns how many are marked."""
+    if through <= after:
+        return 0
+    vendors = record_type("vendors").table
+    ids = session.scalars(
+        select(CHANGES.c.object_id)
+        .distinct()
+        .join(
+            vendors,
+            (vendors.c.company_id == CHANGES.c.company_id)
+            & (vendors.c.list_id == CHANGES.c.object_id),
+        )
+        .where(
+            CHANGES.c.company_id == company_id,
+            CHANGES.c.seq > after,
+            CHANGES.c.seq <= through,
+            CHANGES.c.record_type == "vendors",
+            CHANGES.c.op == "upsert",
+            vendors.c.is_deleted.is_(False),
+        )
+    )
+    return mark(session, company_id, list(ids))
 
 
 def marked(session: Session, company_id: int, limit: int = REFRESH_BY_ID) -> list[str]:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from models import Company, utcnow
 from qbwc_server.config import DEFAULT_TUNING, SyncTuning
+from qbwc_server.records.feed import feed_head
 from qbwc_server.records.types import RECORD_TYPES
 from qbwc_server.sync.progress import estimate_remaining
 from qbwc_server.sync.reconcile import request_reconcile
@@ -52,6 +53,7 @@ class Planner:
             self.state.queue = [step.name for step in WORK_ORDER]
             self.state.processed = 0
             self.state.started_at = utcnow().isoformat()
+            self.state.feed_start = feed_head(self.run.session, self.run.company.id)
             self._reconcile_past_deletion_horizon()
         return self.state.queue
 

@@ -53,6 +53,7 @@ class SessionState:
     # "" when it came back older (restore detection; settled after the deletion sweep).
     restore_suspects: dict[str, str] = field(default_factory=dict)
     balance_pages: int = 0  # vendor balance re-reads sent (request ids)
+    feed_start: int | None = None  # the change feed's head when the session's sync started
 
     @classmethod
     def from_json(cls, data: Any) -> SessionState:
@@ -66,6 +67,7 @@ class SessionState:
             iterator_restarts=dict(data.get("iterator_restarts") or {}),
             restore_suspects=dict(data.get("restore_suspects") or {}),
             balance_pages=int(data.get("balance_pages") or 0),
+            feed_start=_int_or_none(data.get("feed_start")),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -82,7 +84,13 @@ class SessionState:
             out["restore_suspects"] = dict(self.restore_suspects)
         if self.balance_pages:
             out["balance_pages"] = self.balance_pages
+        if self.feed_start is not None:
+            out["feed_start"] = self.feed_start
         return out
+
+
+def _int_or_none(value: Any) -> int | None:
+    return int(value) if isinstance(value, int | str) and str(value).isdigit() else None
 
 
 @dataclass
@@ -101,6 +109,9 @@ class StreamExtra:
     successes: int = 0
     failures: int = 0
     awaiting: str | None = None  # request id of the stream's request that is not answered yet
+    # vendors only: the change feed position up to which every stored vendor's Balance counts
+    # every AP transaction (records/vendor_balances.py, sync/steps/vendor_balances.py).
+    balances_settled: int | None = None
 
     @classmethod
     def from_json(cls, data: Any) -> StreamExtra:

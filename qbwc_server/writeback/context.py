@@ -202,7 +202,7 @@ class WriteContext:
                 vendor_balances.mark(
                     self.session,
                     self.company.id,
-                    vendor_balances.changed_vendors(record_type, records, stored.changed_ids),
+                    vendor_balances.changed_vendors(record_type, records, stored),
                 )
         except RecordError as exc:
             log.warning("write-back: could not store a %s record: %s", record_type, exc)

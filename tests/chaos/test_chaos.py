@@ -14,13 +14,6 @@ from tests.chaos.cluster import postgres_bin_dir
 from tests.chaos.plan import ChaosConfig
 from tests.chaos.run import run_chaos
 
-# Known server gap, excluded here until it is fixed (bench/chaos.py runs it by default;
-# bench/test_chaos_finding_pending.py reproduces it): a bill deleted in QuickBooks after an
-# interrupted first sync read its vendor's Balance but before the bill pass reached the bill
-# leaves that Balance stale - TxnDeletedRet names no vendor, and the server never stored the
-# bill, so nothing marks the vendor for the re-read.
-CI_EDITS = tuple(a for a in EDIT_ACTIONS if a != "delete_bill")
-
 
 @pytest.mark.slow
 def test_short_chaos_run_loses_nothing_and_writes_nothing_twice() -> None:
@@ -39,7 +32,9 @@ def test_short_chaos_run_loses_nothing_and_writes_nothing_twice() -> None:
         kill_every=(2.0, 5.0),
         restart_every=(6.0, 12.0),
         drop_probability=0.35,
-        edit_actions=CI_EDITS,
+        # Everything a bookkeeper does, bill deletions included (they found a stale vendor
+        # Balance after an interrupted session: tests/sync/test_interrupted_balances.py).
+        edit_actions=EDIT_ACTIONS,
         time_limit=240.0,
     )
     result = run_chaos(config, log=lambda _line: None)

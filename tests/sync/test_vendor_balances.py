@@ -93,3 +93,28 @@ def test_a_failed_re_read_is_retried_next_session(inproc_rig: Any) -> None:
     assert [vendors[1]] in _re_read_ids(retried)
     assert _balance(rig, vendors[1]) == company.get("Vendor", vendors[1])["Balance"]  # type: ignore[index]
     compare_all(rig).assert_equal()
+
+
+def test_a_bill_given_to_another_vendor_re_reads_both_vendors(inproc_rig: Any) -> None:
+    company = generate_current("tiny", seed=7)
+    rig: Rig = inproc_rig(company, first_txn_date(company))
+    rig.run_session()
+    bill = next(
+        b for b in company.records("Bill") if not b.get("LinkedTxn") and b["OpenAmount"] != "0.00"
+    )
+    old = bill["VendorRef"]["ListID"]
+    new = next(
+        v["ListID"]
+        for v in company.records("Vendor")
+        if v.get("IsActive", True) and v["ListID"] != old
+    )
+    balances = {v: company.get("Vendor", v)["Balance"] for v in (old, new)}  # type: ignore[index]
+    company.clock.advance(timedelta(hours=1))
+    company.edit("Bill", bill["TxnID"], {"VendorRef": {"ListID": new}})
+    assert all(company.get("Vendor", v)["Balance"] != balances[v] for v in (old, new))  # type: ignore[index]
+
+    moved = rig.run_session()
+    assert sorted(i for ids in _re_read_ids(moved) for i in ids) == sorted([old, new])
+    for vendor in (old, new):
+        assert _balance(rig, vendor) == company.get("Vendor", vendor)["Balance"]  # type: ignore[index]
+    compare_all(rig).assert_equal()

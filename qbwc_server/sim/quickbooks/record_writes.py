@@ -47,6 +47,8 @@ def edit(
     changes = dict(changes)
     if object_type in LIST_TYPES and ("Name" in changes or "ParentRef" in changes):
         _rename(company, object_type, object_id, record, changes)
+    if object_type in _OPEN_SIGN and "VendorRef" in changes:
+        _move_to_vendor(company, object_type, object_id, record, changes)
     for key, value in changes.items():
         if value is None:
             record.pop(key, None)
@@ -61,6 +63,26 @@ def edit(
     company.touch(object_type, object_id, record)
 
 
+# How an open bill (+) or credit (-) counts in its vendor's Balance.
+_OPEN_SIGN = {"Bill": 1, "VendorCredit": -1}
+
+
+def _move_to_vendor(
+    company: CompanyData, object_type: str, object_id: str, record: Record, changes: dict[str, Any]
+) -> None:
+    """A bill or credit given to another vendor: what is open of it moves from the old
+    vendor's Balance to the new one's (neither vendor record is edited)."""
+    new_id = company.require_ref(changes["VendorRef"], ("Vendor",), "Vendor", object_type)[1]
+    old_id = str(record["VendorRef"]["ListID"])
+    changes["VendorRef"] = company.ref(new_id)
+    if new_id == old_id:
+        return
+    open_amount = _OPEN_SIGN[object_type] * dec(record.get("OpenAmount"))
+    company.adjust_vendor_balance(old_id, -open_amount)
+    company.adjust_vendor_balance(new_id, open_amount)
+    company.table(object_type).reindex(object_id, entity=new_id)
+
+
 def make_inactive(company: CompanyData, object_type: str, list_id: str) -> None:
     edit(company, object_type, list_id, {"IsActive": False})
 
@@ -71,10 +93,9 @@ def delete(company: CompanyData, object_type: str, object_id: str) -> None:
     record = table.get(object_id)
     if record is None:
         raise CompanyError(st.object_not_found(object_id))
-    if object_type in ("Bill", "VendorCredit"):
-        sign = -1 if object_type == "Bill" else 1
+    if object_type in _OPEN_SIGN:
         company.adjust_vendor_balance(
-            record["VendorRef"]["ListID"], sign * dec(record.get("OpenAmount"))
+            record["VendorRef"]["ListID"], -_OPEN_SIGN[object_type] * dec(record.get("OpenAmount"))
         )
     table.remove(object_id)
     company.owner_of.pop(object_id, None)

@@ -117,8 +117,11 @@ class StreamPass:
 
         stored = store.upsert_records(run.session, run.company.id, rt.name, kept_records())
         if vendor_by_id:
-            # Only what changed: an overlap re-read of an unchanged bill moved no balance.
-            run.mark_vendors({vendor_by_id.get(i, "") for i in stored.changed_ids})
+            # Only what changed: an overlap re-read of an unchanged bill moved no balance; a
+            # bill given to another vendor moved the one it had before too.
+            run.mark_vendors(
+                {vendor_by_id.get(i, "") for i in stored.changed_ids} | set(stored.prior_vendors)
+            )
         if out_of_range:
             run.mark_vendors(
                 vendor_balances.stored_vendors(run.session, run.company.id, rt.name, out_of_range)

@@ -136,9 +136,7 @@ class Reconciliation:
         if stage == FETCH:
             if batch:
                 stored = store.upsert_records(run.session, run.company.id, rt.name, batch)
-                run.mark_vendors(
-                    vendor_balances.changed_vendors(rt.name, batch, stored.changed_ids)
-                )
+                run.mark_vendors(vendor_balances.changed_vendors(rt.name, batch, stored))
             reconcile.fetched(run.session, run.company.id, rt.name, list(meta["ids"]))
             return
         reconcile.mark_seen(run.session, run.company.id, rt.name, pairs)

@@ -13,9 +13,10 @@ EDIT_ACTIONS = ("edit_vendor", "add_vendor", "add_bill", "inactivate", "delete_b
 
 def edit_quickbooks(
     company: CompanyFile, rng: random.Random, tag: int, actions: tuple[str, ...] = EDIT_ACTIONS
-) -> None:
+) -> list[str]:
     """One to three things a bookkeeper does in QuickBooks between two syncs (never touching
-    what the write-backs created, so their ExternalGUIDs stay countable)."""
+    what the write-backs created, so their ExternalGUIDs stay countable). Returns what was
+    done."""
     clock = company.clock
     clock.set(max(clock.now, qb_local_now()))
     clock.advance(timedelta(seconds=1))
@@ -23,6 +24,7 @@ def edit_quickbooks(
     ours = lambda r: bool(r.get("ExternalGUID"))  # noqa: E731
     vendors = [v for v in company.records("Vendor") if v.get("IsActive", True) and not ours(v)]
     expense = [a for a in company.records("Account") if a["AccountType"] == "Expense"]
+    done: list[str] = []
     for _ in range(rng.randint(1, 3)):
         action = rng.choice(actions)
         if action == "edit_vendor" and vendors:
@@ -48,5 +50,10 @@ def edit_quickbooks(
             company.make_inactive("Vendor", victim["ListID"])
         elif action == "delete_bill":
             lonely = [b for b in company.records("Bill") if not b.get("LinkedTxn") and not ours(b)]
-            if lonely:
-                company.delete("Bill", rng.choice(lonely)["TxnID"])
+            if not lonely:
+                continue
+            company.delete("Bill", rng.choice(lonely)["TxnID"])
+        else:
+            continue
+        done.append(action)
+    return done

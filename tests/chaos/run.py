@@ -242,8 +242,8 @@ class Chaos:
                 return
             round_number += 1
             if round_number > 1 and c.rng.random() < self.config.edit_probability:
-                edit_quickbooks(c.company, c.rng, c.index, self.config.edit_actions)
-                self.count(self.result.events, "quickbooks_edits")
+                for action in edit_quickbooks(c.company, c.rng, c.index, self.config.edit_actions):
+                    self.count(self.result.events, f"qb_{action}")
             ready = c.synced_once or round_number > 2
             if ready and c.rng.random() < self.config.writeback_probability:
                 self.queue_writebacks(c)

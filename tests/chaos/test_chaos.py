@@ -45,5 +45,6 @@ def test_short_chaos_run_loses_nothing_and_writes_nothing_twice() -> None:
     assert result.faults["connection_drop_before"] + result.faults["connection_drop_after"], report
     assert result.outcomes["completed"] >= config.companies, report
     assert result.operations["done"] >= 1, report
+    assert result.events["qb_delete_bill"] >= 1, report
     assert result.compared_records > 0, report
     assert result.discrepancies == [], report

@@ -270,3 +270,26 @@ def test_sign_in_error_and_sign_out_pages_are_accessible(
     look(page, "17-sign-out")
     page.click("main button:has-text('Sign out')")
     page.wait_for_url("**/login")
+
+
+def test_quickbooks_not_running_says_what_to_do_at_the_pc(
+    live_server: LiveServer, page: Any, request_schema: Any
+) -> None:
+    acme = make_rig(
+        app=live_server.app, api=Api(base_url=live_server.url),
+        qb=FakeQuickBooks(generate_current("tiny")), schema=request_schema,
+        qbwc_url=live_server.qbwc_url,
+    )  # fmt: skip
+    acme.run_session()
+    acme.qb.faults.qb_not_running = True
+    acme.run_session(expect=Outcome.CONNECTION_FAILED)
+    sign_in(page, live_server)
+    page.goto(f"{live_server.url}/companies/{acme.company_id}")
+    assert state_of(page) == "Needs attention"
+    problem = page.inner_text("#problem")
+    assert "QuickBooks could not be started" in problem and "0x80040408" in problem
+    assert "What to do (QuickBooks admin)" in problem
+    look(page, "18-profile-quickbooks-not-running")
+    page.click("#sessions a >> nth=0")
+    assert "Could not open QuickBooks" in page.inner_text("h1")
+    assert "QuickBooks could not be started" in page.inner_text("#errors")

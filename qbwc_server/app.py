@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import text
-from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.exceptions import ClientDisconnected, HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
@@ -23,6 +23,7 @@ from qbwc_server.api.openapi.document import document as openapi_document
 from qbwc_server.audit.recorder import AuditRecorder
 from qbwc_server.config import Settings, load_settings
 from qbwc_server.db import Database, migrations_current, upgrade
+from qbwc_server.net import ClientTooSlow
 from qbwc_server.observability.http_logging import RequestLogging, loggable_path
 from qbwc_server.observability.soap_metering import SoapMetering
 from qbwc_server.runtime import Runtime
@@ -126,6 +127,22 @@ class QbwcApp:
             if is_api:
                 return service_error(exc)
             return pages.error_page(exc.status, exc.message)
+        except (ClientTooSlow, ClientDisconnected) as exc:
+            # werkzeug reports a body read that failed as ClientDisconnected; the serving
+            # worker's deadline (QBWC_CLIENT_TIMEOUT_SECONDS) is what made it fail, or not.
+            slow = isinstance(exc, ClientTooSlow) or isinstance(exc.__context__, ClientTooSlow)
+            log.info(
+                "request body of %s %s did not arrive", request.method, loggable_path(request.path)
+            )
+            status = 408 if slow else 400
+            message = (
+                "The request body did not arrive in time (QBWC_CLIENT_TIMEOUT_SECONDS)."
+                if slow
+                else "The request body ended before its Content-Length."
+            )
+            if is_api:
+                return json_error(status, message)
+            return pages.error_page(status, message)
         except Exception:
             log.exception("unhandled error on %s %s", request.method, loggable_path(request.path))
             if is_api:

@@ -52,6 +52,7 @@ KNOWN_VARIABLES = frozenset(
         "QBWC_AUDIT_RETENTION_DAYS",
         "QBWC_WORKERS",
         "QBWC_TIMEOUT_SECONDS",
+        "QBWC_CLIENT_TIMEOUT_SECONDS",
     }
 )
 
@@ -135,6 +136,9 @@ class Settings:
     audit_retention_days: int = 30
     workers: int = 2  # gunicorn worker processes (qbwc-server serve)
     timeout_seconds: int = 300  # gunicorn worker timeout: a multi-MB page takes a while
+    # A client must send a request's head and first part of its body within this long, and wait
+    # at most this long between reads after that (serving/worker.py: slow clients).
+    client_timeout_seconds: int = 30
 
     @property
     def qbwc_url(self) -> str:
@@ -265,6 +269,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         audit_retention_days=_int(env, "QBWC_AUDIT_RETENTION_DAYS", 30, 1),
         workers=_int(env, "QBWC_WORKERS", 2, 1),
         timeout_seconds=_int(env, "QBWC_TIMEOUT_SECONDS", 300, 30),
+        client_timeout_seconds=_int(env, "QBWC_CLIENT_TIMEOUT_SECONDS", 30, 1),
     )
 
 

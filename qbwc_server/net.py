@@ -7,6 +7,10 @@ then from the right: each proxy appends the address it saw, so the rightmost ent
 one of our proxies is the client. Entries left of it were written by the client and are ignored.
 
 One function for every place that records or counts an address (SOAP and pages/API alike).
+
+Also :class:`ClientTooSlow`, what reading a request body raises when the client stops sending
+(the serving worker's deadlines, serving/client_socket.py), so the SOAP endpoint and the app can
+answer 408 instead of an error page.
 """
 
 from __future__ import annotations
@@ -20,6 +24,12 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 UNKNOWN = "?"
 MAX_LEN = 64  # the width of the remote_addr columns
+
+
+class ClientTooSlow(TimeoutError):
+    """The client did not send its request within QBWC_CLIENT_TIMEOUT_SECONDS (per read), or
+    sent it slower than the minimum rate. A ``TimeoutError``, so code that handles socket
+    timeouts handles this too."""
 
 
 class TrustedProxiesError(ValueError):
@@ -89,4 +99,4 @@ def client_ip(environ: Mapping[str, Any], settings: Any) -> str:
     return str(client)
 
 
-__all__ = ["TrustedProxiesError", "client_ip", "parse_trusted_proxies"]
+__all__ = ["ClientTooSlow", "TrustedProxiesError", "client_ip", "parse_trusted_proxies"]

@@ -109,6 +109,14 @@ CATALOG: tuple[HelpEntry, ...] = (
        "QuickBooks because of its size; the Web Connector shows QBWC1042.",
        "The operator raises QBWC_MAX_BODY_BYTES and the proxy's body limit (for example nginx "
        "client_max_body_size).", RUN_AGAIN),
+    _r("client_too_slow", OPERATOR, "A request from the Web Connector arrived too slowly",
+       "The server closes a request whose data stops arriving for QBWC_CLIENT_TIMEOUT_SECONDS "
+       "(30 s unless the operator changed it), or that arrives slower than 16 KiB/s, so stalled "
+       "connections cannot tie it up; the Web Connector shows a connection error.",
+       "Check the QuickBooks PC's network connection (a VPN or a proxy on the PC can stall "
+       "uploads).",
+       "If the line is slow but working, the operator raises QBWC_CLIENT_TIMEOUT_SECONDS.",
+       RUN_AGAIN),
     _r("waiting_for_confirmation", ACCOUNTING_MANAGER,
        "Waiting for confirmation of the company file",
        "The Web Connector reached the server with a company file that nobody has confirmed yet "
@@ -161,6 +169,7 @@ SERVER_MESSAGES: tuple[tuple[str, str | None], ...] = (
     ("Request body of ", "request_too_large"),
     ("Request body exceeds the server limit", "request_too_large"),
     ("Only a live Web Connector session may send", "session_unknown"),
+    ("The request body did not arrive in time", "client_too_slow"),
     ("Sync complete", None),
     ("Nothing to do right now", None),
     ("The server has nothing to send right now", None),

@@ -217,6 +217,7 @@ def read_envelope(
     builder = _builder_parser()
     shape = _Shape()
     total = 0
+    blank = True  # nothing but whitespace so far
     try:
         while declared_length is None or total < declared_length:
             left = BLOCK_SIZE if declared_length is None else declared_length - total
@@ -230,6 +231,7 @@ def read_envelope(
                     )
                 break
             total += len(block)
+            blank = blank and not block.strip()
             if total > limits.max_body_bytes:
                 raise _too_large(limits.max_body_bytes, "QBWC_MAX_BODY_BYTES")
             if gate_parser is not None and total > limits.small_call_max_bytes:
@@ -239,7 +241,7 @@ def read_envelope(
                 gate_parser.feed(block)
             builder.feed(block)
             shape.take(builder.read_events())
-        if shape.elements == 0:
+        if blank:
             raise EnvelopeRefused(
                 "400 Bad Request",
                 "Client.EmptyRequest",

@@ -24,7 +24,7 @@ from spyne.server.wsgi import WsgiApplication
 from qbwc_server.config import Settings
 from qbwc_server.db import Database
 from qbwc_server.engine import tickets
-from qbwc_server.net import client_ip
+from qbwc_server.net import ClientTooSlow, client_ip
 from qbwc_server.soap import admission
 from qbwc_server.soap.envelope import EnvelopeRefused, ReadLimits, read_envelope
 from qbwc_server.soap.service import TNS, build_service
@@ -148,6 +148,12 @@ class SoapEndpoint:
                 ReadLimits(max_body_bytes=limit),
                 admit=self.admit_large,
             )
+        except ClientTooSlow:
+            # The serving worker's deadline (QBWC_CLIENT_TIMEOUT_SECONDS) passed mid-body.
+            addr = client_ip(environ, self.settings)
+            log.warning("refused SOAP request from %s: client-too-slow", addr)
+            message = "The request body did not arrive in time (QBWC_CLIENT_TIMEOUT_SECONDS)."
+            return self._fault(start_response, "408 Request Timeout", "Client.Timeout", message)
         except EnvelopeRefused as refused:
             # One bounded line, never request text (issue 9: spyne logged whole bodies).
             addr = client_ip(environ, self.settings)

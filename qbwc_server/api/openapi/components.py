@@ -316,6 +316,7 @@ ERROR_RESPONSES: dict[str, str] = {
     "(`error.field` names it)",
     "401": "Missing or wrong admin token, or the API is disabled (no QBWC_ADMIN_TOKEN)",
     "403": "Signed-in browser without the CSRF token, or from another origin (README Security)",
+    "408": "The request body did not arrive within QBWC_CLIENT_TIMEOUT_SECONDS",
     "413": "Request body over 1 MiB",
     "415": "Request body that is not `application/json` (UTF-8)",
     "429": "Too many wrong admin tokens from this client; `Retry-After` says when to try again",

@@ -26,7 +26,9 @@ def gunicorn_options(
     return {
         "bind": f"{host}:{port}",
         "workers": workers,
-        "worker_class": "qbwc_server.soap.admission.AdmittingWorker",  # gthread + shedding
+        # gthread with the overload shed lane (soap/admission.py) and slow clients kept off its
+        # threads (serving/worker.py)
+        "worker_class": "qbwc_server.serving.worker.SlowClientWorker",
         "threads": threads,
         "timeout": timeout,
         # The Web Connector keeps its connection open between the calls of a session.

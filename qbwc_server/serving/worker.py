@@ -1,0 +1,333 @@
+"""The gunicorn worker of ``qbwc-server serve``: gthread, with slow clients kept off its threads.
+
+gthread hands a connection to a thread as soon as its first bytes arrive; the thread then reads
+the request on a blocking socket. A client that sends its headers and stalls mid-body held that
+thread for good, and 16 of them (2 workers x 4 threads, twice over) made /healthz time out
+(issue 9). This worker fixes that by itself, reverse proxy or not:
+
+* **The gate** (the worker's event loop, no thread): a request's head and the first
+  :data:`BODY_HELD` bytes of its body (all of it for any call but a live session's page, see
+  below) are gathered from the non-blocking socket before a thread is given the request. A
+  request not gathered within QBWC_CLIENT_TIMEOUT_SECONDS (plus its bytes at
+  :data:`~qbwc_server.serving.client_socket.MIN_RATE`) is answered 408 and closed; a head over
+  :data:`MAX_HEAD` bytes is answered 431. ``Expect: 100-continue`` is answered here.
+* **In the thread**, the rest of a body is read through
+  :class:`~qbwc_server.serving.client_socket.DeadlineSocket`: each read waits at most
+  QBWC_CLIENT_TIMEOUT_SECONDS, the whole request gets that plus its bytes at the minimum rate.
+
+:data:`BODY_HELD` is the SOAP reader's small-call cap plus one read block: a body longer than
+that is read on only for a live Web Connector session's page (soap/envelope.py), so a stranger
+can never make a thread wait for the network; a session that stalls holds one for at most the
+client timeout. The gate holds at most :data:`GATE_MEMORY` bytes per worker; past that a
+request goes to a thread as it is, where the deadlines still bound it.
+
+It extends the overload worker (soap/admission.py, issue 13): a gathered request goes on to its
+decision, the shed lane or the queue.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import selectors
+import socket
+import time
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from qbwc_server.net import ClientTooSlow
+from qbwc_server.serving.client_socket import CONTINUE, MIN_RATE, DeadlineSocket
+from qbwc_server.soap.admission import SESSION_OPENERS, AdmittingWorker, soap_action
+from qbwc_server.soap.envelope import BLOCK_SIZE, SMALL_CALL_MAX_BYTES
+
+log = logging.getLogger("qbwc.serve")
+
+BODY_HELD = SMALL_CALL_MAX_BYTES + BLOCK_SIZE
+MAX_HEAD = 64 * 1024  # request line and headers; far beyond any client of ours
+GATE_MEMORY = 32 * 1024 * 1024  # bytes the gate holds per worker, all connections together
+READ_SIZE = 64 * 1024
+LINGER_SECONDS = 2.0  # a closed connection's unread request bytes are drained this long
+LINGER_MAX_BYTES = 64 * 1024
+DRAIN_SECONDS = 0.1  # an answered request's unread body is drained this long before closing
+DEFAULT_CLIENT_TIMEOUT = 30.0
+
+
+@dataclass(frozen=True)
+class Head:
+    """What the gate needs to know of a request head."""
+
+    body_held: int  # body bytes to gather before a thread takes the request
+    chunked: bool = False
+    expect_continue: bool = False
+
+
+def read_head(head: bytes) -> Head:
+    """The request line and headers (without the blank line) -> how much body to gather.
+
+    A head gunicorn will refuse (a bad or repeated Content-Length) gathers no body: it is
+    answered 400 without reading one.
+    """
+    length: int | None = None
+    chunked = expect = False
+    for line in head.split(b"\r\n")[1:]:
+        name, colon, value = line.partition(b":")
+        if not colon:
+            continue
+        name, value = name.strip().lower(), value.strip().lower()
+        if name == b"content-length":
+            if not value.isdigit():
+                return Head(0)
+            declared = int(value) if len(value) <= 18 else 1 << 62
+            if length is not None and declared != length:
+                return Head(0)
+            length = declared
+        elif name == b"transfer-encoding":
+            chunked = b"chunked" in value
+        elif name == b"expect":
+            expect = value == b"100-continue"
+    if chunked:
+        return Head(BODY_HELD, chunked=True, expect_continue=expect)
+    return Head(min(length or 0, BODY_HELD), expect_continue=expect and bool(length))
+
+
+@dataclass
+class _Gathering:
+    """A request being gathered by the gate."""
+
+    conn: Any  # gunicorn's TConn
+    started: float
+    data: bytearray = field(default_factory=bytearray)
+    need: int | None = None  # head + body bytes to hold; None until the head is complete
+    head: Head | None = None
+    registered: bool = False
+
+    def complete(self) -> bool:
+        if self.need is None:
+            end = self.data.find(b"\r\n\r\n")
+            if end < 0:
+                return False
+            self.head = read_head(bytes(self.data[:end]))
+            self.need = end + 4 + self.head.body_held
+        if self.head is not None and self.head.chunked and self.data.endswith(b"0\r\n\r\n"):
+            return True
+        return len(self.data) >= self.need
+
+
+def _plain_answer(status: str, text: str) -> bytes:
+    body = text.encode()
+    return (
+        f"HTTP/1.1 {status}\r\nContent-Type: text/plain; charset=utf-8\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\nCache-Control: no-store\r\n"
+        "X-Content-Type-Options: nosniff\r\n\r\n"
+    ).encode() + body
+
+
+class SlowClientWorker(AdmittingWorker):  # type: ignore[misc]
+    """gthread with the overload shed lane (soap/admission.py), the gate in front of its threads
+    and deadlines in them (module docstring). A request reaches the admission decision gathered,
+    so whether it opens a session is read from what the gate holds."""
+
+    def init_process(self) -> None:
+        if self.cfg.is_ssl:
+            raise RuntimeError("qbwc-server serves plain HTTP: TLS belongs to the reverse proxy")
+        settings = getattr(self.app, "settings", None)
+        self.client_timeout = float(
+            getattr(settings, "client_timeout_seconds", DEFAULT_CLIENT_TIMEOUT)
+        )
+        self._gathering: dict[int, _Gathering] = {}
+        self._held = 0
+        self._lingering: dict[socket.socket, list[float]] = {}  # socket -> [until, drained]
+        super().init_process()
+
+    # --- the gate (event loop) ----------------------------------------------------------------
+
+    def enqueue_req(self, conn: Any) -> None:
+        """Every way a request reaches a thread (a new connection, a kept-alive one that became
+        readable, bytes read ahead) passes the gate first."""
+        if not isinstance(conn.sock, DeadlineSocket):
+            conn.sock = DeadlineSocket(conn.sock, self.client_timeout)
+        conn.sock.setblocking(False)
+        job = _Gathering(conn, time.monotonic())
+        if conn.parser is not None:  # a kept-alive connection: what gunicorn read ahead
+            job.data += conn.parser.unreader.take_buffered()
+            self._held += len(job.data)
+        self._gathering[id(conn)] = job
+        if job.data and job.complete():
+            self._to_thread(job)
+            return
+        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._readable, job))
+        job.registered = True
+
+    def opens_session(self, conn: Any) -> bool:
+        gathered = getattr(conn, "qbwc_gathered", None)
+        if gathered is None:
+            return False
+        return soap_action(gathered[0]) in SESSION_OPENERS
+
+    def _readable(self, job: _Gathering, _fileobj: Any) -> None:
+        try:
+            data = job.conn.sock.raw.recv(READ_SIZE)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        if not data:  # the client went away
+            self._close(job)
+            return
+        job.data += data
+        self._held += len(data)
+        if job.need is None and len(job.data) > MAX_HEAD and job.data.find(b"\r\n\r\n") < 0:
+            self._answer_and_close(job, "431 Request Header Fields Too Large", "Headers too large.")
+            return
+        if job.complete() or self._held > GATE_MEMORY:
+            self._to_thread(job)
+            return
+        if job.head is not None and job.head.expect_continue and not job.conn.sock.continue_sent:
+            try:
+                job.conn.sock.raw.send(CONTINUE)  # 25 bytes into an empty send buffer
+                job.conn.sock.continue_sent = True
+            except OSError:
+                pass  # the client sends its body after its own short wait anyway
+
+    def _forget(self, job: _Gathering) -> None:
+        if job.registered:
+            self.poller.unregister(job.conn.sock)
+            job.registered = False
+        self._gathering.pop(id(job.conn), None)
+        self._held -= len(job.data)
+
+    def _to_thread(self, job: _Gathering) -> None:
+        self._forget(job)
+        job.conn.qbwc_gathered = (bytes(job.data), job.started)
+        super().enqueue_req(job.conn)
+
+    def _close(self, job: _Gathering, answer: bytes = b"") -> None:
+        self._forget(job)
+        self.nr_conns -= 1
+        raw = job.conn.sock.raw
+        if not answer:
+            raw.close()
+            return
+        with contextlib.suppress(OSError):
+            raw.send(answer)  # a short answer into an empty send buffer
+        self._linger(raw)
+
+    def _answer_and_close(self, job: _Gathering, status: str, text: str) -> None:
+        self._close(job, _plain_answer(status, text))
+
+    # --- closing without blocking the loop --------------------------------------------------------
+
+    def finish_request(self, conn: Any, fs: Any) -> None:
+        """A request whose connection does not stay open is closed by :meth:`_linger`.
+
+        gthread closes it "gracefully" on its event loop: FIN, then up to 2 s of blocking reads
+        until the client closes too. A client that never does froze the loop (and every other
+        connection of the worker) for 2 s each time.
+        """
+        try:
+            keep = fs.result() if not fs.cancelled() else False
+        except Exception:
+            keep = False
+        if keep:
+            super().finish_request(conn, fs)
+            return
+        self.nr_conns -= 1
+        self._linger(conn.sock.raw if isinstance(conn.sock, DeadlineSocket) else conn.sock)
+
+    def _linger(self, raw: socket.socket) -> None:
+        """RFC 9112 9.6: half-close, drain what the client still sends, close when it closes
+        or after :data:`LINGER_SECONDS` — all from the event loop, never waiting on it."""
+        try:
+            raw.shutdown(socket.SHUT_WR)
+            raw.setblocking(False)
+            self.poller.register(raw, selectors.EVENT_READ, self._drain)
+        except (OSError, ValueError, KeyError):
+            raw.close()
+            return
+        self._lingering[raw] = [time.monotonic() + LINGER_SECONDS, 0]
+
+    def _drain(self, raw: socket.socket) -> None:
+        try:
+            data = raw.recv(READ_SIZE)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        state = self._lingering.get(raw)
+        if state is not None and data:
+            state[1] += len(data)
+            if state[1] < LINGER_MAX_BYTES:
+                return
+        self._unlinger(raw)
+
+    def _unlinger(self, raw: socket.socket) -> None:
+        self._lingering.pop(raw, None)
+        with contextlib.suppress(KeyError, ValueError, OSError):
+            self.poller.unregister(raw)
+        raw.close()
+
+    # --- deadlines ----------------------------------------------------------------------------
+
+    def _expire(self) -> None:
+        now = time.monotonic()
+        for raw in [raw for raw, state in self._lingering.items() if now > state[0]]:
+            self._unlinger(raw)
+        late = [
+            job
+            for job in self._gathering.values()
+            if now > job.started + self.client_timeout + len(job.data) / MIN_RATE
+        ]
+        for job in late:
+            if job.data.strip():
+                text = f"The request did not arrive within {self.client_timeout:g} seconds."
+                self._answer_and_close(job, "408 Request Timeout", text)
+            else:
+                self._close(job)  # connected and sent nothing
+        if late:
+            log.info(
+                "closed %d connection(s) whose request did not arrive within %g s "
+                "(QBWC_CLIENT_TIMEOUT_SECONDS)",
+                len(late),
+                self.client_timeout,
+            )
+
+    def murder_pending(self) -> None:
+        """Called by gthread's loop about once a second: expire the gate's requests too."""
+        super().murder_pending()
+        self._expire()
+
+    # --- the thread ---------------------------------------------------------------------------
+
+    def handle(self, conn: Any) -> Any:
+        data, started = conn.qbwc_gathered
+        conn.qbwc_gathered = None
+        conn.data_ready = True  # gthread must not wait for data: the gate has it
+        conn.sock.start_request(started, len(data))
+        if data:
+            conn.sock.setblocking(True)
+            conn.init()
+            conn.parser.unreader.unread(data)
+        return super().handle(conn)
+
+    def _keepalive_after(self, conn: Any, keepalive: bool) -> bool:
+        """Keep the connection only if what is left of the request body is already here.
+
+        gthread waits up to 5 s in the thread for the rest of a body the app did not read (a
+        refused request): a stranger refused at the small-call cap held the thread that long.
+        Unread bytes still coming are drained by :meth:`_linger` on the event loop instead.
+        """
+        if not keepalive:
+            return False
+        return bool(conn.parser.finish_body(deadline=time.monotonic() + DRAIN_SECONDS))
+
+    def handle_request(self, req: Any, conn: Any) -> Any:
+        try:
+            return super().handle_request(req, conn)
+        except ClientTooSlow as exc:
+            # Body or answer stalled where the app did not answer it itself: close quietly.
+            log.info("closed a connection from a client too slow: %s", exc)
+            raise StopIteration from None
+
+
+__all__ = ["BODY_HELD", "MAX_HEAD", "Head", "SlowClientWorker", "read_head"]

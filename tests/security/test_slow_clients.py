@@ -1,0 +1,215 @@
+"""Slow clients against the real server (issue 9): ``qbwc-server serve`` (gunicorn, 2 workers x 4
+threads) on its own port of 127.0.0.1, with QBWC_CLIENT_TIMEOUT_SECONDS=2.
+
+Before serving/worker.py, 16 connections that sent their headers and stalled mid-body held every
+thread and /healthz timed out; a refused stranger whose body kept coming held a thread 5 s and
+froze the worker's event loop 2 s more. Every loop here is bounded in count and time.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.conftest import _clean
+from tests.foundation.helpers import QbwcSessionDriver, create_company
+from tests.ops.served import ServedProcess
+from tests.soap_util import TNS, envelope
+
+CLIENT_TIMEOUT = 2  # seconds (QBWC_CLIENT_TIMEOUT_SECONDS)
+STALLED = 20  # more than the 8 threads of 2 workers, more than the 16 of the issue
+HEALTHZ_WITHIN = 2.0  # seconds
+PAGE_HEAD = (
+    '<?xml version="1.0" encoding="utf-8"?><soap:Envelope '
+    'xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>'
+    f'<receiveResponseXML xmlns="{TNS}"><ticket>{{ticket}}</ticket><response>'
+)
+
+
+@pytest.fixture(scope="module")
+def served(
+    migrated_db: Any, database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServedProcess]:
+    _clean(migrated_db)
+    log = tmp_path_factory.mktemp("slow") / "server.log"
+    server = ServedProcess(
+        database_url, log, workers=2, env={"QBWC_CLIENT_TIMEOUT_SECONDS": str(CLIENT_TIMEOUT)}
+    )
+    yield server
+    server.stop()
+    _clean(migrated_db)
+
+
+def healthz_seconds(server: ServedProcess) -> float:
+    started = time.monotonic()
+    with urllib.request.urlopen(server.url + "/healthz", timeout=10) as response:
+        assert response.status == 200
+    return time.monotonic() - started
+
+
+def post_head(length: int, extra: bytes = b"") -> bytes:
+    return (
+        b"POST /qbwc HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/xml; charset=utf-8\r\n"
+        b'SOAPAction: "http://developer.intuit.com/receiveResponseXML"\r\n'
+        + extra
+        + b"Content-Length: %d\r\n\r\n" % length
+    )
+
+
+def open_stalled(server: ServedProcess, first_bytes: list[bytes]) -> list[socket.socket]:
+    socks = []
+    for data in first_bytes:
+        sock = socket.create_connection(("127.0.0.1", server.port), timeout=15)
+        if data:
+            sock.sendall(data)
+        socks.append(sock)
+    return socks
+
+
+def answer_and_close(sock: socket.socket, limit: float = 15) -> tuple[bytes, float]:
+    """Everything the server sends until it closes the connection, and how long that took."""
+    started = time.monotonic()
+    chunks = []
+    try:
+        while time.monotonic() - started < limit:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        sock.close()
+    return b"".join(chunks), time.monotonic() - started
+
+
+def test_clients_stalled_mid_body_neither_block_healthz_nor_stay_open(
+    served: ServedProcess,
+) -> None:
+    body = envelope("serverVersion")
+    socks = open_stalled(served, [post_head(len(body)) + body[:60] for _ in range(STALLED)])
+    try:
+        time.sleep(0.3)
+        assert healthz_seconds(served) < HEALTHZ_WITHIN
+        # The server still answers real SOAP calls meanwhile.
+        assert QbwcSessionDriver(served.qbwc_url).server_version()
+    finally:
+        answers = [answer_and_close(s) for s in socks]
+    for data, seconds in answers:
+        assert data.startswith(b"HTTP/1.1 408 "), data[:200]
+        assert seconds < CLIENT_TIMEOUT + 3
+    assert "did not arrive within 2 s" in served.output()
+
+
+def test_slow_headers_and_silent_connections_are_closed(served: ServedProcess) -> None:
+    partial = b"POST /qbwc HTTP/1.1\r\nHost: localhost\r\nContent-Le"
+    socks = open_stalled(served, [partial] * (STALLED // 2) + [b""] * (STALLED // 2))
+    try:
+        time.sleep(0.3)
+        assert healthz_seconds(served) < HEALTHZ_WITHIN
+    finally:
+        answers = [answer_and_close(s) for s in socks]
+    for n, (data, seconds) in enumerate(answers):
+        if n < STALLED // 2:
+            assert data.startswith(b"HTTP/1.1 408 "), data[:200]
+        else:
+            assert data == b""  # connected and said nothing: closed without an answer
+        assert seconds < CLIENT_TIMEOUT + 3
+
+
+def test_trickling_one_byte_at_a_time_does_not_stretch_the_deadline(
+    served: ServedProcess,
+) -> None:
+    body = envelope("serverVersion")
+    sock = socket.create_connection(("127.0.0.1", served.port), timeout=15)
+    data = post_head(len(body)) + body
+    started = time.monotonic()
+    sent = 0
+    try:
+        # A byte every 0.5 s: each read comes well within the timeout, the whole never does.
+        while sent < len(data) and time.monotonic() - started < CLIENT_TIMEOUT + 5:
+            sock.sendall(data[sent : sent + 1])
+            sent += 1
+            time.sleep(0.5)
+    except OSError:
+        pass  # closed by the server while we were still sending
+    answer, _ = answer_and_close(sock)
+    assert time.monotonic() - started < CLIENT_TIMEOUT + 5
+    assert answer.startswith(b"HTTP/1.1 408 ") or answer == b"", answer[:200]
+    assert sent < len(data)
+
+
+def test_refused_strangers_whose_bodies_keep_coming_hold_nothing(served: ServedProcess) -> None:
+    """A page-sized body without a live ticket is refused at the small-call cap (256 KiB). Its
+    sender then stalls with the rest of its declared megabyte unsent: the answer comes at once,
+    and neither a thread (gthread drained 5 s) nor the event loop (2 s "graceful" close) waits."""
+    prefix = PAGE_HEAD.format(ticket="not-a-ticket").encode() + b"x" * 330_000
+    socks = open_stalled(served, [post_head(1_000_000) + prefix for _ in range(16)])
+    started = time.monotonic()
+    answers = [answer_and_close(s) for s in socks]
+    assert time.monotonic() - started < 3
+    for data, _ in answers:
+        assert data.startswith(b"HTTP/1.1 403 ") and b"Client.InvalidTicket" in data, data[:300]
+    assert healthz_seconds(served) < HEALTHZ_WITHIN
+
+
+def test_a_live_session_stalling_mid_page_gets_a_timeout_fault(served: ServedProcess) -> None:
+    company = create_company(served.url)
+    wc = QbwcSessionDriver(served.qbwc_url)
+    ticket = wc.authenticate(company["username"], company["connector_key"])[0]
+    prefix = PAGE_HEAD.format(ticket=ticket).encode() + b"x" * 400_000  # past what the gate holds
+    sock = socket.create_connection(("127.0.0.1", served.port), timeout=15)
+    sock.sendall(post_head(len(prefix) + 600_000) + prefix)
+    time.sleep(0.3)
+    assert healthz_seconds(served) < HEALTHZ_WITHIN
+    answer, seconds = answer_and_close(sock)
+    assert answer.startswith(b"HTTP/1.1 408 "), answer[:300]
+    assert b"<faultcode>soap:Client.Timeout</faultcode>" in answer
+    assert b"QBWC_CLIENT_TIMEOUT_SECONDS" in answer
+    assert seconds < CLIENT_TIMEOUT + 3
+    assert wc.close()  # the session itself is unharmed
+
+
+def test_expect_continue_and_keep_alive_still_work(served: ServedProcess) -> None:
+    body = envelope("serverVersion")
+    with socket.create_connection(("127.0.0.1", served.port), timeout=15) as sock:
+        sock.sendall(post_head(len(body), b"Expect: 100-continue\r\n"))
+        assert sock.recv(100) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        sock.sendall(body)
+        first = _one_response(sock)
+        assert first.startswith(b"HTTP/1.1 200 ") and b"qbwc-server" in first
+        # The same connection again, the body in pieces that each come within the timeout.
+        data = post_head(len(body)) + body
+        for piece in (data[:50], data[50:300], data[300:]):
+            sock.sendall(piece)
+            time.sleep(0.3)
+        second = _one_response(sock)
+        assert second.startswith(b"HTTP/1.1 200 ") and b"qbwc-server" in second
+        assert second.count(b"100 Continue") == 0
+
+
+def _one_response(sock: socket.socket) -> bytes:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += sock.recv(65536)
+    head, _, rest = data.partition(b"\r\n\r\n")
+    length = next(
+        int(line.split(b":", 1)[1])
+        for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length:")
+    )
+    while len(rest) < length:
+        rest += sock.recv(65536)
+    return head + b"\r\n\r\n" + rest
+
+
+def test_log_names_no_request_text(served: ServedProcess) -> None:
+    text = served.output()
+    assert "not-a-ticket" not in text and "xxxxxxxx" not in text
+
+
+def test_server_log_has_no_tracebacks(served: ServedProcess) -> None:
+    assert "Traceback" not in served.output(), served.output()[-3000:]

@@ -52,6 +52,16 @@ def healthz_seconds(server: ServedProcess) -> float:
     return time.monotonic() - started
 
 
+def wait_for_log(server: ServedProcess, text: str, limit: float = 5) -> bool:
+    """The server logs after it answered: look for ``text`` for up to ``limit`` seconds."""
+    deadline = time.monotonic() + limit
+    while text not in server.output():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
 def post_head(length: int, extra: bytes = b"") -> bytes:
     return (
         b"POST /qbwc HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/xml; charset=utf-8\r\n"
@@ -101,7 +111,7 @@ def test_clients_stalled_mid_body_neither_block_healthz_nor_stay_open(
     for data, seconds in answers:
         assert data.startswith(b"HTTP/1.1 408 "), data[:200]
         assert seconds < CLIENT_TIMEOUT + 3
-    assert "did not arrive within 2 s" in served.output()
+    assert wait_for_log(served, "did not arrive within 2 s")
 
 
 def test_slow_headers_and_silent_connections_are_closed(served: ServedProcess) -> None:
@@ -213,3 +223,41 @@ def test_log_names_no_request_text(served: ServedProcess) -> None:
 
 def test_server_log_has_no_tracebacks(served: ServedProcess) -> None:
     assert "Traceback" not in served.output(), served.output()[-3000:]
+
+
+@pytest.mark.parametrize(
+    ("head", "body", "status", "code"),
+    [
+        (b"Content-Length: 0\r\n", b"", b"400", b"Client.EmptyRequest"),
+        (b"", b"", b"400", b"Client.EmptyRequest"),  # no Content-Length: no body
+        (b"Transfer-Encoding: chunked\r\n", b"0\r\n\r\n", b"400", b"Client.EmptyRequest"),
+        (b"Content-Length: 2\r\n", b"<x", b"500", b"Client.XMLSyntaxError"),
+    ],
+    ids=["content-length-0", "no-content-length", "chunked-empty", "two-bytes"],
+)
+def test_empty_and_broken_posts_get_a_fault_from_the_real_server(
+    served: ServedProcess, head: bytes, body: bytes, status: bytes, code: bytes
+) -> None:
+    """Issue 9: an empty POST to /qbwc got no answer at all."""
+    request = b"POST /qbwc HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/xml\r\n" + head
+    with socket.create_connection(("127.0.0.1", served.port), timeout=15) as sock:
+        sock.sendall(request + b"\r\n" + body)
+        answer = _one_response(sock)
+    assert answer.startswith(b"HTTP/1.1 " + status + b" "), answer[:300]
+    assert b"<faultcode>soap:" + code + b"</faultcode>" in answer
+
+
+def test_a_chunked_envelope_passes_the_gate(served: ServedProcess) -> None:
+    body = envelope("serverVersion")
+    chunked = (
+        b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in (body[:100], body[100:]))
+        + b"0\r\n\r\n"
+    )
+    request = (
+        b"POST /qbwc HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/xml\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n" + chunked
+    )
+    with socket.create_connection(("127.0.0.1", served.port), timeout=15) as sock:
+        sock.sendall(request)
+        answer = _one_response(sock)
+    assert answer.startswith(b"HTTP/1.1 200 ") and b"qbwc-server" in answer, answer[:300]

@@ -108,6 +108,57 @@ BAD_BODIES: dict[str, tuple[bytes, int, str]] = {
         "Client.XMLSyntaxError",
     ),
     "not-xml": (b"GET / HTTP/1.0", 500, "Client.XMLSyntaxError"),
+    "truncated-start": (b"<x", 500, "Client.XMLSyntaxError"),
+    "envelope-wrong-namespace": (
+        f'<soap:Envelope xmlns:soap="urn:x"><soap:Body>{SERVER_VERSION}</soap:Body>'
+        "</soap:Envelope>".encode(),
+        500,
+        "Client.SoapError",
+    ),
+    "call-wrong-namespace": (env('<serverVersion xmlns="urn:x"/>').encode(), 500, "Client."),
+    "call-without-namespace": (env("<serverVersion/>").encode(), 500, "Client."),
+    "unknown-call": (env(f'<dropTables xmlns="{TNS}"/>').encode(), 500, "Client."),
+    "parameter-wrong-namespace": (
+        env(
+            f'<authenticate xmlns="{TNS}"><x:strUserName xmlns:x="urn:x">a</x:strUserName>'
+            "</authenticate>"
+        ).encode(),
+        500,
+        "Client.",
+    ),
+    "huge-attribute": (
+        env(f'<serverVersion xmlns="{TNS}" a="{"x" * 100_000}"/>').encode(),
+        400,
+        "Client.InvalidXml",
+    ),
+    "huge-attribute-on-envelope": (
+        f'<soap:Envelope xmlns:soap="{SOAP_NS}" a="{"x" * 100_000}"><soap:Body>'
+        f"{SERVER_VERSION}</soap:Body></soap:Envelope>".encode(),
+        400,
+        "Client.InvalidXml",
+    ),
+    "control-character-reference": (
+        env(
+            f'<authenticate xmlns="{TNS}"><strUserName>a&#1;b</strUserName></authenticate>'
+        ).encode(),
+        500,
+        "Client.XMLSyntaxError",
+    ),
+    "raw-control-character": (
+        env(
+            f'<authenticate xmlns="{TNS}"><strUserName>a\x01b</strUserName></authenticate>'
+        ).encode(),
+        500,
+        "Client.XMLSyntaxError",
+    ),
+    "integer-of-5000-digits": (
+        env(
+            f'<sendRequestXML xmlns="{TNS}"><ticket>t</ticket>'
+            f"<qbXMLMajorVers>{'9' * 5000}</qbXMLMajorVers></sendRequestXML>"
+        ).encode(),
+        500,
+        "Client.",
+    ),
 }
 
 

@@ -64,8 +64,10 @@ def page_done(
     status: ResponseStatus,
     received: int,
     max_modified: str | None,
+    seen_modified: list[str] | None = None,
 ) -> None:
-    """A page was stored: count it, and go on in the window, the next window or pass end."""
+    """A page was stored: count it, and go on in the window, the next window or pass end.
+    ``seen_modified``: the page's TimeModified values (QuickBooks-local) in answer order."""
     now = utcnow()
     remaining = status.iterator_remaining_count or 0
     first_page = cursor.window_pages == 0
@@ -88,9 +90,14 @@ def page_done(
             and remaining > 0
         ):
             current = Window(cursor.window_from, cursor.window_to, cursor.window_span_seconds)
-            smaller = windows.split(windows.axis_of(rt.is_list), current)
+            target = sizing.scaled(run.tuning.window_target, stream_extra(cursor))
+            axis = windows.axis_of(rt.is_list)
+            smaller = windows.dense_end(
+                axis, current, seen_modified or [], cursor.window_total, target
+            ) or windows.split(axis, current)
             if smaller is not None:
-                # Too dense to be one resumable unit: page through the first half now.
+                # Too dense to be one resumable unit: page through a window of about the
+                # target's size now (its share of the span by the density just seen).
                 # The page just stored is kept (upserts are idempotent).
                 cursor.window_to = smaller.end
                 cursor.window_span_seconds = smaller.span_seconds

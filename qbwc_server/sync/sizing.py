@@ -43,6 +43,16 @@ def scaled(configured: int, extra: StreamExtra) -> int:
     return max(1, configured >> extra.shrink)
 
 
+def with_tail(page_size: int, cursor: StreamCursor) -> int:
+    """The next page of a window also takes the window's last records when they are at most
+    half a page more (one round trip instead of a page and a small remainder); not while the
+    stream's pages are being shrunk."""
+    if cursor.window_total is None or stream_extra(cursor).shrink:
+        return page_size
+    left = cursor.window_total - cursor.window_records
+    return left if page_size < left <= page_size * 3 // 2 else page_size
+
+
 def sent(cursor: StreamCursor, request_id: str) -> None:
     """A request of this stream is on its way; its answer clears the mark."""
     with editing_extra(cursor) as extra:

@@ -9,6 +9,7 @@ before it is paged through, so a dropped session never has to redo more than one
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal
@@ -99,6 +100,43 @@ def split(axis: Axis, window: Window, now: datetime | None = None) -> Window | N
     half = clamp_span(axis, int(span // 2))
     new_end = start + timedelta(seconds=half) - _step(axis)
     return Window(window.start, _format(axis, new_end), half)
+
+
+def dense_end(
+    axis: Axis,
+    window: Window,
+    seen: list[str],
+    total: int,
+    target: int,
+    now: datetime | None = None,
+) -> Window | None:
+    """The first part of a too-dense window (``total`` records, about ``target`` wanted),
+    sized by the TimeModified values its first page revealed (``seen``, QuickBooks-local, in
+    answer order), not by halving again and again (each split asks its first page again):
+
+    - answered in TimeModified order (the page holds the window's earliest records): the
+      page's own density, extrapolated from its first to ``target`` records;
+    - in another order (the page samples the whole window): the ``target / total`` quantile.
+
+    Only the window's end moves, never its start, so a wrong guess costs a page, never a
+    record. None when the page says nothing usable (the caller halves instead)."""
+    if axis != "modified" or window.start is None or len(seen) < 2 or total <= target:
+        return None
+    ordered = all(a <= b for a, b in itertools.pairwise(seen))
+    if ordered:
+        first, last = _parse(axis, seen[0]), _parse(axis, seen[-1])
+        reach = (last - first) * (target / len(seen))
+        end = first + reach
+    else:
+        values = sorted(seen)
+        end = _parse(axis, values[min(len(values) - 1, int(len(values) * target / total))])
+    start = _parse(axis, window.start)
+    old_end = _parse(axis, window.end) if window.end is not None else horizon(axis, now)
+    end = max(end, start + timedelta(seconds=MIN_SPAN[axis]) - _step(axis))
+    if end >= old_end:
+        return None
+    span = int((end - start).total_seconds()) + 1
+    return Window(window.start, _format(axis, end), span)
 
 
 def adapt_span(axis: Axis, span_seconds: int, records: int, target: int) -> int:

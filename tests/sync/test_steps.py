@@ -209,6 +209,34 @@ def test_vendors_page_through_an_iterator_then_the_window_moves_on(sync_run: Any
         assert held == ["V1", "V2", "V3"]
 
 
+def test_the_last_page_of_a_window_takes_a_small_remainder_with_it(sync_run: Any) -> None:
+    state = SessionState(queue=["vendors"])
+    with sync_run(state) as run:
+        xml, meta = STEPS["vendors"].request(run)
+        assert request_element(xml, "VendorQueryRq").findtext("MaxReturned") == "2"
+        STEPS["vendors"].on_response(
+            run,
+            meta,
+            answer(
+                "VendorQueryRs",
+                meta["rid"],
+                vendor("V1", "One", "1999-05-01T10:00:00"),
+                vendor("V2", "Two", "1999-05-02T10:00:00"),
+                remaining=3,  # 3 left: one page of 3 (at most 1.5 pages) instead of 2 + 1
+                iterator_id="{IT-1}",
+            ),
+        )
+        xml, meta = STEPS["vendors"].request(run)
+        rq = request_element(xml, "VendorQueryRq")
+        assert rq.get("iterator") == "Continue" and rq.findtext("MaxReturned") == "3"
+        cursor = cursor_of(run, "vendors")
+        assert cursor.window_records == 2
+        cursor.window_total = 6  # 4 left: more than 1.5 pages, a page of the usual size
+        assert sizing.with_tail(2, cursor) == 2
+        cursor.window_total = 3  # 1 left: the usual page takes it anyway
+        assert sizing.with_tail(2, cursor) == 2
+
+
 def test_a_window_too_dense_is_split_before_paging_through_it(sync_run: Any) -> None:
     with sync_run(SessionState(queue=["bills"])) as run:
         xml, meta = STEPS["bills"].request(run)

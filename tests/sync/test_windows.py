@@ -94,3 +94,57 @@ def test_incremental_lower_bound_from_a_watermark_minus_the_overlap() -> None:
 def test_incremental_lower_bound_without_watermark_is_the_earliest_local_time() -> None:
     bound = windows.incremental_lower_bound(NOW, timedelta(hours=2))
     assert bound == "2026-06-14T22:00:00"  # UTC 12:00 - 12 h (UTC-12) - 2 h overlap
+
+
+def _stamps(start: str, count: int, step_seconds: int) -> list[str]:
+    first = datetime.fromisoformat(start)
+    return [(first + timedelta(seconds=i * step_seconds)).isoformat() for i in range(count)]
+
+
+def test_a_dense_window_in_modified_order_is_cut_by_the_first_page_density() -> None:
+    # 20,000 records from 2009 on; the first page (500, one a minute) starts in 2022.
+    window = Window("2009-11-09T00:00:00", None, 630720000)
+    seen = _stamps("2022-07-01T00:00:00", 500, 60)
+    cut = windows.dense_end("modified", window, seen, 20000, 1000, NOW)
+    assert cut is not None and cut.start == window.start
+    # Twice the page's reach: about 1,000 records at that density (halving would have needed
+    # about ten splits, each asking the first page again).
+    assert cut.end == "2022-07-01T16:38:00"
+    assert (
+        cut.span_seconds
+        == int((datetime(2022, 7, 1, 16, 38) - datetime(2009, 11, 9)).total_seconds()) + 1
+    )
+
+
+def test_a_dense_window_in_another_order_is_cut_at_the_target_quantile() -> None:
+    window = Window("2024-01-01T00:00:00", "2024-12-31T23:59:59", 366 * DAY)
+    # The page samples the whole window (answered in creation order, say): one a day, shuffled.
+    seen = _stamps("2024-01-01T00:00:00", 360, DAY)
+    seen = seen[::2] + seen[1::2]
+    cut = windows.dense_end("modified", window, seen, 3600, 900, NOW)
+    assert cut is not None
+    assert cut.end == sorted(seen)[90]  # 900 / 3600 of the way through the sample
+
+
+def test_dense_end_gives_up_when_the_page_says_nothing_usable() -> None:
+    window = Window("2024-01-01T00:00:00", "2024-01-02T00:00:00", DAY)
+    seen = _stamps("2024-01-01T00:00:00", 500, 1)
+    assert windows.dense_end("txn_date", window, seen, 5000, 1000, NOW) is None  # dates: halve
+    assert windows.dense_end("modified", Window(None, "1999-12-31T23:59:59", 0), seen, 5000,
+                             1000, NOW) is None  # fmt: skip
+    assert windows.dense_end("modified", window, seen[:1], 5000, 1000, NOW) is None
+    assert windows.dense_end("modified", window, seen, 900, 1000, NOW) is None  # not dense
+    # The estimate reaches the window's end: no cut (the caller halves).
+    late = _stamps("2024-01-01T20:00:00", 500, 60)
+    assert windows.dense_end("modified", window, late, 5000, 1000, NOW) is None
+
+
+def test_dense_end_keeps_at_least_the_minimum_span() -> None:
+    window = Window("2024-01-01T00:00:00", "2024-12-31T23:59:59", 366 * DAY)
+    same = ["2024-03-01T10:00:00"] * 500  # all written in the same second
+    cut = windows.dense_end("modified", window, same, 5000, 1000, NOW)
+    assert cut is not None and cut.end == "2024-03-01T10:00:00"  # that second is included
+    early = ["2024-01-01T00:00:10"] * 500
+    cut = windows.dense_end("modified", window, early, 5000, 1000, NOW)
+    assert cut is not None and cut.end == "2024-01-01T00:59:59"
+    assert cut.span_seconds == MIN_SPAN["modified"]

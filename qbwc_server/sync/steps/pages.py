@@ -43,6 +43,8 @@ class StreamPass:
         rid = f"{rt.name}:{cursor.pages + 1}"[:50]
         configured = run.tuning.list_page_size if rt.is_list else run.tuning.txn_page_size
         page_size = sizing.scaled(configured, stream_extra(cursor))
+        if iterator == "Continue":
+            page_size = sizing.with_tail(page_size, cursor)
         by_modified = rt.is_list or cursor.pass_kind == "incremental"
         query = records_query(
             rt,
@@ -80,6 +82,7 @@ class StreamPass:
         drop_old = bool(history) and cursor.pass_kind == "incremental"
         vendor_by_id: dict[str, str] = {}  # AP transaction -> the vendor whose Balance it moves
         vendor_of = vendor_balances.vendor_of if rt.balance_vendor_ref else None
+        seen: list[str] = []  # TimeModified in answer order: sizes a split window
 
         def kept_records() -> Iterator[Record]:
             """The page's records to store, noting what the cursor needs on the way."""
@@ -92,6 +95,7 @@ class StreamPass:
                     modified = data.get("TimeModified")
                     if modified.__class__ is str:
                         local = wall_clock(modified)
+                        seen.append(local)
                         if newest is None or local > newest:
                             max_modified = modified
                             newest = local
@@ -135,7 +139,7 @@ class StreamPass:
             if max_modified != cursor.pass_max_modified and isinstance(max_id, str):
                 with editing_extra(cursor) as extra:
                     extra.pass_max_id = max_id  # which record set it (restore detection)
-            passes.page_done(run, rt, cursor, status, received, max_modified)
+            passes.page_done(run, rt, cursor, status, received, max_modified, seen)
             return
         self._refused(run, cursor, status, policy)
 

@@ -154,7 +154,7 @@ def run_one(case: str) -> dict[str, Any]:
     upgrade(db)
     app = create_app(settings, db)
     with db.transaction() as s:
-        created = create_company(s, "Bench Co")
+        created = create_company(s, "Bench Co", confirm_binding=False)
         username, key = created.company.username, created.connector_key
     auth = _envelope(
         "authenticate",

@@ -111,7 +111,11 @@ def make_company(app: QbwcApp, *, history_start: str = "all") -> BenchCompany:
     settings: Settings = app.rt.settings
     with app.rt.db.transaction() as session:
         created = create_company(
-            session, "Bench Co", sync_interval_minutes=0, history_start=history_start
+            session,
+            "Bench Co",
+            sync_interval_minutes=0,
+            history_start=history_start,
+            confirm_binding=False,
         )
         qwc_text = render_qwc(created.company, settings, owner_id_in(session, settings))
         company_id = created.company.id

@@ -53,7 +53,11 @@ def our_company(app: Any, name: str, *, interval: int, history_start: str) -> tu
     settings = app.rt.settings
     with app.rt.db.transaction() as session:
         created = create_company(
-            session, name, sync_interval_minutes=interval, history_start=history_start
+            session,
+            name,
+            sync_interval_minutes=interval,
+            history_start=history_start,
+            confirm_binding=False,
         )
         qwc_text = render_qwc(created.company, settings, owner_id_in(session, settings))
         company_id = created.company.id

@@ -109,7 +109,13 @@ def bulk_companies(app: Any, count: int, *, synced: bool, prefix: str) -> list[C
 def real_company(app: Any, name: str, seed: int, interval: int) -> Connector:
     """A company created as the API creates one, with a tiny company file of today."""
     with app.rt.db.transaction() as session:
-        created = create_company(session, name, sync_interval_minutes=interval, history_start="all")
+        created = create_company(
+            session,
+            name,
+            sync_interval_minutes=interval,
+            history_start="all",
+            confirm_binding=False,
+        )
         company = created.company
         owner_id_in(session, app.rt.settings)
         connector = Connector(

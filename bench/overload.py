@@ -118,7 +118,10 @@ def rig() -> Iterator[Rig]:
 
 def create(server: GunicornServer, name: str, interval: int) -> dict[str, Any]:
     status, body, _ = api(
-        server.base, "POST", "/api/companies", {"name": name, "sync_interval_minutes": interval}
+        server.base,
+        "POST",
+        "/api/companies",
+        {"name": name, "sync_interval_minutes": interval, "confirm_binding": False},
     )
     assert status == 201, body
     return dict(body)

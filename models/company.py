@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, String, Text
+import sqlalchemy as sa
+from sqlalchemy import Boolean, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, JSONDoc, utcnow
@@ -39,8 +40,26 @@ class Company(Base):
     # Settings.
     sync_interval_minutes: Mapped[int] = mapped_column(Integer, default=15)
     history_start: Mapped[str] = mapped_column(String(10))  # ISO date or "all"
+    # {start: "HH:MM", end: "HH:MM", timezone: IANA name}: the hours the historical (first
+    # pass) transaction windows may run; None = any time (services/sync_schedule.py).
+    sync_window: Mapped[dict[str, str] | None] = mapped_column(JSONDoc, default=None)
+    # Until then authenticate answers "none"; paused_at is when someone paused it.
+    paused_until: Mapped[datetime | None] = mapped_column(default=None)
+    paused_at: Mapped[datetime | None] = mapped_column(default=None)
+    # "QuickBooks file restored from a backup?": the restore date the customer gave, when they
+    # said so, and when a session started the reconciliation it asked for (services/restore.py).
+    restored_on: Mapped[str | None] = mapped_column(String(10), default=None)
+    restore_recorded_at: Mapped[datetime | None] = mapped_column(default=None)
+    restore_reconcile_started_at: Mapped[datetime | None] = mapped_column(default=None)
 
-    # Binding to one company file, made on first contact (see engine/verification.py).
+    # Binding to one company file (engine/verification.py). With ``confirm_binding`` the first
+    # contact only reads the open file's identity into ``pending_binding`` and a person binds
+    # it (Begin Sync: services/binding.py); without it the first contact binds at once. New
+    # companies confirm; rows older than migration 0013 keep automatic binding (server default).
+    confirm_binding: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa.false())
+    # {company_name, file_path, file_stamp, product, version, machine_name, vendor_count,
+    #  bill_count, seen_at}: the file waiting for confirmation, None when none is.
+    pending_binding: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc, default=None)
     bound_at: Mapped[datetime | None] = mapped_column(default=None)
     bound_file_stamp: Mapped[str | None] = mapped_column(String(64), default=None)
     bound_company_name: Mapped[str | None] = mapped_column(String(200), default=None)

@@ -73,6 +73,7 @@ def cmd_company(args: argparse.Namespace, settings: Settings) -> int:
                 args.name,
                 sync_interval_minutes=args.sync_interval_minutes,
                 history_start=args.history_start,
+                confirm_binding=args.confirm_binding,
             )
             view = svc.company_view(created.company, settings)
             view["connector_key"] = created.connector_key
@@ -96,6 +97,24 @@ def cmd_company(args: argparse.Namespace, settings: Settings) -> int:
                         f"{v['id']:>5}  {v['status']['state']:<20}  "
                         f"{v['username']:<16}  {v['name']}"
                     )
+            return 0
+        if action == "confirm-binding":
+            from qbwc_server.services.binding import confirm_binding
+
+            company = confirm_binding(s, args.id)
+            print(
+                f"company {company.id}: bound to {company.bound_company_name} "
+                f"({company.bound_file_path}); the next Web Connector run syncs"
+            )
+            return 0
+        if action == "restore":
+            from qbwc_server.services.restore import record_restore
+
+            company = record_restore(s, args.id, args.restored_on)
+            print(
+                f"company {company.id}: restored on {company.restored_on}; the next Web "
+                "Connector run compares every id with QuickBooks"
+            )
             return 0
         company = svc.get_company(s, args.id, for_update=action != "show")
         if action == "show":
@@ -129,8 +148,13 @@ def cmd_company(args: argparse.Namespace, settings: Settings) -> int:
             )
             return 0
         if action == "reset-binding":
-            svc.reset_binding(s, company)
-            print(f"company {company.id}: binding reset; the next session binds the open file")
+            from qbwc_server.services.binding import forget_binding
+
+            forget_binding(company)
+            print(
+                f"company {company.id}: binding reset; the next session reads the open file"
+                + (" and waits for confirmation" if company.confirm_binding else " and binds it")
+            )
             return 0
     raise AssertionError(action)
 
@@ -292,6 +316,12 @@ def build_parser(with_simulator: bool = True) -> argparse.ArgumentParser:
     c.add_argument("name")
     c.add_argument("--sync-interval-minutes", type=int, default=15)
     c.add_argument("--history-start", default=None, help='a date (YYYY-MM-DD) or "all"')
+    c.add_argument(
+        "--no-confirm-binding",
+        dest="confirm_binding",
+        action="store_false",
+        help="bind the company file open at first contact (default: wait for confirm-binding)",
+    )
     c.add_argument("--json", action="store_true")
     c = csub.add_parser("list", help="list companies")
     c.add_argument("--json", action="store_true")
@@ -301,8 +331,20 @@ def build_parser(with_simulator: bool = True) -> argparse.ArgumentParser:
     c = csub.add_parser("rotate-key", help="issue a new Connector Key (the old one stops working)")
     c.add_argument("id")
     c.add_argument("--json", action="store_true")
-    c = csub.add_parser("reset-binding", help="forget which company file the company is bound to")
+    c = csub.add_parser(
+        "reset-binding",
+        help="reject the company file waiting for confirmation, or forget the bound one",
+    )
     c.add_argument("id")
+    c = csub.add_parser(
+        "confirm-binding", help="Begin Sync: bind the company file waiting for confirmation"
+    )
+    c.add_argument("id")
+    c = csub.add_parser(
+        "restore", help="the company file was restored from a backup: reconcile at the next run"
+    )
+    c.add_argument("id")
+    c.add_argument("restored_on", help="the restore date, YYYY-MM-DD")
     c = csub.add_parser(
         "reconcile", help="compare every id with QuickBooks at the next run (after a restore)"
     )

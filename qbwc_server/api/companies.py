@@ -10,6 +10,7 @@ from werkzeug.wrappers import Request, Response
 
 from qbwc_server.api.http import json_error, json_response, read_json
 from qbwc_server.runtime import Runtime
+from qbwc_server.services import binding, restore
 from qbwc_server.services import companies as svc
 from qbwc_server.services.errors import Invalid, refuse_unknown_fields
 from qbwc_server.services.ids import parse_positive
@@ -24,6 +25,10 @@ RULES = [
     Rule("/api/companies/<company_id>", methods=["PATCH"], endpoint="update"),
     Rule("/api/companies/<company_id>/connector-key", methods=["POST"], endpoint="rotate"),
     Rule("/api/companies/<company_id>/binding", methods=["DELETE"], endpoint="reset_binding"),
+    Rule(
+        "/api/companies/<company_id>/binding/confirm", methods=["POST"], endpoint="confirm_binding"
+    ),
+    Rule("/api/companies/<company_id>/restore", methods=["POST"], endpoint="restore"),
     Rule("/api/companies/<company_id>/qwc", methods=["GET"], endpoint="qwc"),
     Rule("/api/companies/<company_id>/sessions", methods=["GET"], endpoint="sessions"),
     Rule("/api/companies/<company_id>/sessions/<session_id>", methods=["GET"], endpoint="session"),
@@ -43,13 +48,16 @@ def handle(rt: Runtime, endpoint: str, request: Request, args: Mapping[str, Any]
 
 def _create(rt: Runtime, request: Request) -> Response:
     body = read_json(request)
-    refuse_unknown_fields(body, {"name", "sync_interval_minutes", "history_start"})
+    refuse_unknown_fields(
+        body, {"name", "sync_interval_minutes", "history_start", "confirm_binding"}
+    )
     with rt.db.transaction() as s:
         created = svc.create_company(
             s,
             body.get("name"),
             sync_interval_minutes=body.get("sync_interval_minutes", 15),
             history_start=body.get("history_start"),
+            confirm_binding=body.get("confirm_binding", True),
         )
         view = svc.company_view(created.company, rt.settings)
     view["connector_key"] = created.connector_key
@@ -86,10 +94,27 @@ def _rotate(rt: Runtime, request: Request, company_id: str) -> Response:
 
 
 def _reset_binding(rt: Runtime, request: Request, company_id: str) -> Response:
+    """Reject the company file waiting for confirmation, or forget the bound one."""
     with rt.db.transaction() as s:
-        company = svc.get_company(s, company_id, for_update=True)
-        svc.reset_binding(s, company)
+        company = binding.reset_binding(s, company_id)
         return json_response(svc.company_view(company, rt.settings))
+
+
+def _confirm_binding(rt: Runtime, request: Request, company_id: str) -> Response:
+    """Begin Sync: bind the company file waiting for confirmation (409 when none waits)."""
+    with rt.db.transaction() as s:
+        company = binding.confirm_binding(s, company_id)
+        return json_response(svc.company_view(company, rt.settings))
+
+
+def _restore(rt: Runtime, request: Request, company_id: str) -> Response:
+    """The company file was restored from a backup on ``restored_on``: keep the date and
+    reconcile every stream at the next run."""
+    body = read_json(request)
+    refuse_unknown_fields(body, {"restored_on"})
+    with rt.db.transaction() as s:
+        company = restore.record_restore(s, company_id, body.get("restored_on"))
+        return json_response(svc.company_view(company, rt.settings), 202)
 
 
 def _qwc(rt: Runtime, request: Request, company_id: str) -> Response:
@@ -142,6 +167,8 @@ HANDLERS: dict[str, Any] = {
     "update": _update,
     "rotate": _rotate,
     "reset_binding": _reset_binding,
+    "confirm_binding": _confirm_binding,
+    "restore": _restore,
     "qwc": _qwc,
     "sessions": _sessions,
     "session": _session,

@@ -14,7 +14,7 @@ from qbwc_server.engine import lease
 from qbwc_server.engine.tickets import issue_ticket, new_ticket_value, no_work_ticket
 from qbwc_server.observability import context as log_context
 from qbwc_server.observability.counting import session_ended
-from qbwc_server.services import connector_keys, connectors, login_throttle
+from qbwc_server.services import connector_keys, connectors, login_throttle, sync_gate
 from qbwc_server.services.companies import find_by_username
 from qbwc_server.services.settings_store import ticket_secret
 from qbwc_server.writeback import queue as write_queue
@@ -124,6 +124,11 @@ def authenticate(
     version = _recent_client_version(session, remote_addr)
     company.last_contact_at = now
     connector_id = connectors.note_contact(session, company.id, remote_addr, version, now)
+
+    # Paused, or the company file waits for a person to confirm it (services/sync_gate.py).
+    gate = sync_gate.closed(company, now)
+    if gate is not None:
+        return _no_work(session, settings, company, gate.postpone_seconds)
 
     # Another Web Connector (a second PC) is syncing this company right now.
     if lease.held_by_other(company, None, now):

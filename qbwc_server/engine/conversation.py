@@ -20,18 +20,21 @@ from qbwc_server.engine import lease
 from qbwc_server.engine.driver import OutboundRequest, SyncContext, SyncDriver
 from qbwc_server.engine.hcp import facts_from_hcp
 from qbwc_server.engine.hresults import connection_error_reaction, describe_hresult
+from qbwc_server.engine.identity import counts_request, identity_of, read_counts
 from qbwc_server.engine.tickets import TicketContext, TicketRejected, resolve_ticket
-from qbwc_server.engine.verification import bind, record_facts, verify
+from qbwc_server.engine.verification import CompanyFileFacts, bind, record_facts, verify
+from qbwc_server.help import catalog
 from qbwc_server.qbxml.document import build_document
 from qbwc_server.qbxml.other_queries import CompanyQuery
 from qbwc_server.qbxml.versions import choose_qbxml_version
-from qbwc_server.services import connectors, problems
+from qbwc_server.services import binding, connectors, problems
 from qbwc_server.services.settings_store import owner_id_in
 from qbwc_server.sync.progress import first_sync_finished
 
 log = logging.getLogger(__name__)
 
 DONE = "done"  # connectionError answer: stop (§3.7)
+IDENTITY = "identity"  # meta["kind"] of the counts request of a file awaiting confirmation
 MAX_CONNECTION_RETRIES = 1  # §3.7: never loop; retry with a path at most once
 
 
@@ -177,7 +180,8 @@ class Conversation:
         major: int | None,
         minor: int | None,
     ) -> str | None:
-        """Returns "" to stop the session (refused), None to go on."""
+        """Returns "" to stop the session (refused), None to go on, or the request that reads
+        the counts of a company file waiting for confirmation (services/binding.py)."""
         if not hcp_response.strip():
             self._fail_session(
                 ctx,
@@ -223,7 +227,8 @@ class Conversation:
             )
             log.warning("company %s: refused company file %r", ctx.company.id, facts.file_path)
             return ""
-        if verdict.first_contact:
+        identify = verdict.first_contact and binding.needs_confirmation(ctx.company)
+        if verdict.first_contact and not identify:
             bind(ctx.company, facts)
         record_facts(ctx.company, facts)
         version = choose_qbxml_version(facts.supported_versions, major, minor).version
@@ -236,6 +241,8 @@ class Conversation:
             self._fail_session(ctx, "error", message, code="quickbooks_too_old")
             return ""
         ctx.qbwc_session.qbxml_version = version
+        if identify:
+            return self._identify(ctx, facts, version)
         state = copy.deepcopy(ctx.qbwc_session.state)
         state["verified"] = True
         state["phase"] = "syncing"
@@ -243,6 +250,32 @@ class Conversation:
         # The right file is open and QuickBooks answered: what kept it from syncing is over.
         problems.clear_problem(ctx.company, except_codes=problems.INFORMATIONAL)
         return None
+
+    def _identify(self, ctx: TicketContext, facts: CompanyFileFacts, version: str) -> str:
+        """First contact of a company that confirms its file: keep the file's identity for a
+        person to confirm and ask QuickBooks only for the vendor and bill counts."""
+        binding.record_pending(ctx.company, identity_of(facts))
+        state = copy.deepcopy(ctx.qbwc_session.state)
+        state["phase"] = "identifying"
+        state["pending"] = {"kind": IDENTITY}
+        ctx.qbwc_session.requests_sent += 1
+        self._save_state(ctx, state)
+        return counts_request(version)
+
+    def _identified(self, ctx: TicketContext, response: str) -> int:
+        """The counts came back (or QuickBooks failed them): the session ends without syncing
+        and the Web Connector says what to do, in the help catalog's words."""
+        pending = dict(ctx.company.pending_binding or {})
+        if pending:
+            pending.update(read_counts(response))
+            ctx.company.pending_binding = pending
+        self._fail_session(
+            ctx,
+            "waiting_for_confirmation",
+            catalog.web_connector_text(binding.WAITING),
+            code=binding.WAITING,
+        )
+        return -1
 
     # -- receiveResponseXML ----------------------------------------------------------------
     def receive_response_xml(
@@ -265,8 +298,10 @@ class Conversation:
             return -1
         pending = state.pop("pending", None)
         self._save_state(ctx, state)
-        driver = self._driver(ctx)
         hresult = (hresult or "").strip()
+        if pending is not None and pending.get("kind") == IDENTITY:
+            return self._identified(ctx, "" if hresult else response or "")
+        driver = self._driver(ctx)
         if hresult:
             text = describe_hresult(hresult, message or "")
             hresults = list(ctx.qbwc_session.hresults or [])
@@ -386,6 +421,8 @@ class Conversation:
             return "Sync complete."
         if record.outcome == "none":
             return "Nothing to do right now."
+        if record.problem_code and catalog.lookup(record.problem_code) is not None:
+            return catalog.web_connector_text(record.problem_code)  # paused, waiting, ...
         return f"Session ended: {record.outcome}."
 
 

@@ -83,6 +83,16 @@ def lookup(code: str | int) -> HelpEntry | None:
     return _BY_CODE.get(key) if key is not None else None
 
 
+def web_connector_text(code: str, detail: str | None = None) -> str:
+    """What the Web Connector shows for a problem (getLastError, closeConnection, a
+    clientVersion message): the entry's title, ``detail`` when given, then its steps. The
+    profile and ``company show`` show the same entry."""
+    found = lookup(code)
+    if found is None:
+        raise KeyError(f"no help catalog entry {code!r}")
+    return " ".join(part for part in (found.sentence, detail, found.advice) if part)
+
+
 def entries(kind: str | None = None, query: str | None = None) -> list[HelpEntry]:
     """Entries in catalog order, optionally of one kind and containing every word of ``query``
     (in the code, title, cause or steps; case-insensitive)."""

@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session
 
 from models import Company, utcnow
 from qbwc_server.config import Settings, new_guid
-from qbwc_server.services import connector_keys
+from qbwc_server.services import binding, connector_keys, restore, sync_schedule
 from qbwc_server.services.company_states import company_state, is_connected, lease_live
 from qbwc_server.services.errors import Invalid, NotFound, refuse_unknown_fields
 from qbwc_server.services.ids import row_id, shown
-from qbwc_server.services.problems import problem_view
+from qbwc_server.services.problems import current_problem
 
 APP_NAME_PREFIX = "AP Sync"
 MAX_NAME = 200
@@ -77,6 +77,12 @@ def validate_history_start(value: Any) -> str:
     raise Invalid('history_start must be a date like "2023-01-01" or "all"', field="history_start")
 
 
+def validate_confirm_binding(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise Invalid("confirm_binding must be true or false", field="confirm_binding")
+    return value
+
+
 def default_history_start(now: datetime) -> str:
     # Two years before creation (the historical sync look-back).
     try:
@@ -97,9 +103,14 @@ def create_company(
     *,
     sync_interval_minutes: Any = 15,
     history_start: Any = None,
+    confirm_binding: Any = True,
 ) -> CreatedCompany:
+    """A new company with its Connector Key (returned once). ``confirm_binding`` (default
+    true): the first Web Connector contact waits for a person to confirm the company file
+    (services/binding.py); false binds the file open at first contact at once."""
     name = _validate_name(name)
     interval = validate_interval(sync_interval_minutes)
+    confirm = validate_confirm_binding(confirm_binding)
     now = utcnow()
     start = (
         default_history_start(now)
@@ -117,6 +128,7 @@ def create_company(
         key_rotated_at=now,
         sync_interval_minutes=interval,
         history_start=start,
+        confirm_binding=confirm,
         created_at=now,
         updated_at=now,
     )
@@ -148,18 +160,35 @@ def find_by_username(session: Session, username: str) -> Company | None:
     return session.scalars(select(Company).where(Company.username == username)).first()
 
 
-UPDATABLE = {"name", "sync_interval_minutes", "history_start"}
+UPDATABLE = {
+    "name",
+    "sync_interval_minutes",
+    "history_start",
+    "sync_window",
+    "paused_until",
+    "confirm_binding",
+}
 
 
 def update_company(session: Session, company: Company, changes: dict[str, Any]) -> Company:
+    """Change settings (``UPDATABLE``); every value is checked before any is changed.
+    ``paused_until`` null resumes; ``sync_window`` null allows any time."""
     refuse_unknown_fields(changes, UPDATABLE, "setting")
-    if "name" in changes:
-        company.name = _validate_name(changes["name"])
-        # AppName stays: it is written into the customer's Web Connector already.
-    if "sync_interval_minutes" in changes:
-        company.sync_interval_minutes = validate_interval(changes["sync_interval_minutes"])
-    if "history_start" in changes:
-        company.history_start = validate_history_start(changes["history_start"])
+    checks: dict[str, Any] = {
+        "name": _validate_name,
+        "sync_interval_minutes": validate_interval,
+        "history_start": validate_history_start,
+        "sync_window": sync_schedule.validate_sync_window,
+        "paused_until": sync_schedule.validate_paused_until,
+        "confirm_binding": validate_confirm_binding,
+    }
+    valid = {key: checks[key](value) for key, value in changes.items()}
+    for key, value in valid.items():
+        if key == "paused_until":
+            sync_schedule.set_pause(company, value)
+        else:
+            # The AppName stays when the name changes: the customer's Web Connector has it.
+            setattr(company, key, value)
     company.updated_at = utcnow()
     session.flush()
     return company
@@ -176,17 +205,6 @@ def rotate_key(session: Session, company: Company) -> str:
     company.lease_expires_at = None
     session.flush()
     return key
-
-
-def reset_binding(session: Session, company: Company) -> None:
-    """Forget which company file this company is bound to; the next session binds again."""
-    company.bound_at = None
-    company.bound_file_stamp = None
-    company.bound_company_name = None
-    company.bound_file_path = None
-    company.last_error = None
-    company.updated_at = utcnow()
-    session.flush()
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -221,16 +239,14 @@ def company_view(company: Company, settings: Settings) -> dict[str, Any]:
         "app_name": company.app_name,
         "sync_interval_minutes": company.sync_interval_minutes,
         "history_start": company.history_start,
+        "sync_window": company.sync_window,
+        "paused_until": _iso(company.paused_until),
+        "paused_at": _iso(company.paused_at),
         "key_version": company.key_version,
         "key_rotated_at": _iso(company.key_rotated_at),
         "created_at": _iso(company.created_at),
-        "binding": {
-            "bound": company.bound_at is not None,
-            "bound_at": _iso(company.bound_at),
-            "company_name": company.bound_company_name,
-            "file_path": company.bound_file_path,
-            "file_stamp": company.bound_file_stamp,
-        },
+        "binding": binding.binding_view(company),
+        "restore": restore.restore_view(company),
         "quickbooks": {
             "product": company.qb_product,
             "version": company.qb_version,
@@ -242,9 +258,7 @@ def company_view(company: Company, settings: Settings) -> dict[str, Any]:
         },
         "status": {
             "state": company_state(company, settings, now),
-            "problem": problem_view(
-                company.problem_code, company.problem_since, company.last_error
-            ),
+            "problem": current_problem(company),  # the schedule's clock (sync_schedule.now)
             "connected": is_connected(company, settings, now),
             "last_contact_at": _iso(company.last_contact_at),
             "last_session_outcome": company.last_session_outcome,

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, load_only
@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session, load_only
 from models import Company, utcnow
 from qbwc_server.config import Settings
 from qbwc_server.services.problems import needs_attention
+from qbwc_server.services.sync_schedule import is_paused
 
 PAUSED = "Paused"
 WAITING_FOR_CONFIRMATION = "Waiting for confirmation"
@@ -70,6 +71,8 @@ class StateFacts(Protocol):
     problem_code: str | None
     lease_ticket: str | None
     lease_expires_at: datetime | None
+    paused_until: datetime | None
+    pending_binding: dict[str, Any] | None
 
 
 STATE_COLUMNS = (
@@ -80,6 +83,8 @@ STATE_COLUMNS = (
     Company.problem_code,
     Company.lease_ticket,
     Company.lease_expires_at,
+    Company.paused_until,
+    Company.pending_binding,
 )
 
 
@@ -111,9 +116,18 @@ def first_sync_running(company: StateFacts) -> bool:
     return company.bound_at is not None and company.first_sync_completed_at is None
 
 
+def waiting_for_confirmation(company: StateFacts) -> bool:
+    """A first contact read a company file that nobody confirmed or rejected yet."""
+    return company.bound_at is None and company.pending_binding is not None
+
+
 def company_state(company: StateFacts, settings: Settings, now: datetime | None = None) -> str:
     """The one state that holds now (the order is the module's docstring)."""
     now = now or utcnow()
+    if is_paused(company, now):
+        return PAUSED
+    if waiting_for_confirmation(company):
+        return WAITING_FOR_CONFIRMATION
     if lease_live(company, now):
         return SYNCING
     if needs_attention(company.problem_code):

@@ -17,6 +17,7 @@ from typing import Any
 from models import Company
 from qbwc_server.help import catalog
 from qbwc_server.help.entry import HelpEntry
+from qbwc_server.services import sync_schedule
 
 # Problems that resolve themselves at the next run: shown, but the company does not "need
 # attention" for them.
@@ -90,3 +91,27 @@ def problem_view(
     view["detail"] = detail
     view["needs_attention"] = needs_attention(found.code)
     return view
+
+
+def current_problem(company: Company, at: datetime | None = None) -> dict[str, Any] | None:
+    """``status.problem``: the pause while it lasts (a setting, not an event: nothing stores
+    it as a problem), else the stored problem, else — during the first sync — the sync window
+    that holds the historical sync back right now."""
+    at = at or sync_schedule.now()
+    if sync_schedule.is_paused(company, at):
+        assert company.paused_until is not None
+        detail = f"Paused until {company.paused_until:%Y-%m-%d %H:%M} UTC."
+        return problem_view("paused", company.paused_at, detail)
+    if company.problem_code:
+        return problem_view(company.problem_code, company.problem_since, company.last_error)
+    window = company.sync_window
+    if company.bound_at is not None and company.first_sync_completed_at is None and window:
+        opens = sync_schedule.next_opening(window, at)
+        if opens is not None:
+            local = opens.astimezone(sync_schedule.zone(window["timezone"]))
+            detail = (
+                f"Sync window {sync_schedule.describe_window(window)}: the historical sync "
+                f"continues at {local:%Y-%m-%d %H:%M} {window['timezone']}."
+            )
+            return problem_view("sync_window", sync_schedule.last_closing(window, at), detail)
+    return None

@@ -78,8 +78,61 @@ def status_lines(view: dict[str, Any], now: datetime | None = None) -> list[str]
     return lines
 
 
+def _count(value: int | None) -> str:
+    return "?" if value is None else str(value)
+
+
+def binding_lines(binding: dict[str, Any], now: datetime | None = None) -> list[str]:
+    """The bound company file, or the one waiting for confirmation (Begin Sync)."""
+    pending = binding.get("pending")
+    if binding["bound"]:
+        product = " ".join(p for p in (binding.get("product"), binding.get("version")) if p)
+        lines = [f"company file:    {binding['company_name']} ({binding['file_path']})"]
+        if product:
+            lines.append(f"                 {product}")
+        lines.append(f"                 bound {when(binding.get('bound_at'), now)}")
+        return lines
+    if pending:
+        product = " ".join(p for p in (pending.get("product"), pending.get("version")) if p)
+        return [
+            f"company file:    waiting for confirmation: {pending.get('company_name')} "
+            f"({pending.get('file_path')})",
+            f"                 {product or 'product unknown'}; "
+            f"{_count(pending.get('vendor_count'))} vendors, "
+            f"{_count(pending.get('bill_count'))} bills; read "
+            f"{when(pending.get('seen_at'), now)}",
+            "                 confirm: qbwc-server company confirm-binding ID; reject: "
+            "qbwc-server company reset-binding ID",
+        ]
+    how = "waits for confirmation" if binding.get("confirm_binding") else "binds at once"
+    return [f"company file:    not connected yet (the first contact {how})"]
+
+
+def schedule_lines(view: dict[str, Any], now: datetime | None = None) -> list[str]:
+    """Sync window, pause and restore date."""
+    window = view.get("sync_window")
+    lines = [
+        "sync window:     "
+        + (
+            f"{window['start']}-{window['end']} {window['timezone']} (historical sync only)"
+            if window
+            else "any time"
+        )
+    ]
+    if view.get("paused_until"):
+        lines.append(f"paused until:    {when(view['paused_until'], now)}")
+    restore = view.get("restore")
+    if restore:
+        reconcile = (
+            "reconciles at the next run"
+            if restore.get("reconcile_pending")
+            else f"reconciliation started {when(restore.get('reconcile_started_at'), now)}"
+        )
+        lines.append(f"restored on:     {restore['restored_on']} ({reconcile})")
+    return lines
+
+
 def format_company(view: dict[str, Any], now: datetime | None = None) -> str:
-    binding = view["binding"]
     lines = [
         f"id:              {view['id']}",
         f"name:            {view['name']}",
@@ -88,12 +141,8 @@ def format_company(view: dict[str, Any], now: datetime | None = None) -> str:
         f"file id:         {view['file_id']}",
         f"sync every:      {view['sync_interval_minutes']} min",
         f"history from:    {view['history_start']}",
-        "company file:    "
-        + (
-            f"{binding['company_name']} ({binding['file_path']})"
-            if binding["bound"]
-            else "not connected yet"
-        ),
+        *schedule_lines(view, now),
+        *binding_lines(view["binding"], now),
         *status_lines(view, now),
     ]
     streams = view.get("streams") or []

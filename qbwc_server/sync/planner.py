@@ -24,6 +24,7 @@ from models import Company, utcnow
 from qbwc_server.config import DEFAULT_TUNING, SyncTuning
 from qbwc_server.records.feed import feed_head
 from qbwc_server.records.types import RECORD_TYPES
+from qbwc_server.services import restore
 from qbwc_server.sync.progress import estimate_remaining
 from qbwc_server.sync.reconcile import request_reconcile
 from qbwc_server.sync.run import Outbound, SyncRun
@@ -55,7 +56,17 @@ class Planner:
             self.state.started_at = utcnow().isoformat()
             self.state.feed_start = feed_head(self.run.session, self.run.company.id)
             self._reconcile_past_deletion_horizon()
+            self._reconcile_after_restore()
         return self.state.queue
+
+    def _reconcile_after_restore(self) -> None:
+        """The customer said the file was restored from a backup (services/restore.py):
+        every stream compares its ids with QuickBooks in this session."""
+        company = self.run.company
+        if restore.reconcile_wanted(company):
+            log.info("company %s: restored on %s: reconciling ids", company.id, company.restored_on)
+            request_reconcile(self.run.session, company.id)
+            restore.reconcile_started(company)
 
     def _reconcile_past_deletion_horizon(self) -> None:
         """§6.5: QuickBooks reports deletions for ~90 days. If our last sweep is older than

@@ -175,6 +175,7 @@ class Chaos:
                 "name": f"Chaos Co {index}",
                 "history_start": first_txn_date(company),
                 "sync_interval_minutes": 0,
+                "confirm_binding": False,
             },
         )
         assert status == 201, (status, created)

@@ -37,6 +37,9 @@ def api(
 
 
 def create_company(base: str, name: str = "Acme Supplies", **extra: Any) -> dict[str, Any]:
+    """A company through the API; it binds the file of its first contact at once unless
+    ``confirm_binding=True`` is given (the API's default is to wait for Begin Sync)."""
+    extra.setdefault("confirm_binding", False)
     status, body, _ = api(base, "POST", "/api/companies", {"name": name, **extra})
     assert status == 201, body
     return dict(body)

@@ -261,6 +261,10 @@ def test_list_and_show(server: LiveServer) -> None:
         "company_name": None,
         "file_path": None,
         "file_stamp": None,
+        "product": None,
+        "version": None,
+        "confirm_binding": False,  # tests/foundation/helpers.py create_company
+        "pending": None,
     }
     assert shown["recent_sessions"] == []
 

@@ -47,7 +47,9 @@ class Connectors:
     def open_new(self, name: str) -> tuple[QbwcSessionDriver, dict[str, Any]]:
         """A session of a company of its own (for tests that leave its ticket unusable, which
         keeps the company's sync lease until it lapses)."""
-        status, company = self.world.api.request("POST", "/api/companies", {"name": name})
+        status, company = self.world.api.request(
+            "POST", "/api/companies", {"name": name, "confirm_binding": False}
+        )
         assert status == 201, company
         self.watch.add(company["connector_key"])
         driver = QbwcSessionDriver(self.world.server.qbwc_url)

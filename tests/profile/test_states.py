@@ -32,6 +32,8 @@ class Facts:
     problem_code: str | None = None
     lease_ticket: str | None = None
     lease_expires_at: datetime | None = None
+    paused_until: datetime | None = None
+    pending_binding: dict[str, Any] | None = None
 
 
 def state(**facts: Any) -> str:

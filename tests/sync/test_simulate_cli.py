@@ -28,7 +28,12 @@ def test_simulate_command_completes_sessions_against_a_live_server(
     status, created = api.request(
         "POST",
         "/api/companies",
-        {"name": "Simulated Co", "history_start": "all", "sync_interval_minutes": 0},
+        {
+            "name": "Simulated Co",
+            "history_start": "all",
+            "sync_interval_minutes": 0,
+            "confirm_binding": False,
+        },
     )
     assert status == 201, created
     status, qwc_text = api.request("GET", f"/api/companies/{created['id']}/qwc")

@@ -199,7 +199,11 @@ def make_bench(
     oid = owner_id(db, settings)
     with db.transaction() as s:
         created = company_svc.create_company(
-            s, "Write-back Co", sync_interval_minutes=sync_interval_minutes, history_start="all"
+            s,
+            "Write-back Co",
+            sync_interval_minutes=sync_interval_minutes,
+            history_start="all",
+            confirm_binding=False,
         )
         company_id = created.company.id
         qwc = parse_qwc(render_qwc(created.company, settings, oid).encode())

@@ -9,6 +9,7 @@ from qbwc_server.api.openapi.components import (
     Schema,
     error_response,
     json_response,
+    nullable,
     obj,
     page_of,
     ref,
@@ -21,6 +22,18 @@ _HISTORY_START: Schema = {
 _SETTINGS: dict[str, Schema] = {
     "sync_interval_minutes": {"type": "integer", "minimum": 0, "maximum": 10080},
     "history_start": _HISTORY_START,
+    "confirm_binding": {
+        "type": "boolean",
+        "description": "Default true: the first Web Connector contact waits for Begin Sync; "
+        "false binds the company file open at first contact",
+    },
+}
+_PATCH_ONLY: dict[str, Schema] = {
+    "sync_window": {**nullable(ref("SyncWindow")), "description": "null: any time"},
+    "paused_until": {
+        "description": "An instant with its UTC offset within a year, or null to resume",
+        "anyOf": [{"type": "string", "format": "date-time"}, {"type": "null"}],
+    },
 }
 NOT_FOUND = error_response("No such company")
 INVALID = error_response("Invalid input (the field is named in `error.field`)")
@@ -70,7 +83,11 @@ PATHS: dict[str, dict[str, Schema]] = {
                     "application/json": {
                         "schema": {
                             "type": "object",
-                            "properties": {"name": {"type": "string", "minLength": 1}, **_SETTINGS},
+                            "properties": {
+                                "name": {"type": "string", "minLength": 1},
+                                **_SETTINGS,
+                                **_PATCH_ONLY,
+                            },
                             "additionalProperties": False,
                         }
                     }
@@ -95,9 +112,48 @@ PATHS: dict[str, dict[str, Schema]] = {
     "/api/companies/{company_id}/binding": {
         "delete": {
             "operationId": "resetBinding",
-            "summary": "Forget the bound company file; the next session binds the open one",
+            "summary": "Reject the company file waiting for confirmation, or forget the bound "
+            "one; the next session reads the open file again",
             "parameters": [COMPANY_ID],
             "responses": {"200": json_response(ref("Company")), "404": NOT_FOUND},
+        }
+    },
+    "/api/companies/{company_id}/binding/confirm": {
+        "post": {
+            "operationId": "confirmBinding",
+            "summary": "Begin Sync: bind the company file waiting for confirmation; the next "
+            "run syncs",
+            "parameters": [COMPANY_ID],
+            "responses": {
+                "200": json_response(ref("Company")),
+                "404": NOT_FOUND,
+                "409": error_response("No company file is waiting, or one is bound already"),
+            },
+        }
+    },
+    "/api/companies/{company_id}/restore": {
+        "post": {
+            "operationId": "recordRestore",
+            "summary": "The company file was restored from a backup: keep the date and "
+            "reconcile every stream at the next run",
+            "parameters": [COMPANY_ID],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            **obj({"restored_on": {"type": "string", "format": "date"}}),
+                            "additionalProperties": False,
+                        }
+                    }
+                },
+            },
+            "responses": {
+                "202": json_response(ref("Company"), "Accepted"),
+                "400": INVALID,
+                "404": NOT_FOUND,
+                "422": INVALID,
+            },
         }
     },
     "/api/companies/{company_id}/qwc": {

@@ -75,6 +75,9 @@ SCHEMAS: dict[str, Schema] = {
             "key_version": INT,
             "key_rotated_at": OPT_TIME,
             "created_at": OPT_TIME,
+            "sync_window": nullable(ref("SyncWindow")),
+            "paused_until": {**OPT_TIME, "description": "Sync paused until then; null: not"},
+            "paused_at": OPT_TIME,
             "binding": obj(
                 {
                     "bound": BOOL,
@@ -82,7 +85,25 @@ SCHEMAS: dict[str, Schema] = {
                     "company_name": OPT_STR,
                     "file_path": OPT_STR,
                     "file_stamp": OPT_STR,
+                    "product": OPT_STR,
+                    "version": OPT_STR,
+                    "confirm_binding": {
+                        **BOOL,
+                        "description": "The first contact waits for Begin Sync "
+                        "(POST .../binding/confirm) instead of binding the open file",
+                    },
+                    "pending": nullable(ref("PendingBinding")),
                 }
+            ),
+            "restore": nullable(
+                obj(
+                    {
+                        "restored_on": {"type": "string", "format": "date"},
+                        "recorded_at": OPT_TIME,
+                        "reconcile_started_at": OPT_TIME,
+                        "reconcile_pending": BOOL,
+                    }
+                )
             ),
             "quickbooks": obj(
                 {
@@ -116,6 +137,31 @@ SCHEMAS: dict[str, Schema] = {
                     "connectors": {"type": "array", "items": ref("Connector")},
                 },
             ),
+        }
+    ),
+    "SyncWindow": {
+        **obj(
+            {
+                "start": {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$"},
+                "end": {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$"},
+                "timezone": {**STR, "description": 'An IANA time zone: "America/New_York"'},
+            }
+        ),
+        "additionalProperties": False,
+        "description": "Hours (end before start spans midnight) in which the historical "
+        "transaction windows run; list and incremental passes and write-back run any time",
+    },
+    "PendingBinding": obj(
+        {
+            "company_name": OPT_STR,
+            "file_path": OPT_STR,
+            "file_stamp": OPT_STR,
+            "product": OPT_STR,
+            "version": OPT_STR,
+            "machine_name": OPT_STR,
+            "vendor_count": OPT_INT,
+            "bill_count": OPT_INT,
+            "seen_at": OPT_TIME,
         }
     ),
     "Problem": obj(

@@ -12,6 +12,7 @@ from typing import Any
 
 from models import StreamCursor, utcnow
 from qbwc_server.records.record_type import RecordType
+from qbwc_server.services import sync_schedule
 from qbwc_server.sync import passes, sizing
 from qbwc_server.sync.run import Outbound, SyncRun, preference_on
 from qbwc_server.sync.state import stream_extra
@@ -48,6 +49,8 @@ class StreamStep(CursorStep):
             _restart(cursor)
         if cursor.retry_after is not None and cursor.retry_after > now:
             return None
+        if historical_deferred(run, rt, cursor):
+            return None
         if sizing.unanswered(cursor):
             sizing.shrink(run, rt, cursor, "its last request got no answer (a page too large?)")
         built = self._next(run, cursor, now)
@@ -79,6 +82,17 @@ class StreamStep(CursorStep):
             self.reconciliation.take(run, cursor, meta, response)
         else:
             self.stream_pass.take(run, cursor, meta, response)
+
+
+def historical_deferred(run: SyncRun, rt: RecordType, cursor: StreamCursor) -> bool:
+    """The company's sync window is closed and this is a transaction stream's historical pass:
+    it waits, where it stopped, for the window to open; lists, incremental passes and
+    write-back go on (services/sync_schedule.py)."""
+    return (
+        not rt.is_list
+        and cursor.phase == "initial"
+        and not sync_schedule.historical_allowed(run.company)
+    )
 
 
 def _restart(cursor: StreamCursor) -> None:

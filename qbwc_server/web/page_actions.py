@@ -10,6 +10,7 @@ from werkzeug.wrappers import Request, Response
 
 from qbwc_server.runtime import Runtime
 from qbwc_server.security.admin_auth import Caller
+from qbwc_server.services import binding
 from qbwc_server.services import companies as svc
 from qbwc_server.services.errors import Conflict, Invalid, NotFound
 from qbwc_server.web import forms
@@ -51,9 +52,7 @@ def ask_reset(rt: Runtime, request: Request, caller: Caller, company_id: str) ->
 
 def reset(rt: Runtime, request: Request, caller: Caller, company_id: str) -> Response:
     with rt.db.transaction() as s:
-        company = svc.get_company(s, company_id, for_update=True)
-        svc.reset_binding(s, company)
-        cid = company.id
+        cid = binding.reset_binding(s, company_id).id
     return _back(cid, "binding-reset")
 
 

@@ -10,8 +10,6 @@ Cases found by fuzzing or by the issue stay here as ``@example``s (the corpus).
 from __future__ import annotations
 
 import base64
-import functools
-import hashlib
 import http.client
 import json
 from collections.abc import Iterator
@@ -21,11 +19,10 @@ from urllib.parse import quote, urlencode
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
-from sqlalchemy import func, select
 
-from models import AdminSession, Base, Company, Operation
 from tests.conftest import ADMIN_TOKEN, LiveServer
 from tests.fuzz.budget import count, fuzz_settings
+from tests.fuzz.snapshot import digest
 
 TIMEOUT = 30  # seconds; a request that takes longer is a hang
 CLEAN_ERRORS = {400, 404, 405, 409, 413, 415, 422}
@@ -97,25 +94,6 @@ def segment(text: str) -> str:
     """A path segment, percent-encoded (lone surrogates go out as the bytes that encode them)."""
     encoded = quote(text.encode("utf-8", "surrogatepass"), safe="")[:MAX_SEGMENT]
     return encoded[: encoded.rfind("%")] if "%" in encoded[-2:] else encoded
-
-
-@functools.cache
-def _digest_queries() -> tuple[Any, ...]:
-    tables = [t for t in Base.metadata.sorted_tables if t.name != AdminSession.__tablename__]
-    counts = select(*(select(func.count()).select_from(t).scalar_subquery() for t in tables))
-    rows = tuple(select(m.__table__).order_by(m.__table__.c.id) for m in (Company, Operation))
-    return (counts, *rows)
-
-
-def digest(db: Any) -> str:
-    """Everything a request could have written: row counts of every table (one query), and the
-    rows of the tables the API writes."""
-    h = hashlib.sha256()
-    with db.engine.connect() as conn:
-        for query in _digest_queries():
-            for row in conn.execute(query):
-                h.update(repr(tuple(row)).encode())
-    return h.hexdigest()
 
 
 def check_answer(status: int, body: Any, what: Any) -> None:

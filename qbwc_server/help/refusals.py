@@ -170,6 +170,7 @@ SERVER_MESSAGES: tuple[tuple[str, str | None], ...] = (
     ("Request body exceeds the server limit", "request_too_large"),
     ("Only a live Web Connector session may send", "session_unknown"),
     ("The request body did not arrive in time", "client_too_slow"),
+    ("The server is busy; the Web Connector tries again", None),  # shed: see database_unavailable
     ("Sync complete", None),
     ("Nothing to do right now", None),
     ("The server has nothing to send right now", None),

@@ -38,7 +38,7 @@ from typing import Any
 
 from qbwc_server.net import ClientTooSlow
 from qbwc_server.serving.client_socket import CONTINUE, MIN_RATE, DeadlineSocket
-from qbwc_server.soap.admission import SESSION_OPENERS, AdmittingWorker, soap_action
+from qbwc_server.soap.admission import AdmittingWorker, sheddable
 from qbwc_server.soap.envelope import BLOCK_SIZE, SMALL_CALL_MAX_BYTES
 
 log = logging.getLogger("qbwc.serve")
@@ -163,7 +163,7 @@ class SlowClientWorker(AdmittingWorker):  # type: ignore[misc]
         gathered = getattr(conn, "qbwc_gathered", None)
         if gathered is None:
             return False
-        return soap_action(gathered[0]) in SESSION_OPENERS
+        return sheddable(gathered[0])
 
     def _readable(self, job: _Gathering, _fileobj: Any) -> None:
         try:

@@ -6,11 +6,12 @@ Two places decide, both before any work is done:
 - **The gunicorn worker** (:class:`AdmittingWorker`, gthread with one change). Requests wait in
   the worker's queue for a free thread. When the oldest waiting request has waited
   ``QUEUE_WAIT_SECONDS`` or more, or the queue is that long at the recent time per request,
-  the worker is saturated: a request that opens a session
-  (``serverVersion``, ``clientVersion``, ``authenticate``: told by its ``SOAPAction`` header,
-  peeked from the socket without reading it) skips the queue and runs on a small "shed lane",
-  where the SOAP service answers without the database (authenticate ``none`` with a postpone,
-  clientVersion ``""``). Every other call, all of them inside a session already granted, queues
+  the worker is saturated: a request that opens a session (``serverVersion``,
+  ``clientVersion``, ``authenticate``: told by its ``SOAPAction`` header, peeked from the socket
+  without reading it) skips the queue and runs on a small "shed lane", where it is answered as
+  written, without the database (authenticate ``none`` with a postpone, clientVersion ``""``);
+  so is the closeConnection with the empty ticket that follows. Every other call, all of them
+  inside a session already granted, queues
   as usual: a session in flight is never cut, and each of its calls is one transaction.
   New connections that arrive while saturated wait in the poller until their request is there,
   so it can be peeked too.
@@ -27,6 +28,7 @@ import contextlib
 import errno
 import logging
 import random
+import re
 import selectors
 import socket
 import threading
@@ -48,9 +50,11 @@ QUEUE_WAIT_SECONDS = 0.2  # the oldest queued request waited this long: saturate
 SHED_LANE_THREADS = 2
 SERVICE_SMOOTHING = 0.05  # weight of the newest request in the moving average
 SESSION_OPENERS = frozenset({b"serverversion", b"clientversion", b"authenticate"})
+_EMPTY_TICKET = re.compile(rb"<(?:[\w.-]+:)?ticket\s*/>|<(?:[\w.-]+:)?ticket\s*>\s*</")
 PEEK_BYTES = 4096
 # Postponed polls come back spread over this range, not all at the same second.
 SHED_POSTPONE_SECONDS = (60, 180)
+SHED_CLOSE = "The server is busy; the Web Connector tries again at its next scheduled run."
 LOCK_WAIT = "250ms"  # authenticate waits at most this for a row or table lock (PostgreSQL)
 STATEMENT_WAIT = "1s"  # and at most this for one statement
 _BOUND_WAITS_SQL = (  # one statement; is_local = true: SET LOCAL, this transaction only
@@ -157,9 +161,20 @@ def shed_response(action: str, postpone: int | None = None) -> bytes | None:
         result = f"qbwc-server {__version__}"
     elif method == "clientVersion":
         result = ""  # continue: authenticate says "come back later"
+    elif method == "closeConnection":
+        result = SHED_CLOSE  # after a shed "none" (its ticket is empty)
     else:
         return None
     return _ENVELOPE.format(m=method, result=result).encode()
+
+
+def sheddable(peeked: bytes) -> bool:
+    """Whether a request (its head and the start of its body) may take the shed lane: it opens
+    a session, or it is the closeConnection that follows a shed ``none`` (an empty ticket)."""
+    action = soap_action(peeked)
+    if action in SESSION_OPENERS:
+        return True
+    return action == b"closeconnection" and _EMPTY_TICKET.search(peeked) is not None
 
 
 def soap_action(peeked: bytes) -> bytes | None:
@@ -212,7 +227,7 @@ class AdmittingWorker(ThreadWorker):  # type: ignore[misc]
             peeked = conn.sock.recv(PEEK_BYTES, socket.MSG_PEEK | socket.MSG_DONTWAIT)
         except OSError:
             return False
-        return soap_action(peeked) in SESSION_OPENERS
+        return sheddable(peeked)
 
     def enqueue_req(self, conn: TConn) -> None:
         if self.shed_lane is not None and self.saturated() and self.opens_session(conn):

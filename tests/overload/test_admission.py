@@ -36,6 +36,18 @@ def test_the_soap_action_names_the_method() -> None:
     assert opener not in admission.SESSION_OPENERS
 
 
+def test_the_shed_lane_takes_openers_and_the_close_of_a_shed_none_only() -> None:
+    def close(body: bytes) -> bytes:
+        return _request('"http://developer.intuit.com/closeConnection"').replace(b"<x/>", body)
+
+    assert admission.sheddable(_request('"http://developer.intuit.com/authenticate"'))
+    assert admission.sheddable(close(b'<closeConnection xmlns="t"><ticket></ticket>'))
+    assert admission.sheddable(close(b"<tns:closeConnection><tns:ticket />"))
+    assert not admission.sheddable(close(b"<closeConnection><ticket>abc123</ticket>"))
+    assert not admission.sheddable(_request('"http://developer.intuit.com/sendRequestXML"'))
+    assert not admission.sheddable(_request(None))
+
+
 def test_busy_answer_is_none_with_a_spread_postpone() -> None:
     answers = [admission.busy_answer() for _ in range(200)]
     assert {a[1] for a in answers} == {"none"}
@@ -187,3 +199,4 @@ def test_the_simulated_web_connector_reads_a_shed_answer() -> None:
     assert (ticket, word) == ("", "none") and 60 <= int(postpone) <= 180
     assert client.client_version("2.3.0.215") == ""
     assert client.server_version().startswith("qbwc-server ")
+    assert client.close_connection("") == admission.SHED_CLOSE

@@ -207,7 +207,7 @@ class InFlight:
             "POST",
             "/api/companies",
             {"name": "In Flight Co", "history_start": first_txn_date(company),
-             "sync_interval_minutes": 0},
+             "sync_interval_minutes": 0, "confirm_binding": False},
         )  # fmt: skip
         assert status == 201, created
         status, qwc_text = api_client.request("GET", f"/api/companies/{created['id']}/qwc")

@@ -36,6 +36,7 @@ machine's, so a replay makes the same plan, not the same timing.
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 import time
@@ -346,6 +347,7 @@ class Chaos:
             self.count(self.result.events, f"queued_{op_type}")
             return dict(body)
         self.count(self.result.events, f"refused_{op_type}_{status}")
+        self.sample(f"refused {op_type}", f"{status} {json.dumps(body)}")
         return None
 
     # -- the end ---------------------------------------------------------------------------

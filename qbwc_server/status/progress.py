@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from models import Company, QbwcSession, StreamCursor, Ticket
 from qbwc_server.records.types import DECLARED
+from qbwc_server.services import sync_schedule
 from qbwc_server.services.company_states import SYNCING, lease_live
 from qbwc_server.status.words import WRITING, stage_words
 from qbwc_server.sync.progress import estimate_remaining, history_start
@@ -131,6 +132,9 @@ def sync_progress(
     stage = _stage(live, sync, cursors, start, next_stream, now)
     rate = measured_rate(session, company, live, now)
     eta = int(remaining / rate) if rate and remaining > 0 else (0 if remaining <= 0 else None)
+    waiting = _window_wait(company, live, first_sync)
+    if waiting is not None:
+        stage, eta = waiting, None  # how long depends on when the window opens, not the rate
     return {
         "stage": stage,
         "percent": percent,
@@ -138,6 +142,22 @@ def sync_progress(
         "first_sync": first_sync,
         "records_per_second": round(rate, 2) if rate else None,
     }
+
+
+def _window_wait(company: Company, live: QbwcSession | None, first_sync: bool) -> str | None:
+    """The stage while the first sync waits for its sync window (services/sync_schedule.py):
+    no session is reading and the historical windows may not run now."""
+    window = company.sync_window
+    if live is not None or not first_sync or not window:
+        return None
+    opens = sync_schedule.next_opening(window)
+    if opens is None:
+        return None
+    local = opens.astimezone(sync_schedule.zone(window["timezone"]))
+    return (
+        "Historical sync waits for the sync window: it continues at "
+        f"{local:%H:%M} {window['timezone']}"
+    )
 
 
 def _stage(

@@ -129,6 +129,10 @@ def test_a_sync_window_defers_the_historical_windows_until_it_opens(
     assert shown["problem"]["needs_attention"] is False
     assert "19:00-07:00 America/New_York" in shown["problem"]["detail"]
     assert "2026-12-07 19:00 America/New_York" in shown["problem"]["detail"]
+    assert shown["progress"]["stage"] == (
+        "Historical sync waits for the sync window: it continues at 19:00 America/New_York"
+    )
+    assert shown["progress"]["eta_seconds"] is None
 
     # Still closed an hour later: still nothing historical.
     clock.at += timedelta(hours=1)

@@ -34,6 +34,7 @@ from qbwc_server.sync.progress import first_sync_finished
 log = logging.getLogger(__name__)
 
 DONE = "done"  # connectionError answer: stop (§3.7)
+CLOSE_TEXT_MAX = 1000  # closeConnection's text: a help entry's title, detail and steps
 IDENTITY = "identity"  # meta["kind"] of the counts request of a file awaiting confirmation
 MAX_CONNECTION_RETRIES = 1  # §3.7: never loop; retry with a path at most once
 
@@ -76,30 +77,36 @@ class Conversation:
         self,
         ctx: TicketContext,
         outcome: str,
-        message: str,
-        profile: str | None = None,
+        code: str | None,
         *,
-        code: str | None = None,
+        detail: str | None = None,
+        profile: str | None = None,
+        said: str | None = None,
     ) -> None:
-        """``message`` is what the Web Connector is told; ``profile`` (default: the same) what
-        the company's own profile and session history keep; ``code`` the help catalog entry
-        that explains it, which becomes the company's current problem."""
+        """End the session for the reason the help catalog entry ``code`` explains; it becomes
+        the company's current problem (status.problem). The Web Connector is told the entry's
+        words (getLastError, closeConnection) with ``detail``, what this update adds (which file
+        to open); the profile and the session history keep ``profile`` (default: ``detail``),
+        this company's own specifics. ``code`` is None only for an HRESULT the catalog does not
+        know; then ``said`` (QuickBooks' own words) is all there is."""
         now = utcnow()
+        message = catalog.web_connector_text(code, detail) if code else (said or outcome)
+        kept = profile or detail or (None if code else message)
         state = copy.deepcopy(ctx.qbwc_session.state)
         state["error"] = message
         ctx.qbwc_session.state = state
         ctx.qbwc_session.outcome = outcome
-        ctx.qbwc_session.last_error = profile or message
+        ctx.qbwc_session.last_error = kept or message
         ctx.qbwc_session.problem_code = code
         ctx.company.last_session_outcome = outcome
         if code is None:
-            ctx.company.last_error = profile or message
+            ctx.company.last_error = kept
             ctx.company.last_error_at = now
         elif problems.needs_attention(code) or not problems.needs_attention(
             ctx.company.problem_code
         ):
             # A problem the next run resolves by itself never hides one that needs a person.
-            problems.set_problem(ctx.company, code, profile or message, now)
+            problems.set_problem(ctx.company, code, kept, now)
 
     def _owns_lease(self, ctx: TicketContext) -> bool:
         """Renew our lease; False when another connector took over after ours lapsed.
@@ -141,13 +148,7 @@ class Conversation:
         if state.get("error") or ctx.qbwc_session.ended_at is not None:
             return ""
         if not self._owns_lease(ctx):
-            self._fail_session(
-                ctx,
-                "busy",
-                "Another Web Connector took over this company's sync after this one stopped "
-                "answering; this session ends without exchanging data.",
-                code="sync_taken_over",
-            )
+            self._fail_session(ctx, "busy", "sync_taken_over")
             return ""
 
         if not state.get("verified"):
@@ -183,25 +184,13 @@ class Conversation:
         """Returns "" to stop the session (refused), None to go on, or the request that reads
         the counts of a company file waiting for confirmation (services/binding.py)."""
         if not hcp_response.strip():
-            self._fail_session(
-                ctx,
-                "error",
-                "The Web Connector did not send the company file information on the first "
-                "request, so the file cannot be verified. Update the QuickBooks Web Connector.",
-                code="company_file_info_missing",
-            )
+            self._fail_session(ctx, "error", "company_file_info_missing")
             return ""
         facts = facts_from_hcp(
             hcp_response, owner_id_in(self.session, self.settings), company_file_name
         )
         if facts is None:
-            self._fail_session(
-                ctx,
-                "error",
-                "The company file information sent by the Web Connector could not be read; "
-                "no data was exchanged.",
-                code="company_file_info_unreadable",
-            )
+            self._fail_session(ctx, "error", "company_file_info_unreadable")
             return ""
         stamped_by_other = False
         if facts.file_stamp:
@@ -220,10 +209,10 @@ class Conversation:
             utcnow(),
         )
         if not verdict.accepted:
-            assert verdict.reason is not None and verdict.detail is not None
-            self._event(ctx, "refused", verdict.detail, code="wrong_company_file")
+            assert verdict.code is not None and verdict.detail is not None
+            self._event(ctx, "refused", verdict.detail, code=verdict.code)
             self._fail_session(
-                ctx, "wrong_file", verdict.reason, profile=verdict.detail, code="wrong_company_file"
+                ctx, "wrong_file", verdict.code, detail=verdict.expected, profile=verdict.detail
             )
             log.warning("company %s: refused company file %r", ctx.company.id, facts.file_path)
             return ""
@@ -233,12 +222,13 @@ class Conversation:
         record_facts(ctx.company, facts)
         version = choose_qbxml_version(facts.supported_versions, major, minor).version
         if version is None:
-            message = (
-                f"This QuickBooks ({facts.product or 'unknown product'}) supports qbXML up to "
-                f"{max(facts.supported_versions, default='?')}; the server needs QuickBooks 2014 "
-                "(qbXML 13.0) or newer."
+            highest = max(facts.supported_versions, default="?")
+            self._fail_session(
+                ctx,
+                "error",
+                "quickbooks_too_old",
+                detail=f"{facts.product or 'This QuickBooks'} supports qbXML up to {highest}.",
             )
-            self._fail_session(ctx, "error", message, code="quickbooks_too_old")
             return ""
         ctx.qbwc_session.qbxml_version = version
         if identify:
@@ -269,12 +259,7 @@ class Conversation:
         if pending:
             pending.update(read_counts(response))
             ctx.company.pending_binding = pending
-        self._fail_session(
-            ctx,
-            "waiting_for_confirmation",
-            catalog.web_connector_text(binding.WAITING),
-            code=binding.WAITING,
-        )
+        self._fail_session(ctx, "waiting_for_confirmation", binding.WAITING)
         return -1
 
     # -- receiveResponseXML ----------------------------------------------------------------
@@ -289,12 +274,7 @@ class Conversation:
         if state.get("error"):
             return -1
         if not self._owns_lease(ctx):
-            self._fail_session(
-                ctx,
-                "busy",
-                "Another Web Connector took over this company's sync; stopping.",
-                code="sync_taken_over",
-            )
+            self._fail_session(ctx, "busy", "sync_taken_over")
             return -1
         pending = state.pop("pending", None)
         self._save_state(ctx, state)
@@ -368,9 +348,8 @@ class Conversation:
             state["connection_retries"] = retries + 1
             self._save_state(ctx, state)
             return path
-        self._fail_session(
-            ctx, "connection_error", text, code=problems.problem_code_for_hresult(hresult)
-        )
+        code = problems.problem_code_for_hresult(hresult)
+        self._fail_session(ctx, "connection_error", code, profile=text, said=text)
         self._end(ctx)  # QBWC may not call closeConnection after "done" (§3.7)
         return DONE
 
@@ -383,7 +362,7 @@ class Conversation:
         state = ctx.qbwc_session.state or {}
         message = self._end(ctx)
         if state.get("error"):
-            return str(state["error"])[:500]
+            return str(state["error"])[:CLOSE_TEXT_MAX]
         return message
 
     def _end(self, ctx: TicketContext) -> str:

@@ -17,10 +17,11 @@ from sqlalchemy.orm import Session
 
 from models import Company, QbwcSession, Ticket, utcnow
 from qbwc_server.config import Settings
+from qbwc_server.help import catalog
 from qbwc_server.observability import context as log_context
 from qbwc_server.services.settings_store import ticket_secret
 
-EXPIRED = "This Web Connector session expired. The next scheduled run starts a new one."
+EXPIRED = "It expired."  # the detail of session_unknown for an expired ticket
 
 
 @dataclass
@@ -31,7 +32,13 @@ class TicketContext:
 
 
 class TicketRejected(Exception):
-    """The ticket cannot be used; the message is safe to show the Web Connector user."""
+    """The ticket cannot be used. ``code`` names the help catalog entry that explains it; the
+    message is that entry's words with ``detail`` (which of the entry's causes it was), safe to
+    show the Web Connector user."""
+
+    def __init__(self, code: str, detail: str | None = None) -> None:
+        super().__init__(catalog.web_connector_text(code, detail))
+        self.code = code
 
 
 def new_ticket_value() -> str:
@@ -56,9 +63,9 @@ def issue_ticket(
 
 
 def resolve_ticket(session: Session, value: str | None) -> TicketContext:
-    """Load and check a ticket. Raises TicketRejected with a plain-words reason."""
+    """Load and check a ticket. Raises :class:`TicketRejected` naming the catalog entry."""
     if not value:
-        raise TicketRejected("No session ticket was sent.")
+        raise TicketRejected("session_unknown", "No ticket sent.")
     _refuse_no_work_ticket(session, value)  # "none": ends the session, runs nothing
     # One statement for the ticket, its company (row-locked until commit: the lease and the
     # sync state of a company change under this lock only) and its QBWC session.
@@ -71,22 +78,16 @@ def resolve_ticket(session: Session, value: str | None) -> TicketContext:
     ).first()
     if found is None:
         if session.get(Ticket, value[:64]) is not None:
-            raise TicketRejected("The company of this session no longer exists.")
-        raise TicketRejected(
-            "This Web Connector session is unknown to the server (it may have expired). "
-            "The next scheduled run starts a new one."
-        )
+            raise TicketRejected("company_deleted")
+        raise TicketRejected("session_unknown", "Perhaps it expired.")
     row, company, qbwc_session = found
     log_context.bind(company_id=company.id, session_id=qbwc_session.id)  # for the log lines
     if row.key_version != company.key_version:
-        raise TicketRejected(
-            "The Connector Key of this company was changed. Enter the new key in the Web "
-            "Connector (Password column) to continue."
-        )
+        raise TicketRejected("connector_key_rotated")
     if row.closed_at is not None:
-        raise TicketRejected("This Web Connector session was already closed.")
+        raise TicketRejected("session_unknown", "Already closed.")
     if row.expires_at <= utcnow():
-        raise TicketRejected(EXPIRED)
+        raise TicketRejected("session_unknown", EXPIRED)
     return TicketContext(ticket=row, company=company, qbwc_session=qbwc_session)
 
 
@@ -117,7 +118,12 @@ NOTHING_TO_DO = "Nothing to do right now."
 
 
 class NoWorkTicket(TicketRejected):
-    """The ticket of an authenticate that answered "none": it ends the session, nothing else."""
+    """The ticket of an authenticate that answered "none": it ends the session, nothing else.
+    Not a problem: closeConnection says so in a few words."""
+
+    def __init__(self) -> None:
+        Exception.__init__(self, NOTHING_TO_DO)
+        self.code = "no_sync_due"
 
 
 def _mask(secret: bytes, nonce: bytes) -> bytes:
@@ -164,5 +170,5 @@ def _refuse_no_work_ticket(session: Session, value: str) -> None:
     company_id, expires = found
     log_context.bind(company_id=company_id)
     if expires <= time.time():
-        raise TicketRejected(EXPIRED)
-    raise NoWorkTicket(NOTHING_TO_DO)
+        raise TicketRejected("session_unknown", EXPIRED)
+    raise NoWorkTicket()

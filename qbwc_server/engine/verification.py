@@ -30,14 +30,19 @@ class CompanyFileFacts:
     machine_name: str | None = None  # the updating PC, from QBWC's AppLock stamp (§4.3)
 
 
+WRONG_FILE = "wrong_company_file"  # the help catalog entry of every refusal here
+
+
 @dataclass
 class Verdict:
     accepted: bool
-    # When refused: ``reason`` goes to the Web Connector (getLastError, closeConnection),
-    # ``detail`` to this company's own profile and session history. Neither ever names the
-    # company of the open file (issue 9: company A's connector on company B's file learned B's
-    # name): not our name for another company, not the name inside the file.
-    reason: str | None = None
+    # When refused: ``code`` names the help catalog entry; ``expected`` (which file this
+    # connector syncs) goes with the entry's words to the Web Connector (getLastError,
+    # closeConnection), ``detail`` to this company's own profile and session history. Neither
+    # ever names the company of the open file (issue 9: company A's connector on company B's
+    # file learned B's name): not our name for another company, not the name inside the file.
+    code: str | None = None
+    expected: str | None = None
     detail: str | None = None
     first_contact: bool = False
 
@@ -62,11 +67,8 @@ def _refused(company: Company, facts: CompanyFileFacts, why: str) -> Verdict:
     )
     return Verdict(
         False,
-        reason=(
-            "Wrong company file open: the file open in QuickBooks is not the one this "
-            f"connector syncs ({expected}). {_ADVICE} The company's profile on the server has "
-            "the details."
-        ),
+        code=WRONG_FILE,
+        expected=f"Expected: {expected}.",
         detail=(
             f"Wrong company file open: the Web Connector's PC had {_opened(facts)} open in "
             f"QuickBooks, which {why}. This connector syncs {expected}. {_ADVICE}"

@@ -85,9 +85,13 @@ def lookup(code: str | int) -> HelpEntry | None:
 
 def web_connector_text(code: str, detail: str | None = None) -> str:
     """What the Web Connector shows for a problem (getLastError, closeConnection, a
-    clientVersion message): the entry's title, ``detail`` when given, then its steps. The
-    profile and ``company show`` show the same entry."""
+    clientVersion message): the entry's title, ``detail`` (what this update adds) when given,
+    then its steps, in one paragraph. The profile and ``company show`` show the same entry with
+    its cause."""
     found = lookup(code)
+    value = hresult_value(code) if found is None and code.lower().startswith("0x") else None
+    if value is not None:
+        found = hresult_entry(value)  # an HRESULT without an entry of its own: the general one
     if found is None:
         raise KeyError(f"no help catalog entry {code!r}")
     return " ".join(part for part in (found.sentence, detail, found.advice) if part)
@@ -143,12 +147,18 @@ def status_range_entry(code: int, range_name: str) -> HelpEntry:
 
 _EMBEDDED_HRESULT = re.compile(r"\b0x[0-9a-fA-F]{8}\b")
 _EMBEDDED_STATUS = re.compile(r"\(QuickBooks (\d{1,4})\b")
-_PREFIXES = sorted(refusals.SERVER_MESSAGES, key=lambda pair: -len(pair[0]))
+# What the server says in a catalog entry's words starts with the entry's title (as a
+# sentence: web_connector_text); the sentences it still writes itself, with their prefixes.
+_PREFIXES = sorted(
+    [(item.sentence, item.code) for item in refusals.CATALOG] + list(refusals.SERVER_MESSAGES),
+    key=lambda pair: -len(pair[0]),
+)
 
 
 def problem_for_message(text: str | None) -> HelpEntry | None:
     """The entry behind a sentence the server said (a session's or company's last error, a
-    getLastError text): a known sentence of ours, else the HRESULT or qbXML status it names."""
+    getLastError text): an entry's own words, a known sentence of ours, else the HRESULT or
+    qbXML status it names."""
     text = (text or "").strip()
     if not text:
         return None

@@ -1,10 +1,14 @@
 """What this server itself refuses or reports to the Web Connector, in the customer's words.
 
-Besides the entries, two bridges from what the engine records today to an entry:
-``SERVER_MESSAGES`` (the start of each sentence the engine and SOAP layer can say, see
-``engine/`` and ``soap/``) and ``OUTCOME_PROBLEMS`` (the ``outcome`` of a QBWC session).
-``tests/help/test_coverage.py`` reads the engine's source and fails when it can say a sentence
-or record an outcome that is not mapped here.
+The engine names a refusal by its entry's code (``_fail_session(ctx, "wrong_file",
+"wrong_company_file")``, ``TicketRejected("session_unknown", ...)``, ``sync_gate.Gate``); the Web
+Connector is told that entry's words (``catalog.web_connector_text``: title, this update's
+detail, steps) and the company's ``status.problem`` is the same entry. Besides the entries:
+``SERVER_MESSAGES`` (the start of each sentence the engine and SOAP layer still write
+themselves — a refusal's company-specific detail, or a sentence that is no problem) and
+``OUTCOME_PROBLEMS`` (the ``outcome`` of a QBWC session). ``tests/help/test_coverage.py`` reads
+the engine's source and fails when it names a code without an entry, says a sentence or
+records an outcome that is not mapped here.
 """
 
 from __future__ import annotations
@@ -138,34 +142,21 @@ CATALOG: tuple[HelpEntry, ...] = (
        "the QuickBooks PC on during them."),
 )  # fmt: skip
 
-# The start of each sentence the engine or the SOAP layer can say to a person (getLastError,
-# closeConnection, clientVersion, a session's last_error) -> the entry that explains it, or
-# None when the sentence is not a problem. Longest prefix wins.
+# The start of each sentence the engine or the SOAP layer still writes itself (a refusal's
+# details for the profile, clientVersion's dialog text, a session's reason, SOAP faults) -> the
+# entry that explains it, or None when the sentence is not a problem. Longest prefix wins.
 SERVER_MESSAGES: tuple[tuple[str, str | None], ...] = (
     ("E:This server needs QuickBooks Web Connector", "client_too_old"),
     ("W:QuickBooks Web Connector", "client_update_recommended"),
-    ("A Web Connector tried to connect with a wrong Connector Key", "connector_key_wrong"),
-    ("wrong user name or Connector Key", "connector_key_wrong"),
-    ("too many failed logins", "throttled"),
     ("another Web Connector is syncing", "another_connector_syncing"),
-    ("Another Web Connector took over", "sync_taken_over"),
     ("nothing to do until the next sync", "no_sync_due"),
+    # The profile's details of a wrong file (engine/verification.py).
     ("Wrong company file open", "wrong_company_file"),
-    # Pieces of the wrong-file texts (engine/verification.py), said with the sentence above.
     ("Open this company's file in QuickBooks", "wrong_company_file"),
     ("is connected to another company on this server", "wrong_company_file"),
     ("carries a file stamp this server did not issue", "wrong_company_file"),
     ("does not carry this connector's file stamp", "wrong_company_file"),
     ("has a different company name than the bound file", "wrong_company_file"),
-    ("The Web Connector did not send the company file information", "company_file_info_missing"),
-    ("The company file information sent by the Web Connector could not be read",
-     "company_file_info_unreadable"),
-    ("This QuickBooks (", "quickbooks_too_old"),
-    ("No session ticket was sent", "session_unknown"),
-    ("This Web Connector session", "session_unknown"),
-    ("The company of this session no longer exists", "company_deleted"),
-    ("The Connector Key of this company was changed", "connector_key_rotated"),
-    ("The server hit an internal error", "server_error"),
     ("Request body of ", "request_too_large"),
     ("Request body exceeds the server limit", "request_too_large"),
     ("Only a live Web Connector session may send", "session_unknown"),

@@ -22,6 +22,7 @@ from qbwc_server.config import Settings
 from qbwc_server.db import Database
 from qbwc_server.engine.authenticate import authenticate, client_version
 from qbwc_server.engine.conversation import DONE, Conversation
+from qbwc_server.help import catalog
 from qbwc_server.net import client_ip
 from qbwc_server.observability.soap_metering import call_failed
 from qbwc_server.soap import admission
@@ -31,10 +32,8 @@ log = logging.getLogger(__name__)
 TNS = "http://developer.intuit.com/"  # with the trailing slash (§1.1)
 T = TypeVar("T")
 
-INTERNAL_ERROR = (
-    "The server hit an internal error and stopped this update safely; nothing was lost. "
-    "It will retry at the next scheduled run."
-)
+# What the Web Connector shows when the server failed: the help catalog's ``server_error``.
+INTERNAL_ERROR = catalog.web_connector_text("server_error")
 
 
 def build_service(db: Database, settings: Settings) -> type[ServiceBase]:

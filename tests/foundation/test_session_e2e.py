@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from models import Company, QbwcSession, Ticket, utcnow
+from qbwc_server.help import catalog
 from tests.foundation.helpers import (
     QbwcSessionDriver,
     api,
@@ -83,10 +84,11 @@ def test_another_companys_file_is_refused_with_a_readable_reason(live_server: An
     )
     assert wc.send_request(hcp, path=r"C:\QB\Globex.QBW") == ""
     reason = wc.last_error()
-    assert "Wrong company file" in reason
+    wrong_file = catalog.lookup("wrong_company_file")
+    assert wrong_file is not None and reason.startswith(wrong_file.sentence)
     assert "Acme Supplies" in reason and "Globex" not in reason  # never another company's name
-    assert "no data was exchanged" in reason
-    assert "Wrong company file" in wc.close()
+    assert reason.endswith(wrong_file.advice)
+    assert wc.close() == reason
 
     status, view, _ = api(live_server.url, "GET", f"/api/companies/{acme['id']}")
     assert view["status"]["last_session_outcome"] == "wrong_file"
@@ -165,7 +167,7 @@ def test_expired_and_unknown_tickets_are_answered_gracefully(live_server: Any, d
     stranger = QbwcSessionDriver(live_server.qbwc_url)
     stranger.ticket = "not-a-ticket"
     assert stranger.send_request("") == ""
-    assert "unknown" in stranger.last_error()
+    assert "does not know this Web Connector session" in stranger.last_error()
     assert stranger.close()
 
 

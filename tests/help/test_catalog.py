@@ -106,10 +106,8 @@ def test_unknown_hresult_and_status_still_get_words() -> None:
     ("said", "code"),
     [
         ('Wrong company file open: QuickBooks has "Other" open', "wrong_company_file"),
-        (
-            "The Connector Key of this company was changed. Enter the new key",
-            "connector_key_rotated",
-        ),
+        (catalog.web_connector_text("connector_key_rotated"), "connector_key_rotated"),
+        (catalog.web_connector_text("wrong_company_file", "Expected: x."), "wrong_company_file"),
         ("QuickBooks could not be started. (0x80040408) Open QuickBooks ...", "0x80040408"),
         ("The record is open or in use in QuickBooks. (QuickBooks 3175: in use)", "3175"),
         ("QuickBooks reported error 0x8004FFFF: strange", None),

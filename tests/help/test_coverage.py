@@ -164,6 +164,66 @@ def test_every_session_outcome_the_engine_records_is_mapped() -> None:
         assert code is None or catalog.lookup(code) is not None, outcome
 
 
+# Where the engine names a help entry: the call and the position of its code argument (self
+# not counted), and any ``code=`` keyword.
+_CODE_ARGS = {"TicketRejected": 0, "_fail_session": 2, "web_connector_text": 0, "set_problem": 1,
+              "Gate": 0}  # fmt: skip
+CODE_NAMING = (*SPEAKING_LAYERS, "services")
+
+
+def named_codes() -> dict[str, str]:
+    """Every string literal the engine, the SOAP layer and the services name a help entry by
+    (a refusal's code, a session's problem, the Web Connector's text) -> where; module
+    constants such as ``WRONG_FILE = "wrong_company_file"`` count when they end up there."""
+    found: dict[str, str] = {}
+    for layer in CODE_NAMING:
+        for path in sorted((PACKAGE / layer).glob("*.py")):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            constants = {
+                t.id: node.value.value
+                for node in ast.walk(tree)
+                if isinstance(node, ast.Assign)
+                and isinstance(node.value, ast.Constant)
+                and isinstance(node.value.value, str)
+                for t in node.targets
+                if isinstance(t, ast.Name) and t.id.isupper()
+            }
+            for node in ast.walk(tree):
+                if not isinstance(node, ast.Call):
+                    continue
+                name = getattr(node.func, "attr", getattr(node.func, "id", ""))
+                values = [k.value for k in node.keywords if k.arg == "code"]
+                if name in _CODE_ARGS and len(node.args) > _CODE_ARGS[name]:
+                    values.append(node.args[_CODE_ARGS[name]])
+                for value in values:
+                    if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                        found.setdefault(value.value, f"{path.parent.name}/{path.name}")
+                    elif isinstance(value, ast.Name) and value.id in constants:
+                        found.setdefault(constants[value.id], f"{path.parent.name}/{path.name}")
+    return found
+
+
+def test_every_code_the_engine_names_has_an_entry() -> None:
+    named = named_codes()
+    # The scan works: refusals named by code, in the engine, the tickets and the gate.
+    assert {"wrong_company_file", "session_unknown", "sync_taken_over", "paused",
+            "waiting_for_confirmation", "quickbooks_too_old"} <= set(named), named  # fmt: skip
+    missing = {code: where for code, where in named.items() if catalog.lookup(code) is None}
+    assert not missing, f"codes named without a help/ entry: {missing}"
+
+
+def test_the_web_connector_is_told_the_entrys_words() -> None:
+    for code in ("wrong_company_file", "waiting_for_confirmation", "session_unknown"):
+        item = catalog.lookup(code)
+        assert item is not None
+        text = catalog.web_connector_text(code, "Expected: Acme.")
+        assert text == f"{item.sentence} Expected: Acme. {item.advice}"
+        assert catalog.problem_for_message(text) == item
+    assert catalog.web_connector_text("0x8004FFFF").startswith(
+        catalog.hresult_entry(0x8004FFFF).sentence
+    )
+
+
 _LOG_METHODS = {"debug", "info", "warning", "error", "exception", "critical"}
 
 

@@ -15,10 +15,14 @@ import pytest
 from sqlalchemy import func, select, update
 
 from models import QbwcSession, RecordChange, StreamCursor, Ticket, utcnow
+from qbwc_server.help import catalog
 from tests.foundation.helpers import QbwcSessionDriver, empty_answer
 from tests.isolation.conftest import SecretsWatch, World
 from tests.soap_util import call, make_hcp
 from tests.sync.expected import fake_records
+
+# What the Web Connector is told and the profile shows: the help catalog's words.
+WRONG_FILE = catalog.lookup("wrong_company_file").title  # type: ignore[union-attr]
 
 
 def hcp_for(world: World, rig: Any) -> str:
@@ -123,7 +127,7 @@ def test_a_ticket_only_ever_touches_its_own_company(world: World, connectors: Co
     # A's connector, holding A's ticket, answers B's question with B's file open: refused as
     # the wrong file, and A's ticket reaches nothing of B.
     assert alpha.send_request(hcp_for(world, b)) == ""
-    assert "Wrong company file" in alpha.last_error()
+    assert alpha.last_error().startswith(WRONG_FILE)
     alpha.receive(empty_answer(b_request))  # an answer to B's request, on A's ticket
     alpha.close()
     assert company_state(db, b.company_id) == b_before
@@ -150,7 +154,7 @@ def test_the_refusal_does_not_name_the_other_company(world: World, connectors: C
     beta_view = world.api.get(f"/api/companies/{b.company_id}")
     texts = [alpha.last_error(), json.dumps(world.api.get(f"/api/companies/{a.company_id}"))]
     for text in texts:
-        assert "Wrong company file" in text
+        assert WRONG_FILE in text
         for foreign in (beta_view["name"], beta_view["username"], beta_view["file_id"]):
             assert foreign not in text, foreign
 

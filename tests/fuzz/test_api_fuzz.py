@@ -222,6 +222,8 @@ def body_routes(cid: int, op: int) -> list[tuple[str, str]]:
         ("POST", f"/api/companies/{cid}/operations"),
         ("POST", f"/api/companies/{cid}/operations/{op}/retry"),
         ("POST", f"/api/companies/{cid}/connector-key"),
+        ("POST", f"/api/companies/{cid}/restore"),
+        ("POST", f"/api/companies/{cid}/binding/confirm"),
     ]
 
 
@@ -229,7 +231,7 @@ def body_routes(cid: int, op: int) -> list[tuple[str, str]]:
 
 
 @fuzz_settings()
-@given(route=st.integers(0, 4), raw=json_bodies, content_type=content_types)
+@given(route=st.integers(0, 6), raw=json_bodies, content_type=content_types)
 @example(route=0, raw=b"[" * 10_000 + b"]" * 10_000, content_type="application/json")
 @example(route=0, raw=b'{"name": ' + b"[" * 10_000 + b"]" * 10_000 + b"}", content_type=None)
 @example(
@@ -244,6 +246,13 @@ def body_routes(cid: int, op: int) -> list[tuple[str, str]]:
     content_type="application/json",
 )
 @example(route=1, raw=b'{"sync_interval_minutes": 1e999}', content_type="application/json")
+@example(
+    route=1,
+    raw=b'{"sync_window": {"start": "19:00", "end": "07:00", "timezone": "../../etc/passwd"}}',
+    content_type="application/json",
+)
+@example(route=1, raw=b'{"paused_until": "9999-12-31T23:59:59+14:00"}', content_type=None)
+@example(route=5, raw=b'{"restored_on": "0001-01-01"}', content_type="application/json")
 @example(route=4, raw=b'{"x": 1}', content_type="text/plain")  # the cross-site form body
 # Found by the fuzzer: a key with an empty name was reported with an empty `field`.
 @example(route=0, raw=b'{"":null}', content_type="application/json")

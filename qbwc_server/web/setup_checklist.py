@@ -85,6 +85,33 @@ def time_left(eta_seconds: int | None) -> str:
     return f"about {duration(eta_seconds)} left"
 
 
+def pending_file(company: Company, now: datetime) -> dict[str, Any] | None:
+    """The company file a Web Connector found, waiting for Begin Sync: what the person at the
+    PC compares with the file open in QuickBooks."""
+    pending = company.pending_binding
+    if not pending:
+        return None
+    product = " ".join(str(pending[k]) for k in ("product", "version") if pending.get(k))
+    rows = [
+        ("Company name in QuickBooks", pending.get("company_name")),
+        ("Company file", pending.get("file_path")),
+        ("QuickBooks", product or None),
+        ("Computer", pending.get("machine_name")),
+        ("Vendors", pending.get("vendor_count")),
+        ("Bills", pending.get("bill_count")),
+    ]
+    seen = pending.get("seen_at")
+    try:
+        seen_at = datetime.fromisoformat(str(seen)) if seen else None
+    except ValueError:
+        seen_at = None
+    return {
+        "rows": [(label, value) for label, value in rows if value not in (None, "")],
+        "seen_at": str(seen or ""),
+        "seen": moment(seen_at, now),
+    }
+
+
 def every(minutes: int) -> str:
     """How often the Web Connector runs (the .qwc asks for at least every minute)."""
     return "every minute" if minutes <= 1 else f"every {duration(minutes * 60)}"
@@ -141,7 +168,10 @@ def setup_status(
             f" ({company.bound_file_path})." if company.bound_file_path else "."
         )
     elif state == WAITING_FOR_CONFIRMATION:
-        confirm_detail = "Check the QuickBooks file below; click Begin Sync if it is the right one."
+        confirm_detail = (
+            "Waiting for you: check the file under “Is this the right QuickBooks file?” and "
+            "click Begin Sync."
+        )
     else:
         confirm_detail = "Open this company's file in QuickBooks before you click Update Selected."
 
@@ -184,6 +214,9 @@ def setup_status(
     for s in steps:
         s["status"] = DONE if s["done"] else (CURRENT if s is current else LATER)
     problem = status["problem"]
+    pending = pending_file(company, now) if state == WAITING_FOR_CONFIRMATION else None
+    if pending is not None:
+        problem = None  # the question below says it, with the buttons that answer it
     return {
         "state": state,
         "syncing": state == SYNCING,
@@ -193,9 +226,20 @@ def setup_status(
         "problem": problem if problem and problem.get("needs_attention") else None,
         "progress": progress,
         "binding": view["binding"],
+        "pending": pending,
         "last_contact": moment(company.last_contact_at, now),
         "expires": moment(link.expires_at, now),
     }
 
 
-__all__ = ["Moment", "ago", "duration", "every", "exact", "moment", "setup_status", "time_left"]
+__all__ = [
+    "Moment",
+    "ago",
+    "duration",
+    "every",
+    "exact",
+    "moment",
+    "pending_file",
+    "setup_status",
+    "time_left",
+]

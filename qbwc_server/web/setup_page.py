@@ -12,7 +12,9 @@ its own, and the token is never accepted by ``/api`` or the admin pages.
 - ``POST /setup/{token}/connector``: this company's .qwc as a download (recorded for the
   checklist, hence a POST);
 - ``GET /setup/{token}/connector-key``: the confirmation (the old key stops working at once);
-  ``POST`` generates the new key and shows it once, with a Copy button.
+  ``POST`` generates the new key and shows it once, with a Copy button;
+- ``POST /setup/{token}/begin-sync`` and ``/not-this-file``: the answer to "is this the right
+  QuickBooks file?" while the company is Waiting for confirmation (``services/binding.py``).
 
 Every POST carries the page's CSRF token (an HMAC of the link's token, never stored) and must
 come from our own origin (``security/csrf.py``). A token that is unknown, replaced, revoked or
@@ -29,14 +31,15 @@ from typing import Any
 
 from markupsafe import Markup, escape
 from werkzeug.routing import Map, Rule
+from werkzeug.utils import redirect
 from werkzeug.wrappers import Request, Response
 
 from models import utcnow
 from qbwc_server.runtime import Runtime
 from qbwc_server.security.csrf import FORM_FIELD
 from qbwc_server.security.csrf import refusal as csrf_refusal
+from qbwc_server.services import binding, setup_links
 from qbwc_server.services import companies as svc
-from qbwc_server.services import setup_links
 from qbwc_server.services.errors import Invalid
 from qbwc_server.services.qwc import qwc_filename, render_qwc
 from qbwc_server.services.settings_store import owner_id
@@ -49,8 +52,15 @@ RULES = [
     Rule("/setup/<token>", methods=["GET"], endpoint="setup_page"),
     Rule("/setup/<token>/connector", methods=["POST"], endpoint="setup_connector"),
     Rule("/setup/<token>/connector-key", methods=["GET", "POST"], endpoint="setup_key"),
+    Rule("/setup/<token>/begin-sync", methods=["POST"], endpoint="setup_begin_sync"),
+    Rule("/setup/<token>/not-this-file", methods=["POST"], endpoint="setup_not_this_file"),
 ]
 REFRESH_SECONDS = 5
+FILE_CHANGED = (
+    "Nothing was changed: the company file waiting for confirmation is not the one you saw "
+    "(the Web Connector found another file since, or someone answered already). Check the "
+    "Progress panel again."
+)
 ALREADY_NEW = (
     "No new key was made: the Connector Key changed since you asked (the form was sent twice, "
     "or someone else generated a key). Use the key you were shown, or generate a new one."
@@ -79,6 +89,8 @@ def handle(rt: Runtime, endpoint: str, request: Request, args: Mapping[str, Any]
             return render("setup_gone.html", 403, message=f"Refused: {reason}.")
         if endpoint == "setup_connector":
             return _download(rt, token)
+        if endpoint in ("setup_begin_sync", "setup_not_this_file"):
+            return _answer_file(rt, token, endpoint, request.form.get("seen_at", ""))
         return _new_key(rt, token, request.form.get("key_version", ""))
     if endpoint == "setup_key":
         return _page(rt, token, "setup_key.html")
@@ -103,6 +115,7 @@ def _page(rt: Runtime, token: str, template: str, **extra: Any) -> Response:
         status = setup_status(s, link, company, rt.settings, utcnow())
         names = {
             "key_version": company.key_version,
+            "confirm_binding": bool(company.confirm_binding),
             "name": company.name,
             "app_name": company.app_name,
             "sync_every": every(company.sync_interval_minutes),
@@ -145,6 +158,31 @@ def _download(rt: Runtime, token: str) -> Response:
         mimetype="application/x-qwc",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
+
+
+def _answer_file(rt: Runtime, token: str, endpoint: str, seen_at: str) -> Response:
+    """Begin Sync (bind the file waiting for confirmation: the next run syncs) or Not this file
+    (forget it: the next run reads the open file again) — for the file the person saw: the form
+    carries when it was found, so an answer never lands on another file found since."""
+    with rt.db.transaction() as s:
+        found = setup_links.lookup(s, token, for_update=True)
+        if found is None:
+            return gone()
+        _link, company = found
+        pending = company.pending_binding
+        if company.bound_at is not None or not pending or str(pending.get("seen_at")) != seen_at:
+            answered = None
+        elif endpoint == "setup_begin_sync":
+            binding.confirm_binding(s, company.id)
+            answered = "confirmed (Begin Sync)"
+        else:
+            binding.reset_binding(s, company.id)
+            answered = "rejected (not this file)"
+        cid = company.id
+    if answered is None:
+        return _page(rt, token, "setup.html", notice=FILE_CHANGED)
+    log.info("company file of company %s %s through its setup link", cid, answered)
+    return redirect(setup_links.PATH_PREFIX + token, 303)
 
 
 def _new_key(rt: Runtime, token: str, seen_version: str) -> Response:

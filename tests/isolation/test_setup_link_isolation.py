@@ -177,3 +177,31 @@ def test_a_setup_token_opens_no_api_route_and_no_admin_page(
     for cid, own in links.items():
         assert fetch(world.server, "GET", f"/setup/{own}").status == 200, cid
     assert world.api.get(f"/api/companies/{world.alpha.company_id}")["binding"]["bound"]
+
+
+def test_begin_sync_and_not_this_file_touch_no_bound_company(
+    world: World, secrets_watch: SecretsWatch, links: dict[int, str]
+) -> None:
+    before = {cid: world.api.get(f"/api/companies/{cid}")["binding"] for cid in links}
+    alpha, beta = world.alpha.company_id, world.beta.company_id
+    for action in ("begin-sync", "not-this-file"):
+        for token in (links[alpha], links[beta]):
+            reply = fetch(
+                world.server,
+                "POST",
+                f"/setup/{token}/{action}",
+                form={"csrf_token": csrf_of(world, secrets_watch, token), "seen_at": ""},
+                headers=SAME_ORIGIN,
+            )
+            assert reply.status == 200 and "Nothing was changed" in reply.text, action
+        # Another link's CSRF token is refused before anything is looked at.
+        reply = fetch(
+            world.server,
+            "POST",
+            f"/setup/{links[alpha]}/{action}",
+            form={"csrf_token": csrf_of(world, secrets_watch, links[beta]), "seen_at": ""},
+            headers=SAME_ORIGIN,
+        )
+        assert reply.status == 403
+    after = {cid: world.api.get(f"/api/companies/{cid}")["binding"] for cid in links}
+    assert after == before

@@ -192,3 +192,68 @@ def test_a_problem_shows_its_explanation_and_steps(live_server: LiveServer) -> N
     assert "The wrong company file is open in QuickBooks" in html
     assert "File &gt; Close Company" in html
     assert "Other File Co" not in html  # never another company's name
+
+
+def first_contact(server: LiveServer, company: dict[str, Any], name: str) -> None:
+    """A Web Connector run with the company's own file open: with confirm_binding the server
+    reads the file's identity and ends without syncing."""
+    qwc = qwc_fields(server.url, company["id"])
+    wc = QbwcSessionDriver(server.qbwc_url)
+    wc.authenticate(company["username"], company["connector_key"])
+    run_to_end(wc, make_hcp(owner_id=qwc["OwnerID"], file_id=qwc["FileID"], company_name=name))
+    wc.close()
+
+
+def seen_at_of(html: str) -> str:
+    found = re.search(r'name="seen_at" value="([^"]+)"', html)
+    assert found, html[:300]
+    return found.group(1)
+
+
+def test_begin_sync_confirms_the_file_the_person_saw(live_server: LiveServer) -> None:
+    company = create_company(live_server.url, "Confirm Co", confirm_binding=True)
+    token, _ = new_link(live_server, company["id"])
+    base = f"/setup/{token}"
+    html = fetch(live_server, "GET", base).text
+    assert 'id="begin-sync"' not in html  # nothing to confirm before a Web Connector called
+    first_contact(live_server, company, "Confirm QB File")
+    html = fetch(live_server, "GET", base).text
+    assert ">Waiting for confirmation<" in html
+    assert step(html, "confirmed") == "current" and 'id="begin-sync"' in html
+    assert "<dd>Confirm QB File</dd>" in html
+    seen, csrf = seen_at_of(html), csrf_of(html)
+
+    assert post_form(live_server, base + "/begin-sync", None, {"seen_at": seen}).status == 403
+    other = post_form(live_server, base + "/begin-sync", csrf, Origin="https://evil.example")
+    assert other.status == 403
+    stale = post_form(live_server, base + "/begin-sync", csrf, {"seen_at": "2001-01-01"})
+    assert stale.status == 200 and "Nothing was changed" in stale.text
+    assert not company_view(live_server, company["id"])["binding"]["bound"]
+
+    done = post_form(live_server, base + "/begin-sync", csrf, {"seen_at": seen})
+    assert done.status == 303 and done.headers["location"].endswith(base)
+    binding = company_view(live_server, company["id"])["binding"]
+    assert binding["bound"] and binding["company_name"] == "Confirm QB File"
+    html = fetch(live_server, "GET", base).text
+    assert step(html, "confirmed") == "done" and 'id="begin-sync"' not in html
+    again = post_form(live_server, base + "/begin-sync", csrf, {"seen_at": seen})
+    assert again.status == 200 and "Nothing was changed" in again.text
+
+
+def test_not_this_file_forgets_it_and_the_next_run_asks_again(live_server: LiveServer) -> None:
+    company = create_company(live_server.url, "Reject Co", confirm_binding=True)
+    token, _ = new_link(live_server, company["id"])
+    base = f"/setup/{token}"
+    first_contact(live_server, company, "Some Other File")
+    html = fetch(live_server, "GET", base).text
+    reply = post_form(
+        live_server, base + "/not-this-file", csrf_of(html), {"seen_at": seen_at_of(html)}
+    )
+    assert reply.status == 303
+    view = company_view(live_server, company["id"])
+    assert not view["binding"]["bound"] and view["binding"]["pending"] is None
+    html = fetch(live_server, "GET", base).text
+    assert 'id="begin-sync"' not in html and step(html, "confirmed") == "current"
+    first_contact(live_server, company, "Reject Co File")
+    html = fetch(live_server, "GET", base).text
+    assert "<dd>Reject Co File</dd>" in html and 'id="begin-sync"' in html

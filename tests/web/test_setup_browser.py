@@ -1,7 +1,7 @@
 """The setup link in a real browser (headless Chromium), signed out, with the simulator as the
-customer's Web Connector: download the connector, generate and copy the key, watch the
-checklist go to Connected to Server; axe-core finds no serious or critical problem on the way
-(issue 11 item 5 and Acceptance)."""
+customer's Web Connector: download the connector, generate and copy the key, confirm the
+company file with Begin Sync, watch the checklist go to Connected to Server; axe-core finds no
+serious or critical problem on the way (issue 11 item 5 and Acceptance)."""
 
 from __future__ import annotations
 
@@ -84,7 +84,11 @@ def test_the_setup_link_takes_the_quickbooks_pc_to_connected_to_server(
 ) -> None:
     server = server_factory(**SMALL_PAGES)
     company = create_company(
-        server.url, "Acme Supplies", history_start="all", sync_interval_minutes=0
+        server.url,
+        "Acme Supplies",
+        history_start="all",
+        sync_interval_minutes=0,
+        confirm_binding=True,
     )
     status, link, _ = api(server.url, "POST", f"/api/companies/{company['id']}/setup-link")
     assert status == 201
@@ -127,8 +131,21 @@ def test_the_setup_link_takes_the_quickbooks_pc_to_connected_to_server(
 
     # The customer's Web Connector, with the downloaded .qwc and the pasted key.
     quickbooks = FakeQuickBooks(generate_current("tiny", seed=7, company_name="Acme QB File"))
-    gate = GatedHttp(server.port, pause_at=25)
+    gate = GatedHttp(server.port, pause_at=0)
     wc = WebConnector.from_qwc(qwc, key, quickbooks, transport=gate)
+    # Its first run reads which company file is open and asks the person to confirm it.
+    wc.run_session()
+    page.wait_for_selector("#setup-state:text-is('Waiting for confirmation')", timeout=15_000)
+    assert step_status(page, "reached") == "done"
+    assert step_status(page, "confirmed") == "current"
+    assert "Acme QB File" in page.inner_text("#confirm-file")
+    look(page, "setup-link-confirm-file")
+    page.click("#begin-sync")
+    page.wait_for_selector("#step-confirmed.done")
+    assert page.query_selector("#begin-sync") is None
+
+    # Update Selected once more: the sync runs (held halfway so the test can look).
+    gate.pause_at = gate.calls + 25
     reports: list[SessionReport] = []
     runner = threading.Thread(target=lambda: reports.append(wc.run_session()), daemon=True)
     runner.start()

@@ -26,17 +26,22 @@
   }
 
   function liveStatus() {
+    // Every [data-live] part of the page is swapped for the same part of a fresh copy.
     var region = document.getElementById("setup-status");
     if (!region) return;
     var url = region.getAttribute("data-refresh");
     var seconds = parseInt(region.getAttribute("data-refresh-seconds"), 10) || 5;
     var note = document.querySelector("[data-live-note]");
     if (note) note.hidden = false;
+    function again() { window.setTimeout(tick, seconds * 1000); }
     function tick() {
       fetch(url, { cache: "no-store", credentials: "omit", headers: { Accept: "text/html" } })
         .then(function (response) {
           if (response.status === 404) {
             region.innerHTML = "<p class=\"bad\">This setup link no longer works. Ask for a new one.</p>";
+            document.querySelectorAll("[data-live]").forEach(function (part) {
+              if (part !== region) part.innerHTML = "";
+            });
             return null;
           }
           return response.ok ? response.text() : "";
@@ -44,14 +49,17 @@
         .then(function (html) {
           if (html === null) return;
           if (html) {
-            var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("setup-status");
-            if (fresh && fresh.innerHTML !== region.innerHTML) region.innerHTML = fresh.innerHTML;
+            var fresh = new DOMParser().parseFromString(html, "text/html");
+            document.querySelectorAll("[data-live]").forEach(function (part) {
+              var next = fresh.getElementById(part.id);
+              if (next && next.innerHTML !== part.innerHTML) part.innerHTML = next.innerHTML;
+            });
           }
-          window.setTimeout(tick, seconds * 1000);
+          again();
         })
-        .catch(function () { window.setTimeout(tick, seconds * 1000); });
+        .catch(again);
     }
-    window.setTimeout(tick, seconds * 1000);
+    again();
   }
 
   copyButtons();

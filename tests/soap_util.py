@@ -13,7 +13,9 @@ TNS = "http://developer.intuit.com/"
 SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
 
 
-def envelope(op: str, params: list[tuple[str, Any]] | None = None) -> bytes:
+def envelope(op: str, params: list[tuple[str, Any]] | None = None, errors: str = "strict") -> bytes:
+    """``errors="surrogatepass"``: a lone surrogate goes out as the (invalid) UTF-8 bytes that
+    encode it, as a broken client would send it."""
     inner = "".join(
         f"<{k} />" if v is None or v == "" else f"<{k}>{escape(str(v))}</{k}>"
         for k, v in (params or [])
@@ -24,7 +26,7 @@ def envelope(op: str, params: list[tuple[str, Any]] | None = None) -> bytes:
         f'xmlns:soap="{SOAP_NS}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
         f'xmlns:xsd="http://www.w3.org/2001/XMLSchema"><soap:Body>{body}</soap:Body>'
         "</soap:Envelope>"
-    ).encode()
+    ).encode("utf-8", errors)
 
 
 def post(

@@ -162,16 +162,20 @@ def _scrub(value: Any) -> Any:
 
 
 def _parse_tree(body: str) -> tuple[etree._Element, bool]:
+    # lxml raises ValueError for a str that (still) starts with a declaration naming an
+    # encoding: a second declaration after the one dropped (found by the fuzzer).
+    strict: etree._Element | None
     try:
-        root = etree.fromstring(body, etree.XMLParser(**hardened_parser_kwargs()))
-        refuse_dtd(root)
-        return root, False
-    except etree.XMLSyntaxError:
-        pass
+        strict = etree.fromstring(body, etree.XMLParser(**hardened_parser_kwargs()))
+    except (etree.XMLSyntaxError, ValueError):
+        strict = None
+    if strict is not None:
+        refuse_dtd(strict)
+        return strict, False
     recovering = etree.XMLParser(recover=True, **hardened_parser_kwargs())
     try:
         root = etree.fromstring(body, recovering)
-    except etree.XMLSyntaxError as exc:
+    except (etree.XMLSyntaxError, ValueError) as exc:
         raise QbxmlParseError(f"strHCPResponse could not be parsed: {exc}") from exc
     if root is None:
         raise QbxmlParseError("strHCPResponse could not be parsed")

@@ -338,8 +338,11 @@ def _iter_document(text: str, offset: int) -> Iterator[ResponseEvent]:
         # pass; a refused one is sanitized (user-pains #11) and parsed again — without an XML
         # declaration the cleaning uncovered (its encoding would be applied to UTF-8 bytes).
         cleaned = sanitize_chunk(body)
+        # Only a declaration the cleaning uncovered is dropped: a second one that was there all
+        # along is malformed, as it is to the streaming parser (both paths agree: the fuzzer).
+        start = body_offset(cleaned) if _XML_DECL_RE.match(body) is None else 0
         try:
-            root = etree.fromstring(cleaned[body_offset(cleaned) :].encode(), parser)
+            root = etree.fromstring(cleaned[start:].encode(), parser)
         except etree.XMLSyntaxError as exc:
             raise QbxmlParseError(f"malformed qbXML response: {exc}") from exc
     refuse_dtd(root)

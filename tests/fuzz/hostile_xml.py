@@ -7,6 +7,8 @@ Shared by the SOAP envelope fuzzer and the qbXML/HCP parser fuzzers (tests/fuzz)
 
 from __future__ import annotations
 
+from typing import Any
+
 from hypothesis import strategies as st
 
 # Spellings of a DOCTYPE libxml2 reads as one once XML-illegal characters are cleaned out, and
@@ -56,6 +58,33 @@ SNIPPETS = [
     "<p:a/>",
     'xmlns="urn:evil"',
 ]
+
+
+class Edit:
+    """A corpus case given in place of hypothesis' ``data``: the document with ``old`` replaced
+    by ``new`` (``count`` times), or with ``new`` put before it (:meth:`prefix`)."""
+
+    def __init__(self, old: str, new: str, count: int = 1) -> None:
+        self.old, self.new, self.count = old, new, count
+
+    @classmethod
+    def prefix(cls, text: str) -> Edit:
+        return cls("", text)
+
+    def apply(self, document: str) -> str:
+        if not self.old:
+            return self.new + document
+        return document.replace(self.old, self.new, self.count)
+
+
+def edited(document: str, data: Any) -> str:
+    """``document`` as a test case has it: unchanged (``data`` None), a corpus :class:`Edit`, or
+    mutated by hypothesis (``data`` from ``st.data()``)."""
+    if data is None:
+        return document
+    if isinstance(data, Edit):
+        return data.apply(document)
+    return str(data.draw(mutated(document), label="document"))
 
 
 @st.composite
@@ -109,4 +138,4 @@ def hidden_doctype(draw: st.DrawFn) -> str:
     return f"{lead}<!{draw(junk)}DOCTYPE QBXML [<!{draw(junk)}ENTITY x {value}>]>"
 
 
-__all__ = ["DTDS", "ILLEGAL", "SNIPPETS", "hidden_doctype", "mutated", "snippet"]
+__all__ = ["DTDS", "ILLEGAL", "SNIPPETS", "Edit", "edited", "hidden_doctype", "mutated", "snippet"]

@@ -1,59 +1,20 @@
-"""What the Company Profile's forms change: Reset binding (after a confirmation), the settings,
-and Retry / Cancel of a write-back operation. Each is a POST that redirects back to the
-profile with what happened (``?done=``), or shows the profile again with the refusal."""
+"""What the Company Profile's forms change: the settings, and Retry / Cancel of a write-back
+operation (the company file's and the schedule's forms are in ``page_file.py`` and
+``page_schedule.py``). Each is a POST that redirects back to the profile with what happened
+(``?done=``), or shows the profile again with the refusal."""
 
 from __future__ import annotations
 
 from werkzeug.routing import Rule
-from werkzeug.utils import redirect
 from werkzeug.wrappers import Request, Response
 
 from qbwc_server.runtime import Runtime
 from qbwc_server.security.admin_auth import Caller
-from qbwc_server.services import binding
 from qbwc_server.services import companies as svc
 from qbwc_server.services.errors import Conflict, Invalid, NotFound
 from qbwc_server.web import forms
-from qbwc_server.web.page_profile import render_profile
-from qbwc_server.web.rendering import render
+from qbwc_server.web.page_profile import back_to_profile, render_profile
 from qbwc_server.writeback import service as writeback
-
-
-def _back(company_id: int, done: str, anchor: str = "") -> Response:
-    return redirect(f"/companies/{company_id}?done={done}{anchor}", 303)
-
-
-def ask_reset(rt: Runtime, request: Request, caller: Caller, company_id: str) -> Response:
-    with rt.db.transaction() as s:
-        view = svc.company_view(svc.get_company(s, company_id), rt.settings)
-    bound = view["binding"]
-    file_words = (
-        f"“{bound['company_name']}” ({bound['file_path']})"
-        if bound["bound"]
-        else "the company file"
-    )
-    return render(
-        "confirm.html",
-        caller=caller,
-        c=view,
-        title="Reset the company file binding?",
-        paragraphs=[
-            f"This server forgets that {view['name']} syncs with {file_words}.",
-            "The next time a Web Connector runs, the company file open in QuickBooks on that PC "
-            "becomes this company's file. Do this only when the company file was moved, "
-            "replaced or connected by mistake.",
-            "The data already synced stays.",
-        ],
-        action=f"/companies/{view['id']}/binding/reset",
-        button="Reset binding",
-        danger=True,
-    )
-
-
-def reset(rt: Runtime, request: Request, caller: Caller, company_id: str) -> Response:
-    with rt.db.transaction() as s:
-        cid = binding.reset_binding(s, company_id).id
-    return _back(cid, "binding-reset")
 
 
 def save_settings(rt: Runtime, request: Request, caller: Caller, company_id: str) -> Response:
@@ -79,7 +40,7 @@ def save_settings(rt: Runtime, request: Request, caller: Caller, company_id: str
         return render_profile(
             rt, caller, company_id, status=422, settings_error=exc.message, settings_form=form
         )
-    return _back(cid, "settings", "#settings")
+    return back_to_profile(cid, "settings")
 
 
 def _operation_action(
@@ -98,7 +59,7 @@ def _operation_action(
         return render_profile(rt, caller, company_id, status=exc.status, alert=exc.message)
     except NotFound as exc:
         return render_profile(rt, caller, company_id, status=404, alert=exc.message)
-    return _back(cid, "retried" if retry else "cancelled", "#operations")
+    return back_to_profile(cid, "retried" if retry else "cancelled")
 
 
 def retry(rt: Runtime, request: Request, caller: Caller, company_id: str, op_id: str) -> Response:
@@ -111,14 +72,6 @@ def cancel(rt: Runtime, request: Request, caller: Caller, company_id: str, op_id
 
 _OP = "/companies/<company_id>/operations/<op_id>"
 ROUTES = [
-    (
-        Rule("/companies/<company_id>/binding/reset", methods=["GET"], endpoint="page_unbind_ask"),
-        ask_reset,
-    ),
-    (
-        Rule("/companies/<company_id>/binding/reset", methods=["POST"], endpoint="page_unbind"),
-        reset,
-    ),
     (
         Rule("/companies/<company_id>/settings", methods=["POST"], endpoint="page_settings"),
         save_settings,

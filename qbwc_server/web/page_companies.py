@@ -64,9 +64,6 @@ def create(rt: Runtime, request: Request, caller: Caller) -> Response:
                 form["name"],
                 sync_interval_minutes=interval,
                 history_start=forms.history_start(request),
-                # Automatic binding until the profile offers Begin Sync (services/binding.py
-                # confirm_binding / reset_binding); then the page takes the default (true).
-                confirm_binding=False,
             )
             view = svc.company_view(created.company, rt.settings)
     except Invalid as exc:

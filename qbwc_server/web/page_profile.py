@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from werkzeug.routing import Rule
+from werkzeug.utils import redirect
 from werkzeug.wrappers import Request, Response
 
 from qbwc_server.runtime import Runtime
@@ -27,14 +28,39 @@ LIVE_STATES = (SYNCING, WAITING_FOR_CONFIRMATION)
 RETRYABLE = ("failed", "needs_attention")
 CANCELLABLE = ("queued", "failed", "needs_attention")
 
-# What the page says after a form did its work (``?done=...`` of the redirect).
-NOTICES = {
-    "settings": "Settings saved.",
-    "binding-reset": "The company file is forgotten. The next Web Connector run connects a file "
-    "again.",
-    "retried": "The operation is back in the queue. It is sent at the next Web Connector run.",
-    "cancelled": "The operation is cancelled. It will not be sent to QuickBooks.",
+# What the page says after a form did its work (``?done=...`` of the redirect), and the part of
+# the page (its id) where it says it: the redirect scrolls there.
+NOTICES: dict[str, tuple[str, str]] = {
+    "settings": ("settings", "Settings saved."),
+    "binding-reset": (
+        "binding",
+        "The company file is forgotten. The next Web Connector run reads the file open in "
+        "QuickBooks again.",
+    ),
+    "begin-sync": (
+        "summary",
+        "Confirmed. The first sync starts at the next Web Connector run: click Update Selected "
+        "in the Web Connector, or wait for its schedule.",
+    ),
+    "paused": ("summary", "Syncing is paused."),
+    "resumed": ("summary", "Syncing resumes at the next Web Connector run."),
+    "window": ("schedule", "Sync window saved."),
+    "restore": (
+        "restore",
+        "Restore date recorded. The next Web Connector run checks every record against QuickBooks.",
+    ),
+    "retried": (
+        "operations",
+        "The operation is back in the queue. It is sent at the next Web Connector run.",
+    ),
+    "cancelled": ("operations", "The operation is cancelled. It will not be sent to QuickBooks."),
 }
+
+
+def back_to_profile(company_id: int, done: str) -> Response:
+    """After a form's POST: the profile (GET) saying what happened, where it happened."""
+    section = NOTICES[done][0]
+    return redirect(f"/companies/{company_id}?done={done}#{section}", 303)
 
 
 def _operation_row(op: Any) -> dict[str, Any]:
@@ -63,6 +89,8 @@ def profile_context(rt: Runtime, company_id: str, *, live: bool = False) -> dict
         # Only a page fetched with GET reloads itself (a form's answer must not be posted again).
         "refresh": REFRESH_SECONDS if live and state in LIVE_STATES else None,
         "refresh_url": f"/companies/{view['id']}",
+        "pause_choices": words.PAUSE_CHOICES,
+        "time_zones": words.time_zones((view.get("sync_window") or {}).get("timezone")),
     }
 
 
@@ -85,8 +113,8 @@ def render_profile(
 
 
 def show(rt: Runtime, request: Request, caller: Caller, company_id: str) -> Response:
-    notice = NOTICES.get(request.args.get("done", ""))
-    return render_profile(rt, caller, company_id, notice=notice, live=True)
+    section, notice = NOTICES.get(request.args.get("done", ""), ("", None))
+    return render_profile(rt, caller, company_id, notice=notice, notice_section=section, live=True)
 
 
 def download(rt: Runtime, request: Request, caller: Caller, company_id: str) -> Response:

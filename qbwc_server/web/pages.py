@@ -21,8 +21,10 @@ from qbwc_server.services.errors import ServiceError
 from qbwc_server.web import (
     page_actions,
     page_companies,
+    page_file,
     page_key,
     page_profile,
+    page_schedule,
     page_session,
     signin,
 )
@@ -38,7 +40,16 @@ RULES = [
 ]
 
 HANDLERS: dict[str, Handler] = {}
-for _module in (page_companies, page_profile, page_key, page_actions, page_session):
+_PAGES = (
+    page_companies,
+    page_profile,
+    page_key,
+    page_file,
+    page_schedule,
+    page_actions,
+    page_session,
+)
+for _module in _PAGES:
     for _rule, _handler in _module.ROUTES:
         RULES.append(_rule)
         HANDLERS[str(_rule.endpoint)] = _handler

@@ -3,6 +3,7 @@ types, data streams. Nothing here reads the database."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from qbwc_server.help import catalog
@@ -90,6 +91,40 @@ PREFERENCES: dict[str, str] = {
     "IsUsingInventory": "Inventory is turned off in this QuickBooks file",
 }
 _TURNED_OFF = "turned off in this company file ("
+
+
+# The pause lengths the profile offers (form value -> words, length).
+PAUSE_CHOICES: dict[str, tuple[str, timedelta]] = {
+    "1h": ("1 hour", timedelta(hours=1)),
+    "4h": ("4 hours", timedelta(hours=4)),
+    "1d": ("1 day", timedelta(days=1)),
+    "3d": ("3 days", timedelta(days=3)),
+    "7d": ("1 week", timedelta(days=7)),
+    "30d": ("30 days", timedelta(days=30)),
+}
+
+# Time zones offered for the sync window (North America first: QuickBooks Desktop's market);
+# a company's own zone is offered too when it is another one.
+TIME_ZONES: tuple[str, ...] = (
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Phoenix",
+    "America/Los_Angeles",
+    "America/Anchorage",
+    "Pacific/Honolulu",
+    "America/Halifax",
+    "America/St_Johns",
+    "America/Toronto",
+    "America/Vancouver",
+    "Europe/London",
+    "UTC",
+)
+
+
+def time_zones(current: str | None) -> tuple[str, ...]:
+    """The zones the sync window form offers, the company's own first when it is not listed."""
+    return TIME_ZONES if not current or current in TIME_ZONES else (current, *TIME_ZONES)
 
 
 def skipped_words(reason: str | None) -> str:

@@ -15,9 +15,7 @@ import pytest
 from qbwc_server.sim.quickbooks import FakeQuickBooks
 from qbwc_server.sim.report import Outcome
 from tests.conftest import LiveServer
-from tests.sync.conftest import request_schema
 from tests.sync.helpers import Api, first_txn_date, generate_current, make_rig
-from tests.web.browser import browser_page
 from tests.web.flow import (
     WatchedSession,
     copied_key,
@@ -30,17 +28,6 @@ from tests.web.flow import (
 )
 
 pytestmark = pytest.mark.browser
-__all__ = ["request_schema"]  # the fixture, for the rigs below
-
-
-@pytest.fixture
-def page() -> Any:
-    with browser_page(
-        permissions=["clipboard-read", "clipboard-write"],
-        accept_downloads=True,
-        viewport={"width": 1200, "height": 900},
-    ) as pg:
-        yield pg
 
 
 def test_a_customer_sets_up_a_company_and_watches_the_first_sync(
@@ -81,17 +68,34 @@ def test_a_customer_sets_up_a_company_and_watches_the_first_sync(
     qwc = download_connector(page)
     assert b"<QBWCXML>" in qwc
 
-    # The old key is refused; the Web Connector with the new key syncs while we watch.
+    # The old key is refused. With the new key the Web Connector reads which file is open and
+    # waits: a person confirms it on the profile (Begin Sync).
     stale = web_connector(live_server, qwc, first_key, books)
     assert stale.run_session().outcome == Outcome.NVU
-    watched = WatchedSession(web_connector(live_server, qwc, key, books)).start()
+    wc = web_connector(live_server, qwc, key, books)
+    first = wc.run_session()
+    assert first.outcome == Outcome.SERVER_ERROR and "Begin Sync" in first.errors[0]
+    assert not first.records_by_type  # nothing read before the file is confirmed
+    page.goto(profile_url)
+    assert state_of(page) == "Waiting for confirmation"
+    pending = page.inner_text("#pending")
+    assert books.company_name in pending and " ".join(first.company_path.split()) in pending
+    assert "Vendors in the file" in pending and "Bills in the file" in pending
+    assert not page.is_visible("#problem")  # the box above is the one thing to do
+    look(page, "06-profile-waiting-for-confirmation")
+    page.click("#begin-sync")
+    assert "first sync starts at the next Web Connector run" in page.inner_text("#notice")
+    assert not page.is_visible("#pending")
+
+    # The next run syncs while we watch.
+    watched = WatchedSession(wc).start()
     until(page, lambda: state_of(page) == "Syncing" and page.is_visible("#percent"), profile_url)
     percent = int(page.inner_text("#percent").split("%")[0])
     assert 0 <= percent < 100
     assert page.get_attribute("#sync-progress", "value") == str(percent)
     assert "time left" in page.inner_text("#progress")
     assert "Syncing now" in page.inner_text("#connectors")
-    look(page, "06-profile-syncing")
+    look(page, "07-profile-syncing")
     report = watched.finish()
     assert report.outcome == Outcome.COMPLETED, report.errors[:3]
 
@@ -107,7 +111,7 @@ def test_a_customer_sets_up_a_company_and_watches_the_first_sync(
     assert re.search(r"(just now|seconds? ago|minutes? ago)", page.inner_text("#status"))
     hover = page.get_attribute("#status time", "title")
     assert hover and re.fullmatch(r"\d{1,2} \w{3} \d{4}, \d\d:\d\d:\d\d UTC", hover)
-    look(page, "07-profile-connected")
+    look(page, "08-profile-connected")
 
     # The companies list shows it, and filters by state.
     page.goto(live_server.url + "/")
@@ -118,7 +122,7 @@ def test_a_customer_sets_up_a_company_and_watches_the_first_sync(
     page.select_option("#state-filter", "Connected to Server")
     page.click("form.filter button")
     assert "Acme Supplies" in page.inner_text("#companies")
-    look(page, "08-companies-connected")
+    look(page, "09-companies-connected")
 
     # The session page: calls, duration, records, in words.
     page.goto(profile_url)
@@ -133,7 +137,7 @@ def test_a_customer_sets_up_a_company_and_watches_the_first_sync(
     assert "sendRequestXML" in page.inner_text("#exchange") and "% done" in page.inner_text(
         "#exchange"
     )
-    look(page, "09-session")
+    look(page, "10-session")
 
 
 def test_settings_are_saved_and_wrong_values_are_explained(
@@ -154,7 +158,7 @@ def test_settings_are_saved_and_wrong_values_are_explained(
     page.fill("#settings #history", "2999-01-01")
     page.click("#settings button[type=submit]")
     assert "must not be in the future" in page.inner_text("#settings-error")
-    look(page, "10-settings-refused")
+    look(page, "11-settings-refused")
     page.goto(profile_url)
     assert page.is_checked("#settings input[name=history_all]")  # nothing changed
 
@@ -193,19 +197,19 @@ def test_a_wrong_company_file_explains_itself_and_the_binding_can_be_reset(
     assert "What to do (QuickBooks admin)" in problem
     assert len(page.locator("#problem ol.steps li").all()) >= 2
     assert "Globex" not in page.inner_text("main")  # never another company's name
-    look(page, "11-profile-wrong-file")
+    look(page, "12-profile-wrong-file")
 
     # The session page explains the refusal with the same entry.
     page.click("#sessions a >> nth=0")
     assert "Wrong company file" in page.inner_text("h1")
     assert "What to do" in page.inner_text("#errors")
-    look(page, "12-session-wrong-file")
+    look(page, "13-session-wrong-file")
 
     # Reset binding, after a confirmation.
     page.goto(f"{live_server.url}/companies/{acme.company_id}")
     page.click("#reset-binding")
     assert "forgets that Acme Supplies syncs with" in page.inner_text("main")
-    look(page, "13-reset-binding-confirm")
+    look(page, "14-reset-binding-confirm")
     page.click("button:has-text('Reset binding')")
     assert "company file is forgotten" in page.inner_text("#notice")
     assert "No company file is connected yet" in page.inner_text("#binding")
@@ -241,7 +245,7 @@ def test_retry_and_cancel_write_back_operations(
     failed_row = page.inner_text(f"#op-{clash['id']}")
     assert "Failed" in failed_row and "New vendor" in failed_row
     assert "Waiting to be sent" in page.inner_text(f"#op-{waiting['id']}")
-    look(page, "14-operations")
+    look(page, "15-operations")
 
     page.click(f"#op-{clash['id']} button:has-text('Retry')")
     assert "back in the queue" in page.inner_text("#notice")
@@ -250,7 +254,7 @@ def test_retry_and_cancel_write_back_operations(
     assert "is cancelled" in page.inner_text("#notice")
     assert "Cancelled" in page.inner_text(f"#op-{waiting['id']}")
     assert not page.is_visible(f"#op-{waiting['id']} button")
-    look(page, "15-operations-after")
+    look(page, "16-operations-after")
     assert api.get(f"{base}/{waiting['id']}")["state"] == "cancelled"
     assert api.get(f"{base}/{clash['id']}")["state"] == "queued"
 
@@ -265,9 +269,9 @@ def test_sign_in_error_and_sign_out_pages_are_accessible(
     assert page.inner_text("h1") == "Not found"
     assert "No company with id 999" in page.inner_text("#error-message")
     assert page.is_visible("text=Back to the companies")
-    look(page, "16-not-found")
+    look(page, "17-not-found")
     page.goto(live_server.url + "/logout")
-    look(page, "17-sign-out")
+    look(page, "18-sign-out")
     page.click("main button:has-text('Sign out')")
     page.wait_for_url("**/login")
 
@@ -289,7 +293,7 @@ def test_quickbooks_not_running_says_what_to_do_at_the_pc(
     problem = page.inner_text("#problem")
     assert "QuickBooks could not be started" in problem and "0x80040408" in problem
     assert "What to do (QuickBooks admin)" in problem
-    look(page, "18-profile-quickbooks-not-running")
+    look(page, "19-profile-quickbooks-not-running")
     page.click("#sessions a >> nth=0")
     assert "Could not open QuickBooks" in page.inner_text("h1")
     assert "QuickBooks could not be started" in page.inner_text("#errors")

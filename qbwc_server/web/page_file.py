@@ -49,9 +49,8 @@ def ask_reset(rt: Runtime, request: Request, caller: Caller, company_id: str) ->
         pending = found.get("pending") or {}
         title = "Not the right company file?"
         paragraphs = [
-            f"The file “{pending.get('company_name') or 'unknown'}” "
-            f"({pending.get('file_path') or 'path not known'}) is forgotten; nothing was synced "
-            "from it.",
+            f"This server forgets the file “{pending.get('company_name') or 'unknown'}” "
+            f"({pending.get('file_path') or 'path not known'}); nothing was synced from it.",
             "At the QuickBooks PC, open the right company file for "
             f"{view['name']} and run the Web Connector again (Update Selected). It then asks "
             "here again.",

@@ -54,6 +54,7 @@ NOTICES: dict[str, tuple[str, str]] = {
         "The operation is back in the queue. It is sent at the next Web Connector run.",
     ),
     "cancelled": ("operations", "The operation is cancelled. It will not be sent to QuickBooks."),
+    "setup-link-revoked": ("connect", "The setup link stopped working."),
 }
 
 

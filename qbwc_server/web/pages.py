@@ -26,6 +26,7 @@ from qbwc_server.web import (
     page_profile,
     page_schedule,
     page_session,
+    page_setup_link,
     signin,
 )
 from qbwc_server.web.rendering import error_page, not_found, render
@@ -48,6 +49,7 @@ _PAGES = (
     page_schedule,
     page_actions,
     page_session,
+    page_setup_link,
 )
 for _module in _PAGES:
     for _rule, _handler in _module.ROUTES:

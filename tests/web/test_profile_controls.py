@@ -124,3 +124,31 @@ def test_not_this_file_forgets_the_file_waiting_for_confirmation(
     assert "No company file is connected yet" in page.inner_text("#binding")
     view = acme.api.get(f"/api/companies/{acme.company_id}")
     assert view["binding"]["pending"] is None and view["binding"]["bound"] is False
+
+
+def test_a_setup_link_is_made_copied_opened_signed_out_and_revoked(
+    live_server: LiveServer, page: Any
+) -> None:
+    created = Api(base_url=live_server.url).request("POST", "/api/companies", {"name": "Linked"})
+    company = created[1]
+    sign_in(page, live_server)
+    page.goto(f"{live_server.url}/companies/{company['id']}")
+    page.click("#create-setup-link")
+    assert page.inner_text("h1") == "Setup link for Linked"
+    page.click("#copy-link")
+    page.wait_for_selector("#copy-result:has-text('Copied')")
+    url = page.input_value("#setup-link")
+    assert page.evaluate("() => navigator.clipboard.readText()") == url
+    assert "/setup/" in url and "shown only on this page" in page.inner_text("#shown-once")
+    look(page, "24-setup-link")
+
+    stranger = page.context.browser.new_context()  # no sign-in cookie
+    try:
+        other = stranger.new_page()
+        assert other.goto(url).status == 200
+        assert "Linked" in other.inner_text("main")
+        page.click("button:has-text('Revoke this link now')")
+        assert page.inner_text("#notice") == "The setup link stopped working."
+        assert other.goto(url).status == 404
+    finally:
+        stranger.close()

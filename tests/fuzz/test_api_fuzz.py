@@ -228,6 +228,7 @@ def body_routes(cid: int, op: int) -> list[tuple[str, str]]:
         ("POST", f"/api/companies/{cid}/connector-key"),
         ("POST", f"/api/companies/{cid}/restore"),
         ("POST", f"/api/companies/{cid}/binding/confirm"),
+        ("POST", f"/api/companies/{cid}/setup-link"),
     ]
 
 
@@ -235,7 +236,7 @@ def body_routes(cid: int, op: int) -> list[tuple[str, str]]:
 
 
 @fuzz_settings()
-@given(route=st.integers(0, 6), raw=json_bodies, content_type=content_types)
+@given(route=st.integers(0, 7), raw=json_bodies, content_type=content_types)
 @example(route=0, raw=b"[" * 10_000 + b"]" * 10_000, content_type="application/json")
 @example(route=0, raw=b'{"name": ' + b"[" * 10_000 + b"]" * 10_000 + b"}", content_type=None)
 @example(
@@ -257,6 +258,8 @@ def body_routes(cid: int, op: int) -> list[tuple[str, str]]:
 )
 @example(route=1, raw=b'{"paused_until": "9999-12-31T23:59:59+14:00"}', content_type=None)
 @example(route=5, raw=b'{"restored_on": "0001-01-01"}', content_type="application/json")
+@example(route=7, raw=b'{"expires_in_hours": 1e999}', content_type="application/json")
+@example(route=7, raw=b'{"expires_in_hours": 99999999999999999999}', content_type=None)
 @example(route=4, raw=b'{"x": 1}', content_type="text/plain")  # the cross-site form body
 # Found by the fuzzer: a key with an empty name was reported with an empty `field`.
 @example(route=0, raw=b'{"":null}', content_type="application/json")
@@ -381,6 +384,7 @@ def test_fuzz_query_values(
             "/api/companies/{a}/qwc",
             "/api/companies/{a}/binding",
             "/api/companies/{a}/connector-key",
+            "/api/companies/{a}/setup-link",
             "/api/companies/{a}/operations/{b}",
             "/api/companies/{a}/operations/{b}/cancel",
             "/api/companies/{a}/records/{b}",

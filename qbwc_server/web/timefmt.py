@@ -51,8 +51,9 @@ def relative(value: str | datetime | None, now: datetime | None = None) -> str:
     seconds = int(((now or utcnow()) - at).total_seconds())
     if abs(seconds) < 10:
         return "just now"
-    amount = _amount(abs(seconds))
-    return f"in {amount}" if seconds < 0 else f"{amount} ago"
+    if seconds < 0:  # a deadline set "7 days from now" a moment ago still reads "in 7 days"
+        return f"in {_amount((-seconds + 59) // 60 * 60)}"
+    return f"{_amount(seconds)} ago"
 
 
 def ago(value: str | datetime | None, never: str = "never") -> Markup:

@@ -6,7 +6,7 @@ from models.base import Base, utcnow
 from models.company import AppSetting, Company
 from models.connector import Connector
 from models.operations import Operation
-from models.qbwc_session import ClientHello, LoginFailure, QbwcSession, SessionEvent, Ticket
+from models.qbwc_session import LoginFailure, QbwcSession, SessionEvent, Ticket
 from models.records import QbTxnLine, QbTxnLink, RecordChange, RecordChangeHead
 from models.setup_link import SetupLink
 from models.sync import ReconcileMark, StreamCursor
@@ -16,7 +16,6 @@ __all__ = [
     "AppSetting",
     "AuditEntry",
     "Base",
-    "ClientHello",
     "Company",
     "Connector",
     "LoginFailure",

@@ -65,18 +65,6 @@ class Ticket(Base):
     closed_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
-class ClientHello(Base):
-    """clientVersion arrives before authenticate and carries no ticket (§2); we keep it briefly
-    per remote address and attach it to the session that authenticates next from there."""
-
-    __tablename__ = "client_hellos"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    remote_addr: Mapped[str] = mapped_column(String(64), index=True)
-    client_version: Mapped[str] = mapped_column(String(40))
-    seen_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
 class LoginFailure(Base):
     """One authenticate with a wrong Connector Key for a known user name, by client address;
     counted by ``services/login_throttle.py``. Kept apart from the company and its sessions: a

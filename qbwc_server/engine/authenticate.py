@@ -1,23 +1,35 @@
-"""clientVersion and authenticate (protocol doc §3.2, §3.3)."""
+"""authenticate (protocol doc §3.3), and the idle poll's cost.
+
+Most authenticates at scale are a Web Connector polling a company with nothing due. That answer
+is decided from one indexed statement (:func:`_read_login`: the company by user name, with the
+throttle's count for this address, this address's Web Connector row, whether any write-back is
+open and the ticket-signing key) and writes nothing: no session row (the ``none`` ticket is a
+signed value, engine/tickets.py), and the last-contact bookkeeping is coalesced — the company's
+``last_contact_at`` and its connector's ``last_seen_at`` move at most once a minute
+(``CONTACT_RESOLUTION``), which keeps "Connected to Server" and "last seen" true to the minute.
+"""
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import Integer, bindparam, exists, select, update
 from sqlalchemy.orm import Session
 
-from models import ClientHello, Company, QbwcSession, utcnow
+from models import AppSetting, Company, Connector, Operation, QbwcSession, utcnow
+from models.base import UTCDateTime
 from qbwc_server.config import Settings
-from qbwc_server.engine import lease
+from qbwc_server.engine import client_versions, lease
 from qbwc_server.engine.tickets import issue_ticket, new_ticket_value, no_work_ticket
 from qbwc_server.observability import context as log_context
 from qbwc_server.observability.counting import session_ended
 from qbwc_server.services import connector_keys, connectors, login_throttle, sync_gate
-from qbwc_server.services.companies import find_by_username
-from qbwc_server.services.settings_store import ticket_secret
+from qbwc_server.services.settings_store import TICKET_SECRET_KEY, ticket_secret
 from qbwc_server.writeback import queue as write_queue
+from qbwc_server.writeback.catalog import QUEUED, SENT
 
 log = logging.getLogger(__name__)
 
@@ -26,64 +38,123 @@ NVU = "nvu"  # bad credentials: "Invalid password for username"
 NONE = "none"  # valid user, nothing to do now
 USE_OPEN_FILE = ""  # use the company file open in QuickBooks; verified on the first call
 
-HELLO_TTL = timedelta(minutes=5)
 MIN_POSTPONE_SECONDS = 60
+CONTACT_RESOLUTION = connectors.CONTACT_RESOLUTION
 
 
-def _version_tuple(text: str) -> tuple[int, ...]:
-    parts = []
-    for piece in text.split("."):
-        digits = "".join(ch for ch in piece if ch.isdigit())
-        parts.append(int(digits) if digits else 0)
-    return tuple(parts)
+@dataclass(frozen=True)
+class Login:
+    """What authenticate needs to know, read in one statement."""
+
+    company_id: int
+    key_hash: str
+    sync_interval_minutes: int
+    bound_at: datetime | None
+    paused_until: datetime | None  # with pending_binding: what services/sync_gate.py reads
+    pending_binding: dict[str, Any] | None
+    last_complete_sync_at: datetime | None
+    last_contact_at: datetime | None
+    lease_ticket: str | None
+    lease_expires_at: datetime | None
+    failures: int  # wrong keys of this (user name, address) in the throttle window
+    connector_id: int | None  # this address's Web Connector row, if it has been seen
+    connector_seen_at: datetime | None
+    connector_version: str | None
+    open_operations: bool  # a write-back queued or sent: the exact check decides
+    ticket_secret: str | None
 
 
-def client_version(
-    session: Session, settings: Settings, version: str | None, remote_addr: str
-) -> str:
-    """ "" continues; "W:" warns (needs a human, so only when configured); "E:" stops (§3.2)."""
-    version = (version or "").strip()[:40]
-    now = utcnow()
-    session.execute(delete(ClientHello).where(ClientHello.seen_at < now - HELLO_TTL))
-    if version:
-        session.add(ClientHello(remote_addr=remote_addr, client_version=version, seen_at=now))
-    if (
-        version
-        and settings.min_client_version
-        and _version_tuple(version) < _version_tuple(settings.min_client_version)
-    ):
-        return (
-            f"E:This server needs QuickBooks Web Connector {settings.min_client_version} or newer "
-            f"(you have {version}). Download the latest Web Connector from Intuit."
+def _connector(column: Any) -> Any:
+    """This address's Web Connector row of the company (the latest seen), one column of it."""
+    return (
+        select(column)
+        .where(Connector.company_id == Company.id, Connector.remote_addr == bindparam("addr"))
+        .order_by(Connector.last_seen_at.desc(), Connector.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+# Built once, with bound parameters: constructing it costs more than running it.
+_LOGIN = select(
+    Company.id,
+    Company.key_hash,
+    Company.sync_interval_minutes,
+    Company.bound_at,
+    Company.paused_until,
+    Company.pending_binding,
+    Company.last_complete_sync_at,
+    Company.last_contact_at,
+    Company.lease_ticket,
+    Company.lease_expires_at,
+    login_throttle.failure_count(
+        bindparam("username"),
+        bindparam("addr"),
+        bindparam("cutoff", type_=UTCDateTime()),
+        bindparam("failure_limit", type_=Integer()),
+    ),
+    _connector(Connector.id),
+    _connector(Connector.last_seen_at),
+    _connector(Connector.client_version),
+    exists().where(Operation.company_id == Company.id, Operation.state.in_((QUEUED, SENT))),
+    select(AppSetting.value).where(AppSetting.key == TICKET_SECRET_KEY).scalar_subquery(),
+).where(Company.username == bindparam("username"))
+
+
+def _read_login(
+    session: Session, settings: Settings, username: str, remote_addr: str, now: datetime
+) -> Login | None:
+    row = (
+        session.connection()
+        .execute(
+            _LOGIN,
+            {
+                "username": username,
+                "addr": remote_addr[:64],
+                "cutoff": login_throttle.window_start(settings, now),
+                "failure_limit": settings.login_failure_limit,
+            },
         )
-    if (
-        version
-        and settings.warn_client_version
-        and _version_tuple(version) < _version_tuple(settings.warn_client_version)
-    ):
-        return (
-            f"W:QuickBooks Web Connector {version} is old; please update to "
-            f"{settings.warn_client_version} or newer."
-        )
-    return ""
+        .first()
+    )
+    return None if row is None else Login(*row)
 
 
-def _recent_client_version(session: Session, remote_addr: str) -> str | None:
-    row = session.scalars(
-        select(ClientHello)
-        .where(ClientHello.remote_addr == remote_addr)
-        .where(ClientHello.seen_at >= utcnow() - HELLO_TTL)
-        .order_by(ClientHello.id.desc())
-    ).first()
-    return row.client_version if row else None
-
-
-def _sync_due_in_seconds(company: Company) -> int:
+def _sync_due_in_seconds(login: Login, now: datetime) -> int:
     """0 when a sync is due now; otherwise seconds until the interval has passed."""
-    if company.bound_at is None or company.last_complete_sync_at is None:
+    if login.bound_at is None or login.last_complete_sync_at is None:
         return 0  # never verified or never completed: always work
-    due = company.last_complete_sync_at + timedelta(minutes=company.sync_interval_minutes)
-    return max(0, int((due - utcnow()).total_seconds()))
+    due = login.last_complete_sync_at + timedelta(minutes=login.sync_interval_minutes)
+    return max(0, int((due - now).total_seconds()))
+
+
+def _lease_held(login: Login, now: datetime) -> bool:
+    return (
+        login.lease_ticket is not None
+        and login.lease_expires_at is not None
+        and login.lease_expires_at > now
+    )
+
+
+def _stale(seen: datetime | None, now: datetime) -> bool:
+    return seen is None or now - seen >= CONTACT_RESOLUTION
+
+
+def _note_contact(
+    session: Session, login: Login, remote_addr: str, version: str | None, now: datetime
+) -> None:
+    """The coalesced bookkeeping: nothing at all while the company and this address's
+    connector were both seen within the minute and the version is the one known."""
+    if _stale(login.last_contact_at, now):
+        session.execute(
+            update(Company).where(Company.id == login.company_id).values(last_contact_at=now)
+        )
+    if (
+        login.connector_id is None
+        or _stale(login.connector_seen_at, now)
+        or (version is not None and version != login.connector_version)
+    ):
+        connectors.note_contact(session, login.company_id, remote_addr, version, now)
 
 
 def authenticate(
@@ -95,8 +166,8 @@ def authenticate(
 ) -> list[str]:
     username = (username or "").strip()[:200]
     now = utcnow()
-    company = find_by_username(session, username) if username else None
-    if company is None:
+    login = _read_login(session, settings, username, remote_addr, now) if username else None
+    if login is None:
         log.debug("authenticate: nvu for unknown user %r from %s", username, remote_addr)
         return _refused(session, "nvu")
 
@@ -104,15 +175,11 @@ def authenticate(
     # "nvu" without looking at the key, unless this company's Web Connector has authenticated
     # from that address before (services/login_throttle.py). The right key from any other
     # address always gets in.
-    failures = int(
-        session.scalar(select(login_throttle.failure_count(username, remote_addr, settings, now)))
-        or 0
-    )
-    throttled = login_throttle.is_throttled(failures, settings)
-    if throttled and not connectors.seen_from(session, company.id, remote_addr):
+    throttled = login_throttle.is_throttled(login.failures, settings)
+    if throttled and login.connector_id is None:
         log.debug("authenticate throttled for user %r from %s", username, remote_addr)
         return _refused(session, "throttled")
-    if not connector_keys.key_matches(password or "", company.key_hash):
+    if not connector_keys.key_matches(password or "", login.key_hash):
         # Neither the company row nor its session history: a stranger's wrong tries must not
         # overwrite what the customer sees. Throttled pairs are not counted any further.
         if not throttled:
@@ -120,35 +187,49 @@ def authenticate(
             log.info("authenticate: nvu for user %r from %s", username, remote_addr)
         return _refused(session, "nvu")
 
-    log_context.bind(company_id=company.id)  # for the log lines
-    version = _recent_client_version(session, remote_addr)
-    company.last_contact_at = now
-    connector_id = connectors.note_contact(session, company.id, remote_addr, version, now)
+    log_context.bind(company_id=login.company_id)  # for the log lines
+    version = client_versions.recent(remote_addr)
+    _note_contact(session, login, remote_addr, version, now)
 
     # Paused, or the company file waits for a person to confirm it (services/sync_gate.py).
-    gate = sync_gate.closed(company, now)
+    gate = sync_gate.closed(cast(Company, login), now)  # Login carries the columns it reads
     if gate is not None:
-        return _no_work(session, settings, company, gate.postpone_seconds)
+        return _no_work(session, settings, login, gate.postpone_seconds)
 
     # Another Web Connector (a second PC) is syncing this company right now.
-    if lease.held_by_other(company, None, now):
-        return _no_work(session, settings, company, lease.seconds_left(company))
+    if _lease_held(login, now):
+        return _no_work(session, settings, login, _seconds_left(login.lease_expires_at, now))
+    due_in = _sync_due_in_seconds(login, now)
+    if due_in > 0 and not (
+        login.open_operations and write_queue.has_pending_work(session, login.company_id)
+    ):
+        return _no_work(session, settings, login, due_in)
+    return _start(session, settings, login, username, remote_addr, version, now)
 
-    due_in = _sync_due_in_seconds(company)
-    if due_in > 0 and not write_queue.has_pending_work(session, company.id):
-        return _no_work(session, settings, company, due_in)
 
+def _start(
+    session: Session,
+    settings: Settings,
+    login: Login,
+    username: str,
+    remote_addr: str,
+    version: str | None,
+    now: datetime,
+) -> list[str]:
+    """Work to do: take the company's sync lease and open a session with a ticket row."""
+    company = session.get(Company, login.company_id, populate_existing=True)
+    assert company is not None
+    company.last_contact_at = now
     value = new_ticket_value()
     if not lease.try_acquire(session, company, value, settings.sync_lease_seconds):
-        # Lost a race with another connector between the check above and now.
-        return _no_work(session, settings, company, lease.seconds_left(company))
-
+        # Lost a race with another connector between the read above and now.
+        return _no_work(session, settings, login, lease.seconds_left(company, now))
     record = QbwcSession(
         company_id=company.id,
         username=username,
         remote_addr=remote_addr,
         client_version=version,
-        connector_id=connector_id,
+        connector_id=connectors.note_contact(session, company.id, remote_addr, version, now),
         started_at=now,
         state={"phase": "authenticated"},
         hresults=[],
@@ -160,6 +241,10 @@ def authenticate(
     return [ticket.ticket, USE_OPEN_FILE]
 
 
+def _seconds_left(until: datetime | None, now: datetime) -> int:
+    return 0 if until is None else max(0, int((until - now).total_seconds()))
+
+
 def _refused(session: Session, outcome: str) -> list[str]:
     """``nvu`` for a wrong user name or key: no ticket, no row (QBWC still calls closeConnection
     with the empty ticket, §3.3); only the sessions metric counts it."""
@@ -167,11 +252,12 @@ def _refused(session: Session, outcome: str) -> list[str]:
     return ["", NVU]
 
 
-def _no_work(session: Session, settings: Settings, company: Company, wait: int) -> list[str]:
+def _no_work(session: Session, settings: Settings, login: Login, wait: int) -> list[str]:
     """``none`` + postpone: no session follows, so no row either. The ticket is a signed value
     (engine/tickets.py) that can only end the session: its closeConnection reads and writes
     nothing, and it can never run a sync, even if work comes due before it expires."""
     session_ended(session, "none")
-    secret = ticket_secret(session, fresh=True)  # signed with the key in the database now
-    ticket = no_work_ticket(secret, company.id, settings.ticket_ttl_seconds)
+    # Signed with the key in the database now (read with the company; made on first use).
+    secret = ticket_secret(session, login.ticket_secret, fresh=True)
+    ticket = no_work_ticket(secret, login.company_id, settings.ticket_ttl_seconds)
     return [ticket, NONE, str(max(MIN_POSTPONE_SECONDS, wait))]

@@ -32,22 +32,29 @@ from qbwc_server.config import Settings
 
 
 def failure_count(
-    username: str, client: str, settings: Settings, now: datetime
+    username: ColumnElement[str],
+    client: ColumnElement[str],
+    cutoff: ColumnElement[datetime],
+    limit: ColumnElement[int],
 ) -> ColumnElement[int]:
-    """A scalar subquery: failures of the pair within the window, counted up to the limit (an
-    index range scan of at most ``limit`` entries, so a flood costs nothing more)."""
-    cutoff = now - timedelta(seconds=settings.login_failure_window_seconds)
+    """A scalar subquery: failures of the pair since ``cutoff`` (:func:`window_start`), counted
+    up to ``limit`` (an index range scan of at most that many entries, so a flood costs
+    nothing more). Its parts are bound parameters, so the statement is built once."""
     recent = (
         select(LoginFailure.id)
         .where(
-            LoginFailure.username == username[:200],
-            LoginFailure.client_addr == client[:64],
+            LoginFailure.username == username,
+            LoginFailure.client_addr == client,
             LoginFailure.at > cutoff,
         )
-        .limit(settings.login_failure_limit)
+        .limit(limit)
         .subquery()
     )
     return select(func.count()).select_from(recent).scalar_subquery()
+
+
+def window_start(settings: Settings, now: datetime) -> datetime:
+    return now - timedelta(seconds=settings.login_failure_window_seconds)
 
 
 def is_throttled(failures: int, settings: Settings) -> bool:
@@ -57,9 +64,8 @@ def is_throttled(failures: int, settings: Settings) -> bool:
 def record_failure(session: Session, settings: Settings, username: str, client: str) -> None:
     """A wrong key for ``username`` from ``client`` (a pair not yet throttled)."""
     now = utcnow()
-    cutoff = now - timedelta(seconds=settings.login_failure_window_seconds)
-    session.execute(delete(LoginFailure).where(LoginFailure.at <= cutoff))
+    session.execute(delete(LoginFailure).where(LoginFailure.at <= window_start(settings, now)))
     session.add(LoginFailure(username=username[:200], client_addr=client[:64], at=now))
 
 
-__all__ = ["failure_count", "is_throttled", "record_failure"]
+__all__ = ["failure_count", "is_throttled", "record_failure", "window_start"]

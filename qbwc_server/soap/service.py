@@ -20,7 +20,8 @@ from spyne import Array, Integer, ServiceBase, Unicode, rpc
 from qbwc_server import __version__
 from qbwc_server.config import Settings
 from qbwc_server.db import Database
-from qbwc_server.engine.authenticate import authenticate, client_version
+from qbwc_server.engine.authenticate import authenticate
+from qbwc_server.engine.client_versions import client_version
 from qbwc_server.engine.conversation import DONE, Conversation
 from qbwc_server.help import catalog
 from qbwc_server.net import client_ip
@@ -59,10 +60,8 @@ def build_service(db: Database, settings: Settings) -> type[ServiceBase]:
 
         @rpc(Unicode, _returns=Unicode)
         def clientVersion(ctx: Any, strVersion: str | None) -> str:
-            addr = _remote_addr(ctx)
-            try:
-                with db.transaction() as session:
-                    return client_version(session, settings, strVersion, addr)
+            try:  # touches no database (engine/client_versions.py)
+                return client_version(settings, strVersion, _remote_addr(ctx))
             except Exception:
                 call_failed()
                 log.exception("QBWC clientVersion failed")

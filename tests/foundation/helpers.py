@@ -155,6 +155,21 @@ def run_to_end(driver: QbwcSessionDriver, hcp: str, max_rounds: int = 500) -> li
     raise AssertionError("session did not end")
 
 
+def synced_company(server: Any, name: str = "Acme Supplies") -> dict[str, Any]:
+    """A company whose first session (QBWC 2.3.0.215, from 127.0.0.1) ran to the end: its next
+    poll has nothing to do. The company's fields plus ``hcp``, its file's Host/Company/
+    Preferences answer."""
+    company = create_company(server.url, name)
+    qwc = qwc_fields(server.url, company["id"])
+    wc = QbwcSessionDriver(server.qbwc_url)
+    assert wc.client_version("2.3.0.215") == ""
+    assert wc.authenticate(company["username"], company["connector_key"])[1] == ""
+    hcp = make_hcp(owner_id=qwc["OwnerID"], file_id=qwc["FileID"])
+    assert run_to_end(wc, hcp)[-1] == 100
+    wc.close()
+    return {**company, "hcp": hcp}
+
+
 def open_wrong_file(
     base: str,
     qbwc_url: str,

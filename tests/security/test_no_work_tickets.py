@@ -17,14 +17,7 @@ from qbwc_server.db import Database
 from qbwc_server.engine.tickets import NOTHING_TO_DO, no_work_ticket
 from qbwc_server.services.settings_store import TICKET_SECRET_KEY
 from tests.conftest import LiveServer
-from tests.foundation.helpers import (
-    QbwcSessionDriver,
-    api,
-    create_company,
-    make_hcp,
-    qwc_fields,
-    run_to_end,
-)
+from tests.foundation.helpers import QbwcSessionDriver, api, synced_company
 
 
 @pytest.fixture
@@ -37,14 +30,7 @@ def live_server(server_factory: Any) -> LiveServer:
 @pytest.fixture
 def synced(live_server: LiveServer) -> dict[str, Any]:
     """A company whose first session ran to the end: the next poll has nothing to do."""
-    company = create_company(live_server.url, "Acme Supplies")
-    qwc = qwc_fields(live_server.url, company["id"])
-    wc = QbwcSessionDriver(live_server.qbwc_url)
-    assert wc.authenticate(company["username"], company["connector_key"])[1] == ""
-    hcp = make_hcp(owner_id=qwc["OwnerID"], file_id=qwc["FileID"])
-    assert run_to_end(wc, hcp)[-1] == 100
-    wc.close()
-    return {**company, "hcp": hcp}
+    return synced_company(live_server)
 
 
 @pytest.fixture

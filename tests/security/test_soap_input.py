@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from models import ClientHello, Company, QbwcSession, SessionEvent, Ticket
+from models import AppSetting, Company, LoginFailure, QbwcSession, SessionEvent, Ticket
 from tests.foundation.helpers import create_company
 from tests.soap_util import SOAP_NS, TNS, call, envelope, post, result
 
@@ -19,7 +19,7 @@ def counts(db: Any) -> tuple[int, ...]:
     with db.transaction() as s:
         return tuple(
             int(s.scalar(select(func.count()).select_from(m)) or 0)
-            for m in (Company, QbwcSession, Ticket, SessionEvent, ClientHello)
+            for m in (Company, QbwcSession, Ticket, SessionEvent, LoginFailure, AppSetting)
         )
 
 

@@ -11,6 +11,7 @@ import struct
 import time
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,7 +20,7 @@ from models import Company, QbwcSession, Ticket, utcnow
 from qbwc_server.config import Settings
 from qbwc_server.help import catalog
 from qbwc_server.observability import context as log_context
-from qbwc_server.services.settings_store import ticket_secret
+from qbwc_server.services.settings_store import known_ticket_secret, ticket_secret
 
 EXPIRED = "It expired."  # the detail of session_unknown for an expired ticket
 
@@ -158,17 +159,36 @@ def read_no_work_ticket(secret: bytes, value: str) -> tuple[int, int] | None:
     return company_id, expires
 
 
+def _no_work_verdict(secret: bytes, value: str) -> TicketRejected | None:
+    """Why a valid signed ticket ends its session (NoWorkTicket, or expired); None when
+    ``value`` is no ticket signed with ``secret``."""
+    found = read_no_work_ticket(secret, value)
+    if found is None:
+        return None
+    company_id, expires = found
+    log_context.bind(company_id=company_id)
+    if expires <= time.time():
+        return TicketRejected("session_unknown", EXPIRED)
+    return NoWorkTicket()
+
+
 def _refuse_no_work_ticket(session: Session, value: str) -> None:
     """Raise NoWorkTicket (or TicketRejected when expired) for a valid signed ticket."""
     if len(value) != NO_WORK_TICKET_LENGTH:
         return
-    found = read_no_work_ticket(ticket_secret(session), value)
-    if found is None:
-        found = read_no_work_ticket(ticket_secret(session, fresh=True), value)
-    if found is None:
-        return
-    company_id, expires = found
-    log_context.bind(company_id=company_id)
-    if expires <= time.time():
-        raise TicketRejected("session_unknown", EXPIRED)
-    raise NoWorkTicket()
+    verdict = _no_work_verdict(ticket_secret(session), value)
+    if verdict is None:
+        verdict = _no_work_verdict(ticket_secret(session, fresh=True), value)
+    if verdict is not None:
+        raise verdict
+
+
+def close_without_database(bind: Any, value: str | None) -> str | None:
+    """closeConnection's answer for a signed "none" ticket, from the key this process already
+    knows — no session, no statement; None when that cannot be told so (then the normal path
+    answers)."""
+    secret = known_ticket_secret(bind)
+    if secret is None or not value or len(value) != NO_WORK_TICKET_LENGTH:
+        return None
+    verdict = _no_work_verdict(secret, value)
+    return None if verdict is None else str(verdict)

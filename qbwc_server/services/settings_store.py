@@ -77,3 +77,8 @@ def ticket_secret(session: Session, stored: str | None = None, *, fresh: bool = 
     secret = bytes.fromhex(row.value)
     _ticket_secrets[bind] = secret
     return secret
+
+
+def known_ticket_secret(bind: Any) -> bytes | None:
+    """The ticket-signing key this process already read for ``bind`` (an engine), if any."""
+    return _ticket_secrets.get(bind)

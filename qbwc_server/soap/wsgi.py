@@ -26,7 +26,9 @@ from qbwc_server.db import Database
 from qbwc_server.engine import tickets
 from qbwc_server.net import ClientTooSlow, client_ip
 from qbwc_server.soap import admission
+from qbwc_server.soap.calls import QbwcCalls
 from qbwc_server.soap.envelope import EnvelopeRefused, ReadLimits, read_envelope
+from qbwc_server.soap.idle_lane import IdleLane
 from qbwc_server.soap.service import TNS, build_service
 from qbwc_server.soap.spyne_logs import scrub_spyne_loggers
 
@@ -98,6 +100,7 @@ class SoapEndpoint:
         self.db = db
         self.spyne = build_spyne_app(db, settings)
         self.wsdl = build_wsdl(self.spyne, settings)
+        self.idle_lane = IdleLane(QbwcCalls(db, settings), self.spyne.app)
 
     def admit_large(self, method: str, ticket: str) -> bool:
         """A body past the small-call size is read on only within a live session."""
@@ -160,6 +163,9 @@ class SoapEndpoint:
             log.warning("refused SOAP request from %s: %s", addr, refused.reason)
             # Stop here: what was not read stays on the socket, so the connection is closed.
             return self._fault(start_response, refused.status, refused.code, refused.message)
+        answer = self.idle_lane.answer(root, environ)  # an empty session's calls: no spyne
+        if answer is not None:
+            return self._reply(start_response, "200 OK", answer, "text/xml; charset=utf-8")
         environ = dict(environ)
         environ["wsgi.input"] = io.BytesIO(b"")
         environ["CONTENT_LENGTH"] = "0"

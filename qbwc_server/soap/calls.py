@@ -1,0 +1,74 @@
+"""What each QBWC call answers, for the spyne service (``soap/service.py``) and the idle lane
+(``soap/idle_lane.py``) alike: one transaction per call, never a fault, never ``None``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from qbwc_server import __version__
+from qbwc_server.config import Settings
+from qbwc_server.db import Database
+from qbwc_server.engine import tickets
+from qbwc_server.engine.authenticate import authenticate
+from qbwc_server.engine.client_versions import client_version
+from qbwc_server.engine.conversation import Conversation
+from qbwc_server.net import client_ip
+from qbwc_server.observability.soap_metering import call_failed
+from qbwc_server.soap import admission
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+SERVER_VERSION = f"qbwc-server {__version__}"
+
+
+class QbwcCalls:
+    def __init__(self, db: Database, settings: Settings) -> None:
+        self.db = db
+        self.settings = settings
+
+    def remote_addr(self, environ: dict[str, Any] | None) -> str:
+        return client_ip(environ, self.settings) if environ is not None else "?"
+
+    def guarded(self, name: str, fallback: T, work: Callable[[Conversation], T]) -> T:
+        """Run ``work`` in one transaction; on any failure answer ``fallback``, never a fault."""
+        try:
+            with self.db.transaction() as session:
+                return work(Conversation(session, self.settings))
+        except Exception:
+            call_failed()  # qbwc_soap_requests_total{outcome="error"}
+            log.exception("QBWC %s failed; answering %r", name, fallback)
+            return fallback
+
+    def server_version(self) -> str:
+        return SERVER_VERSION
+
+    def client_version(self, version: str | None, addr: str) -> str:
+        try:  # touches no database (engine/client_versions.py)
+            return client_version(self.settings, version, addr)
+        except Exception:
+            call_failed()
+            log.exception("QBWC clientVersion failed")
+            return ""
+
+    def authenticate(self, username: str | None, password: str | None, addr: str) -> list[str]:
+        if admission.pool_saturated(self.db.engine):
+            return admission.busy_answer()  # saturated: at once, without the database
+        try:
+            with self.db.transaction() as session:
+                admission.bound_waits(session)
+                answer = authenticate(session, self.settings, username, password, addr)
+        except Exception as exc:
+            call_failed()
+            # "none" with a postpone: the connector comes back later, nothing is lost.
+            return admission.failed_answer(exc, username)
+        return [a if a is not None else "" for a in answer]
+
+    def close_connection(self, ticket: str | None) -> str:
+        quick = tickets.close_without_database(self.db.engine, ticket)  # a "none" session
+        if quick is not None:
+            return quick
+        return self.guarded("closeConnection", "OK", lambda c: c.close_connection(ticket)) or "OK"

@@ -1,0 +1,133 @@
+"""The idle lane: the four calls of a Web Connector poll answered without spyne.
+
+Most SOAP calls at scale are a poll with nothing to do: serverVersion, clientVersion,
+authenticate (``none``), closeConnection. Their work is tiny (one indexed read at most), and
+spyne's dispatch — schema validation, object mapping, events, serializing through lxml — cost
+several times that work. This lane takes the envelope the guard already parsed
+(``soap/envelope.py``), answers those four methods through the same code as the spyne service
+(``soap/calls.py``) and writes the answer the way spyne writes it, byte for byte
+(``tests/foundation/test_idle_lane.py`` compares them). spyne's ``method_call`` and
+``method_return_object`` events are fired with the same facts, so metrics and the audit trail
+see these calls as before.
+
+Anything unusual — another method, an unknown or repeated parameter, a nested element, an
+attribute, text between elements, a SOAP header — goes to spyne, which validates and answers or
+faults exactly as it always did.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from types import SimpleNamespace
+from typing import Any
+
+from qbwc_server.soap.calls import QbwcCalls
+
+TNS = "http://developer.intuit.com/"
+SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+_BODY = f"{{{SOAP_ENV}}}Body"
+
+# Parameters in schema order (protocol doc §3).
+PARAMETERS: dict[str, tuple[str, ...]] = {
+    "serverVersion": ("strVersion",),
+    "clientVersion": ("strVersion",),
+    "authenticate": ("strUserName", "strPassword"),
+    "closeConnection": ("ticket",),
+}
+
+_HEAD = (
+    "<?xml version='1.0' encoding='UTF-8'?>\n"
+    f'<soap11env:Envelope xmlns:soap11env="{SOAP_ENV}" xmlns:tns="{TNS}"><soap11env:Body>'
+)
+_TAIL = "</soap11env:Body></soap11env:Envelope>"
+
+
+def _text(value: str) -> str:
+    """Character data as lxml writes it (what spyne's answers are made with)."""
+    return (
+        value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+    )
+
+
+def response(method: str, result: str | list[str]) -> bytes:
+    """``<{method}Response><{method}Result>…`` as spyne writes it; a list as ``tns:string``s."""
+    if isinstance(result, list):
+        inner = "".join(f"<tns:string>{_text(word)}</tns:string>" for word in result)
+    else:
+        inner = _text(result)
+    return (
+        f"{_HEAD}<tns:{method}Response><tns:{method}Result>{inner}</tns:{method}Result>"
+        f"</tns:{method}Response>{_TAIL}"
+    ).encode()
+
+
+def _blank(text: str | None) -> bool:
+    return text is None or not text.strip()
+
+
+def parse_call(root: Any) -> tuple[str, list[str | None]] | None:
+    """(method, arguments in parameter order) of a plain call of one of the four methods;
+    None for anything else (spyne takes it)."""
+    if len(root) != 1 or root[0].tag != _BODY:
+        return None  # a SOAP header, or something that is no envelope spyne would take
+    body = root[0]
+    if len(body) != 1 or not _blank(body.text) or body.attrib:
+        return None
+    call = body[0]
+    tag = call.tag
+    if not isinstance(tag, str) or not tag.startswith(f"{{{TNS}}}"):
+        return None
+    method = tag[len(TNS) + 2 :]
+    names = PARAMETERS.get(method)
+    if names is None or call.attrib or not _blank(call.text) or not _blank(call.tail):
+        return None
+    args: list[str | None] = [None] * len(names)
+    position = 0
+    for child in call:
+        child_tag = child.tag
+        if not isinstance(child_tag, str) or not child_tag.startswith(f"{{{TNS}}}"):
+            return None  # a comment, a processing instruction, another namespace
+        name = child_tag[len(TNS) + 2 :]
+        if name not in names[position:] or len(child) or child.attrib or not _blank(child.tail):
+            return None  # unknown, repeated or out of order; nested; xsi:nil and the like
+        position = names.index(name)
+        args[position] = child.text or ""
+        position += 1
+    return method, args
+
+
+class IdleLane:
+    def __init__(self, calls: QbwcCalls, spyne_app: Any) -> None:
+        self.calls = calls
+        self.events = spyne_app.event_manager
+        self.handlers: dict[str, Callable[[list[Any], dict[str, Any]], str | list[str]]] = {
+            "serverVersion": lambda args, env: calls.server_version(),
+            "clientVersion": lambda args, env: calls.client_version(
+                args[0], calls.remote_addr(env)
+            ),
+            "authenticate": lambda args, env: calls.authenticate(
+                args[0], args[1], calls.remote_addr(env)
+            ),
+            "closeConnection": lambda args, env: calls.close_connection(args[0]),
+        }
+
+    def answer(self, root: Any, environ: dict[str, Any]) -> bytes | None:
+        """The answer to a plain call of the four methods, or None (spyne answers)."""
+        parsed = parse_call(root)
+        if parsed is None:
+            return None
+        method, args = parsed
+        # The facts spyne's own method context carries, for the event listeners.
+        ctx = SimpleNamespace(
+            method_name=method,
+            in_object=args,
+            out_object=None,
+            call_start=time.time(),
+            transport=SimpleNamespace(req_env=environ),
+        )
+        self.events.fire_event("method_call", ctx)
+        result = self.handlers[method](args, environ)
+        ctx.out_object = [result]
+        self.events.fire_event("method_return_object", ctx)
+        return response(method, result)

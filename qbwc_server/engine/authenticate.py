@@ -143,17 +143,26 @@ def _stale(seen: datetime | None, now: datetime) -> bool:
 def _note_contact(
     session: Session, login: Login, remote_addr: str, version: str | None, now: datetime
 ) -> None:
-    """The coalesced bookkeeping: nothing at all while the company and this address's
-    connector were both seen within the minute and the version is the one known."""
-    if _stale(login.last_contact_at, now):
+    """The coalesced bookkeeping, at most once a minute per company and per Web Connector:
+
+    - the company's ``last_contact_at`` when it is a minute old ("Connected to Server");
+    - this address's connector when it was last seen a minute ago or reports another version;
+    - an address not seen before (a new PC) together with the company's minute, or at once
+      while another PC holds the sync (whose calls keep the company's contact fresh), so a
+      flood of polls from ever new addresses costs one write a minute, not one each.
+    """
+    company_stale = _stale(login.last_contact_at, now)
+    if company_stale:
         session.execute(
             update(Company).where(Company.id == login.company_id).values(last_contact_at=now)
         )
-    if (
-        login.connector_id is None
-        or _stale(login.connector_seen_at, now)
-        or (version is not None and version != login.connector_version)
-    ):
+    if login.connector_id is None:
+        noted = company_stale or _lease_held(login, now)
+    else:
+        noted = _stale(login.connector_seen_at, now) or (
+            version is not None and version != login.connector_version
+        )
+    if noted:
         connectors.note_contact(session, login.company_id, remote_addr, version, now)
 
 

@@ -17,13 +17,17 @@ from models import Company, Connector, utcnow
 from qbwc_server.engine import client_versions
 from tests.conftest import LiveServer
 from tests.foundation.helpers import QbwcSessionDriver, api, synced_company
+from tests.soap_util import envelope, post, result
 
 
 @pytest.fixture
 def server(server_factory: Any) -> LiveServer:
+    # Behind a trusted proxy (127.0.0.1), so a test can poll from other addresses.
     # No audit trail: its entries are written after a response has left and would be counted
     # with the next call's statements.
-    return server_factory(QBWC_AUDIT="off")  # type: ignore[no-any-return]
+    return server_factory(  # type: ignore[no-any-return]
+        QBWC_AUDIT="off", QBWC_TRUSTED_PROXIES="127.0.0.1"
+    )
 
 
 @contextmanager
@@ -126,3 +130,28 @@ def test_the_qbwc_version_reaches_the_connectors_list_without_a_write(
     wc = QbwcSessionDriver(server.qbwc_url)
     assert wc.authenticate(company["username"], company["connector_key"])[1] == "none"
     assert status(server, company)["connectors"][0]["client_version"] == "2.3.0.999"
+
+
+def poll_from(server: LiveServer, company: dict[str, Any], addr: str) -> None:
+    """authenticate (nothing due) from another client address, through the proxy."""
+    params = [("strUserName", company["username"]), ("strPassword", company["connector_key"])]
+    headers = {"X-Forwarded-For": addr}
+    status, data = post(server.qbwc_url, envelope("authenticate", params), "", headers)
+    assert status == 200 and result(data, "authenticate")[1] == "none"
+
+
+def test_a_new_address_is_noted_with_the_companys_minute(server: LiveServer, db: Any) -> None:
+    """A flood of polls from ever new addresses costs one write a minute, not one each."""
+    company = synced_company(server)
+    empty_session(server, company)
+    with statements(db) as seen:
+        for n in range(1, 6):
+            poll_from(server, company, f"198.51.100.{n}")
+    assert len(seen) == 5, seen  # one read each, no write
+    addresses = {c["remote_addr"] for c in status(server, company)["connectors"]}
+    assert addresses == {"127.0.0.1"}
+    with db.transaction() as s:
+        s.execute(update(Company).values(last_contact_at=utcnow() - timedelta(seconds=61)))
+    poll_from(server, company, "198.51.100.9")
+    addresses = {c["remote_addr"] for c in status(server, company)["connectors"]}
+    assert addresses == {"127.0.0.1", "198.51.100.9"}

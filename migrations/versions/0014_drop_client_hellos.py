@@ -1,8 +1,8 @@
 """drop client_hellos: clientVersion writes nothing any more (the version it reports is handed to
 the authenticate after it in the worker's memory, engine/client_versions.py)
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 
 Written by hand but frozen like a generated one: it never imports ``models``.
 """
@@ -12,8 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013"
-down_revision = "0012"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 

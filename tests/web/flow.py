@@ -27,7 +27,9 @@ def sign_in(page: Any, server: LiveServer) -> None:
 
 
 def look(page: Any, name: str) -> Path:
-    """A screenshot for people to look at, and the page's accessibility checked."""
+    """A screenshot for people to look at, and the page's accessibility checked (the page's
+    auto-refresh stopped first: the checks take longer than it waits)."""
+    page.evaluate("() => document.body.removeAttribute('data-refresh')")
     path = screenshot(page, name)
     assert_accessible(page, name)
     return path

@@ -95,6 +95,7 @@ def test_a_customer_sets_up_a_company_and_watches_the_first_sync(
     assert page.get_attribute("#sync-progress", "value") == str(percent)
     assert "time left" in page.inner_text("#progress")
     assert "Syncing now" in page.inner_text("#connectors")
+    assert page.get_attribute("body", "data-refresh") == "10"  # the page follows the sync
     look(page, "07-profile-syncing")
     report = watched.finish()
     assert report.outcome == Outcome.COMPLETED, report.errors[:3]

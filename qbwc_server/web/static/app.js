@@ -1,6 +1,7 @@
 // Small enhancements only: every page works without this script.
 // - Copy buttons (data-copy="input id") copy the input's value and say so.
-// - Pages with <body data-refresh="N"> reload every N seconds while nobody is typing in a form.
+// - Pages with <body data-refresh="N"> reload every N seconds while nobody types or moves the
+//   keyboard focus (removing the attribute stops it).
 (function () {
   "use strict";
   function copyFrom(button) {
@@ -30,9 +31,10 @@
       var typing = false;
       document.addEventListener("input", function () { typing = true; });
       window.setInterval(function () {
+        // Not while someone types, or moves through the page with the keyboard.
         var active = document.activeElement;
-        var inForm = active && active.form;
-        if (!typing && !inForm) {
+        var busy = typing || (active && active !== document.body);
+        if (!busy && document.body.hasAttribute("data-refresh")) {
           window.location.replace(document.body.getAttribute("data-refresh-url") || window.location.href);
         }
       }, seconds * 1000);

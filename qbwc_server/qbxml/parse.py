@@ -335,14 +335,15 @@ def _iter_document(text: str, offset: int) -> Iterator[ResponseEvent]:
     except (etree.XMLSyntaxError, UnicodeEncodeError):
         # libxml2 refuses every character XML cannot carry, raw or as a reference (and a lone
         # surrogate cannot even be encoded), so the usual clean page skips the sanitizing
-        # pass; a refused one is sanitized (user-pains #11) and parsed again — without an XML
-        # declaration the cleaning uncovered (its encoding would be applied to UTF-8 bytes).
+        # pass; a refused one is sanitized (user-pains #11) and parsed again, fed as text the
+        # way the streaming path feeds it (a declaration the cleaning uncovered is read, its
+        # encoding ignored: the text is the text), so both paths accept the same documents.
         cleaned = sanitize_chunk(body)
-        # Only a declaration the cleaning uncovered is dropped: a second one that was there all
-        # along is malformed, as it is to the streaming parser (both paths agree: the fuzzer).
-        start = body_offset(cleaned) if _XML_DECL_RE.match(body) is None else 0
+        body_offset(cleaned)  # a DTD the cleaning uncovered is refused before parsing
+        feeder = etree.XMLParser(collect_ids=False, **hardened_parser_kwargs())
         try:
-            root = etree.fromstring(cleaned[start:].encode(), parser)
+            feeder.feed(cleaned)
+            root = feeder.close()
         except etree.XMLSyntaxError as exc:
             raise QbxmlParseError(f"malformed qbXML response: {exc}") from exc
     refuse_dtd(root)

@@ -90,6 +90,7 @@ def check_page(text: str) -> tuple[str, Any]:
 @example(base=0, data=None)  # the page as QuickBooks sent it
 @example(base=0, data=Edit.prefix('<!&#1;DOCTYPE x [<!&#1;ENTITY a "b">]>'))  # before the decl.
 @example(base=0, data=Edit.prefix('<?xml version="1.0" ?>\n'))  # two: whole and streamed agree
+@example(base=0, data=Edit.prefix("\x00<?xml "))  # a broken declaration uncovered by cleaning
 def test_fuzz_response_parser(base: int, data: Any) -> None:
     page = pages()[base]
     text = edited(page, data)

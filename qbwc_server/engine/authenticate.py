@@ -177,7 +177,10 @@ def authenticate(
     now = utcnow()
     login = _read_login(session, settings, username, remote_addr, now) if username else None
     if login is None:
-        log.debug("authenticate: nvu for unknown user %r from %s", username, remote_addr)
+        # Not the name as sent: people paste the Connector Key into the user-name box too.
+        log.debug(
+            "authenticate: nvu for unknown user (%d characters) from %s", len(username), remote_addr
+        )
         return _refused(session, "nvu")
 
     # The throttle counts wrong keys per (user name, address): a throttled pair is answered

@@ -140,3 +140,17 @@ def test_keys_never_reach_the_logs(server: Any, db: Any, caplog: pytest.LogCaptu
     assert "nvu" in text  # the refusals were logged ...
     for secret in [*wrong, company["connector_key"]]:
         assert secret not in text and secret.replace("-", "") not in text  # ... no key was
+
+
+def test_a_key_typed_as_the_user_name_never_reaches_the_logs(
+    server: Any, db: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Someone pastes the Connector Key into the Web Connector's user-name box: the name is not
+    logged (found by the SOAP fuzzer: the unknown-user line wrote the name as sent, at DEBUG)."""
+    company = create_company(server.url)
+    key = company["connector_key"]
+    with caplog.at_level(logging.DEBUG):
+        assert authenticate(server.qbwc_url, key, key)[1] == "nvu"
+        assert authenticate(server.qbwc_url, key.replace("-", ""), "x")[1] == "nvu"
+    assert "unknown user" in caplog.text  # the refusal was logged ...
+    assert key not in caplog.text and key.replace("-", "") not in caplog.text  # ... not the name

@@ -32,24 +32,7 @@ class ListDeletedQuery:
     include_ret_elements: Sequence[str] = ()
 
     def to_element(self, version: str) -> etree._Element:
-        rq = start_request("ListDeletedQueryRq", self.request_id, version)
-        set_query_attrs(
-            rq,
-            name="ListDeleted",
-            supports_iterator=False,
-            supports_meta_data=True,
-            iterator=None,
-            iterator_id=None,
-            meta_data=self.meta_data,
-        )
-        types = as_list(self.list_del_types, "list_del_types")
-        if not types:
-            raise ValueError("ListDeletedQuery needs at least one ListDelType")
-        for t in types:
-            text_child(rq, "ListDelType", check_choice(t, LIST_DEL_TYPES, "ListDelType"))
-        _add_deleted_range(rq, self.deleted_from, self.deleted_to)
-        add_include_ret_elements(rq, self.include_ret_elements)
-        return rq
+        return _deleted_query(self, "List", self.list_del_types, LIST_DEL_TYPES, version)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -64,27 +47,38 @@ class TxnDeletedQuery:
     include_ret_elements: Sequence[str] = ()
 
     def to_element(self, version: str) -> etree._Element:
-        rq = start_request("TxnDeletedQueryRq", self.request_id, version)
-        set_query_attrs(
-            rq,
-            name="TxnDeleted",
-            supports_iterator=False,
-            supports_meta_data=True,
-            iterator=None,
-            iterator_id=None,
-            meta_data=self.meta_data,
-        )
-        types = as_list(self.txn_del_types, "txn_del_types")
-        if not types:
-            raise ValueError("TxnDeletedQuery needs at least one TxnDelType")
-        allowed = txn_del_types(version)
-        for t in types:
-            if t not in allowed and t in TXN_DEL_TYPES_16_ONLY:
-                raise ValueError(f"TxnDelType {t} needs qbXML 16.0 (building {version})")
-            text_child(rq, "TxnDelType", check_choice(t, allowed, "TxnDelType"))
-        _add_deleted_range(rq, self.deleted_from, self.deleted_to)
-        add_include_ret_elements(rq, self.include_ret_elements)
-        return rq
+        return _deleted_query(self, "Txn", self.txn_del_types, txn_del_types(version), version)
+
+
+def _deleted_query(
+    query: ListDeletedQuery | TxnDeletedQuery,
+    kind: str,
+    del_types: Sequence[str],
+    allowed: Sequence[str],
+    version: str,
+) -> etree._Element:
+    """ListDeletedQueryRq / TxnDeletedQueryRq: the same shape, ``kind`` List or Txn (§6.5)."""
+    name, del_tag = f"{kind}Deleted", f"{kind}DelType"
+    rq = start_request(f"{name}QueryRq", query.request_id, version)
+    set_query_attrs(
+        rq,
+        name=name,
+        supports_iterator=False,
+        supports_meta_data=True,
+        iterator=None,
+        iterator_id=None,
+        meta_data=query.meta_data,
+    )
+    types = as_list(del_types, f"{kind.lower()}_del_types")
+    if not types:
+        raise ValueError(f"{name}Query needs at least one {del_tag}")
+    for t in types:
+        if t not in allowed and t in TXN_DEL_TYPES_16_ONLY:
+            raise ValueError(f"{del_tag} {t} needs qbXML 16.0 (building {version})")
+        text_child(rq, del_tag, check_choice(t, allowed, del_tag))
+    _add_deleted_range(rq, query.deleted_from, query.deleted_to)
+    add_include_ret_elements(rq, query.include_ret_elements)
+    return rq
 
 
 def _add_deleted_range(

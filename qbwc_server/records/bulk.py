@@ -21,7 +21,7 @@ from __future__ import annotations
 import itertools
 import json
 import operator
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -111,24 +111,48 @@ def insert_rows(conn: Connection, table: Table, rows: Iterable[Mapping[str, Any]
     if conn.dialect.name != "postgresql":
         conn.execute(_sqlite_statement(table, columns, None), [first, *iterator])
         return
-    quote = conn.dialect.identifier_preparer.quote
-    sql = f"COPY {quote(table.name)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
     values = _getter(columns)
     json_at = [n for n, c in enumerate(columns) if isinstance(table.c[c].type, JSON)]
-    raw = conn.connection.driver_connection  # psycopg, inside the session's transaction
-    assert raw is not None
-    with raw.cursor() as cursor, cursor.copy(sql) as copy:
-        write = copy.write_row
-        if not json_at:
-            for row in itertools.chain((first,), iterator):
-                write(values(row))
-            return
+    if not json_at:
+        _copy(conn, table, columns, map(values, itertools.chain((first,), iterator)))
+        return
+
+    def records() -> Iterator[Sequence[Any]]:
         for row in itertools.chain((first,), iterator):
             record = list(values(row))
             for n in json_at:
                 if record[n] is not None:
                     record[n] = dumps_json(record[n])
-            write(record)
+            yield record
+
+    _copy(conn, table, columns, records())
+
+
+def insert_tuples(
+    conn: Connection, table: Table, columns: tuple[str, ...], rows: Iterable[Sequence[Any]]
+) -> None:
+    """Insert ``rows`` given as value sequences in ``columns`` order (no JSON columns): the
+    change log's many small rows, without a dict per row."""
+    if conn.dialect.name == "postgresql":
+        _copy(conn, table, columns, rows)
+        return
+    records = [dict(zip(columns, row, strict=True)) for row in rows]
+    if records:
+        conn.execute(_sqlite_statement(table, columns, None), records)
+
+
+def _copy(
+    conn: Connection, table: Table, columns: tuple[str, ...], rows: Iterable[Sequence[Any]]
+) -> None:
+    """``COPY table (columns) FROM STDIN`` of ``rows``, on the session's connection."""
+    quote = conn.dialect.identifier_preparer.quote
+    sql = f"COPY {quote(table.name)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
+    raw = conn.connection.driver_connection  # psycopg, inside the session's transaction
+    assert raw is not None
+    with raw.cursor() as cursor, cursor.copy(sql) as copy:
+        write = copy.write_row
+        for row in rows:
+            write(row)
 
 
 def upsert_rows(

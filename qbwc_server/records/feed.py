@@ -28,7 +28,7 @@ from sqlalchemy import Connection, Table, select, update
 from sqlalchemy.orm import Session
 
 from models import RecordChange, RecordChangeHead
-from qbwc_server.records.bulk import dialect_insert, insert_rows
+from qbwc_server.records.bulk import dialect_insert, insert_tuples
 
 CHANGES: Table = RecordChange.__table__  # type: ignore[assignment]
 HEADS: Table = RecordChangeHead.__table__  # type: ignore[assignment]
@@ -67,22 +67,20 @@ def log_changes(
         .returning(HEADS.c.last_seq)
     ).scalar_one()
     first = int(last) - len(changes) + 1
-    insert_rows(
+    # PostgreSQL reads the instant from its ISO 8601 text: formatted once, not per row.
+    stamp: datetime | str = at.isoformat() if conn.dialect.name == "postgresql" else at
+    insert_tuples(
         conn,
         CHANGES,
+        _CHANGE_COLUMNS,
         (
-            {
-                "company_id": company_id,
-                "seq": first + n,
-                "record_type": type_name,
-                "object_id": object_id,
-                "op": op,
-                "edit_sequence": edit_sequence,
-                "at": at,
-            }
-            for n, (object_id, op, edit_sequence) in enumerate(changes)
+            (company_id, seq, type_name, object_id, op, edit_sequence, stamp)
+            for seq, (object_id, op, edit_sequence) in enumerate(changes, first)
         ),
     )
+
+
+_CHANGE_COLUMNS = ("company_id", "seq", "record_type", "object_id", "op", "edit_sequence", "at")
 
 
 # --- reading ------------------------------------------------------------------------------

@@ -64,11 +64,11 @@ class RecordType:
             raise ValueError(f"{self.name}: no query {self.query}QueryRq in qbxml/query_specs.py")
         return spec
 
-    @property
+    @functools.cached_property
     def kind(self) -> Kind:
         return "list" if self.query in LIST_QUERIES else "txn"
 
-    @property
+    @functools.cached_property
     def is_list(self) -> bool:
         return self.kind == "list"
 
@@ -91,7 +91,7 @@ class RecordType:
         return isinstance(self.spec, TxnQuerySpec) and self.spec.include_linked_txns
 
     # --- storage ------------------------------------------------------------------------------
-    @property
+    @functools.cached_property
     def table(self) -> Table:
         table = self.model.__table__
         assert isinstance(table, Table)
@@ -107,11 +107,11 @@ class RecordType:
         """``extract(data, row)`` sets the typed columns of ``row`` from a Ret dict."""
         return compile_extractor(self.fields)
 
-    @property
+    @functools.cached_property
     def id_key(self) -> str:
         """The Ret element holding the record's id."""
         return "ListID" if self.is_list else "TxnID"
 
-    @property
+    @functools.cached_property
     def id_column(self) -> str:
         return "list_id" if self.is_list else "txn_id"

@@ -12,19 +12,38 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from qbwc_server.records.fields import as_list, day, decimal, descend, text, utc_instant
+from qbwc_server.records.fields import (
+    as_list,
+    day,
+    decimal,
+    descend,
+    instant_text,
+    text,
+    utc_instant,
+)
 from qbwc_server.records.record_type import RecordType
 from qbwc_server.records.types import item_type_for_tag
 
 
 def prepare_row(
-    rt: RecordType, data: Mapping[str, Any], tag: str | None, company_id: int, now: datetime
+    rt: RecordType,
+    data: Mapping[str, Any],
+    tag: str | None,
+    company_id: int,
+    now: datetime | str,
+    *,
+    stamps_as_text: bool = False,
 ) -> dict[str, Any]:
-    """The full row (every column) for one record; ``qb`` is the dict itself."""
+    """The full row (every column) for one record; ``qb`` is the dict itself.
+
+    ``stamps_as_text`` (PostgreSQL, whose text input reads an ISO 8601 instant): the UTC
+    instant of TimeModified may be given as QuickBooks wrote it (:func:`instant_text`), and
+    ``now`` may be the batch's time already formatted once."""
     row = rt.blank_row.copy()
     rt.extract(data, row)
     row["company_id"] = company_id
-    row["time_modified_utc"] = utc_instant(row["time_modified"])
+    modified = row["time_modified"]
+    row["time_modified_utc"] = instant_text(modified) if stamps_as_text else utc_instant(modified)
     row["is_deleted"] = False
     row["time_deleted"] = None
     row["deleted_at"] = None

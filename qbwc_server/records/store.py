@@ -233,11 +233,15 @@ def _upsert_batch(
         return UpsertResult(unchanged=unchanged)
 
     now = utcnow()
+    # PostgreSQL reads instants from ISO 8601 text (COPY, jsonb_to_recordset): the batch's
+    # time is formatted once, and TimeModified's instant goes as QuickBooks wrote it.
+    pg = conn.dialect.name == "postgresql"
+    synced_at = now.isoformat() if pg else now
 
     def prepared(ids: list[str]) -> Iterator[dict[str, Any]]:
         for object_id in ids:
             tag, data = batch[object_id]
-            yield prepare_row(rt, data, tag, company_id, now)
+            yield prepare_row(rt, data, tag, company_id, synced_at, stamps_as_text=pg)
 
     # The feed lock makes the classification exact (every write of this company's records
     # happens under it), so new rows go in with a plain bulk insert (COPY on PostgreSQL,

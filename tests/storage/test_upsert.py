@@ -110,6 +110,37 @@ def test_typed_vendor_columns_and_complete_record(db: Any) -> None:
     assert row.qb == record  # the whole record, DataExtRet and address included
 
 
+@pytest.mark.parametrize(
+    ("modified", "instant"),
+    [
+        ("2024-02-08T10:07:00-08:00", datetime(2024, 2, 8, 18, 7, tzinfo=UTC)),
+        ("2024-03-10T23:30:00+05:30", datetime(2024, 3, 10, 18, 0, tzinfo=UTC)),
+        ("2024-12-31T23:59:59-14:00", datetime(2025, 1, 1, 13, 59, 59, tzinfo=UTC)),
+        (" 2024-02-08T10:07:00-08:00 ", datetime(2024, 2, 8, 18, 7, tzinfo=UTC)),
+        ("2024-02-08T10:07:00", datetime(2024, 2, 8, 10, 7, tzinfo=UTC)),  # no offset: UTC
+        ("2024-02-08T10:07:00.250-08:00", datetime(2024, 2, 8, 18, 7, 0, 250000, tzinfo=UTC)),
+        ("2024-02-30T10:07:00-08:00", None),  # no such day
+        ("2024-02-08T10:07:00-16:00", datetime(2024, 2, 9, 2, 7, tzinfo=UTC)),  # converted
+        ("yesterday", None),
+    ],
+)
+def test_time_modified_instant_on_insert_and_update(
+    db: Any, modified: str, instant: datetime | None
+) -> None:
+    # PostgreSQL is given the usual stamp as written (records/fields.py instant_text), the
+    # rest as a converted instant: the same stored instant either way, on the COPY of new
+    # records and on the update of a changed one.
+    cid = new_company(db)
+    record = vendor(3, modified=modified)
+    upsert(db, cid, "vendors", [record])
+    assert vendor_row(db, cid, record["ListID"]).time_modified_utc == instant
+    upsert(db, cid, "vendors", [vendor(3, edit=1, modified="2020-01-01T00:00:00+00:00")])
+    upsert(db, cid, "vendors", [vendor(3, edit=2, modified=modified)])
+    row = vendor_row(db, cid, record["ListID"])
+    assert (row.time_modified, row.time_modified_utc) == (modified, instant)
+    assert [c.edit_sequence for c in changes(db, cid)] == ["1700000000", "1700000001", "1700000002"]
+
+
 def test_changed_edit_sequence_updates_and_replaces_lines_and_links(db: Any) -> None:
     cid = new_company(db)
     original = bill(1, lines=3)

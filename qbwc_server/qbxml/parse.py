@@ -208,6 +208,51 @@ def ret_to_dict(el: etree._Element) -> dict[str, Any]:
     return out
 
 
+def _plain_to_dict(el: etree._Element, tag: str) -> dict[str, Any]:
+    """:func:`ret_to_dict` of an element ``tag`` with no attribute anywhere in it (the caller
+    knows: :func:`_records_without_attributes`): the same dicts, without asking each element
+    for its attributes."""
+    out: dict[str, Any] = {}
+    repeatable = _REPEATABLE_UNDER.get(tag) or _repeatable_under(tag)
+    promoted: set[str] | None = None
+    for child in el:
+        name = child.tag
+        if name.__class__ is not str:  # comments / processing instructions
+            continue
+        value = _plain_to_dict(child, name) if len(child) else (child.text or "")
+        if name not in out and name not in repeatable:
+            out[name] = value
+        elif name in repeatable:
+            listed = out.get(name)
+            if listed is None:
+                out[name] = [value]
+            else:
+                listed.append(value)
+        else:
+            if promoted is None:
+                promoted = set()
+            if name not in promoted:
+                out[name] = [out[name]]
+                promoted.add(name)
+            out[name].append(value)
+    return out
+
+
+def _records_without_attributes(text: str, root: etree._Element) -> bool:
+    """Whether no element below the ``…Rs`` elements of the document ``text`` (parsed as
+    ``root``) has an attribute. Each attribute is written with a ``=`` (no DTD can add
+    defaults: refused), so it is so when the text has no more ``=`` than QBXML, QBXMLMsgsRs and
+    the ``…Rs`` elements have attributes: one text scan instead of a question per element."""
+    structural = len(root.attrib)
+    for msgs in root:
+        if msgs.tag.__class__ is str:
+            structural += len(msgs.attrib)
+            for rs in msgs:
+                if rs.tag.__class__ is str:
+                    structural += len(rs.attrib)
+    return text.count("=") <= structural
+
+
 # --- events ---------------------------------------------------------------------------------
 
 
@@ -338,17 +383,18 @@ def _iter_document(text: str, offset: int) -> Iterator[ResponseEvent]:
         # pass; a refused one is sanitized (user-pains #11) and parsed again, fed as text the
         # way the streaming path feeds it (a declaration the cleaning uncovered is read, its
         # encoding ignored: the text is the text), so both paths accept the same documents.
-        cleaned = sanitize_chunk(body)
-        body_offset(cleaned)  # a DTD the cleaning uncovered is refused before parsing
+        body = sanitize_chunk(body)
+        body_offset(body)  # a DTD the cleaning uncovered is refused before parsing
         feeder = etree.XMLParser(collect_ids=False, **hardened_parser_kwargs())
         try:
-            feeder.feed(cleaned)
+            feeder.feed(body)
             root = feeder.close()
         except etree.XMLSyntaxError as exc:
             raise QbxmlParseError(f"malformed qbXML response: {exc}") from exc
     refuse_dtd(root)
     if root.tag != "QBXML":
         raise QbxmlParseError(f"root element is {root.tag!r}, expected QBXML")
+    plain = _records_without_attributes(body, root)
     for msgs in root:
         # Only QBXMLMsgsRs holds responses (SignonMsgsRs is QBOE-only; ignored).
         if msgs.tag != "QBXMLMsgsRs":
@@ -370,7 +416,8 @@ def _iter_document(text: str, offset: int) -> Iterator[ResponseEvent]:
                     error_recovery = ret_to_dict(ret)
                 else:
                     count += 1
-                    yield Record(status, tag, ret_to_dict(ret))
+                    data = _plain_to_dict(ret, tag) if plain else ret_to_dict(ret)
+                    yield Record(status, tag, data)
             yield ResponseEnd(status, count, error_recovery)
 
 

@@ -260,6 +260,61 @@ def test_ret_to_dict_context_and_surprises() -> None:
     assert ret_to_dict(odd) == {"@a": "1", "Name": ["a", "b"], "Amt": {"@cur": "USD", "#text": "5"}}
 
 
+@pytest.mark.parametrize(
+    ("ret", "message", "expected"),
+    [
+        # No attribute below the Rs (and no '=' beyond the Rs attributes): the whole-document
+        # path takes the records without asking each element for attributes.
+        (
+            "<VendorRet><ListID>1</ListID><Name>a</Name><Name>b</Name><Memo>x</Memo>"
+            "<VendorAddress><City>Here</City></VendorAddress><Empty/><Blank> </Blank>"
+            "<Commented><!-- c --></Commented><DataExtRet><OwnerID>0</OwnerID></DataExtRet>"
+            "<Mixed>t<?pi x?></Mixed></VendorRet>",
+            "Status OK",
+            {
+                "ListID": "1",
+                "Name": ["a", "b"],
+                "Memo": "x",
+                "VendorAddress": {"City": "Here"},
+                "Empty": "",
+                "Blank": " ",
+                "Commented": {},
+                "DataExtRet": [{"OwnerID": "0"}],
+                "Mixed": {},
+            },
+        ),
+        # An attribute deep in a record, on a leaf, on the record; '=' in text or in the Rs.
+        (
+            '<VendorRet><ListID>1</ListID><Ref><FullName kind="x">A</FullName></Ref>'
+            "<Memo>a=b</Memo></VendorRet>",
+            "Status OK",
+            {"ListID": "1", "Ref": {"FullName": {"@kind": "x", "#text": "A"}}, "Memo": "a=b"},
+        ),
+        (
+            '<VendorRet a="1"><ListID>1</ListID></VendorRet>',
+            "Status OK",
+            {"@a": "1", "ListID": "1"},
+        ),
+        ("<VendorRet><Memo>1+1=2</Memo></VendorRet>", "Status OK", {"Memo": "1+1=2"}),
+        ("<VendorRet><Memo>x</Memo></VendorRet>", "a=b", {"Memo": "x"}),
+    ],
+)
+def test_records_with_and_without_attributes(
+    ret: str, message: str, expected: dict[str, object]
+) -> None:
+    page = (
+        '<?xml version="1.0" ?><QBXML><QBXMLMsgsRs><VendorQueryRs requestID="1" statusCode="0" '
+        f'statusSeverity="Info" statusMessage="{message}">{ret}</VendorQueryRs></QBXMLMsgsRs>'
+        "</QBXML>"
+    )
+    (rs,) = parse_response(page).responses
+    assert rs.data == [expected]
+    assert rs.status.status_message == message
+    body = page[parse_module.body_offset(page) :]
+    plain = parse_module._records_without_attributes(body, etree.fromstring(body))
+    assert plain == ("=" not in ret + message)
+
+
 def test_event_order_of_stream() -> None:
     kinds = [type(e).__name__ for e in iter_response(SYNTHETIC)]
     assert kinds == [

@@ -5,15 +5,16 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -81,14 +82,83 @@ def make_engine(database_url: str, **kwargs: Any) -> Engine:
     return create_engine(database_url, pool_pre_ping=True, **kwargs)
 
 
+T = TypeVar("T")
+
+# The quick reads' bounds, set once per connection (PostgreSQL): a read that waits longer for a
+# lock or runs longer than this gives up, and the poll is answered "come back later"
+# (soap/admission.py) instead of holding a worker thread.
+QUICK_READ_OPTIONS = "-c statement_timeout=1000 -c lock_timeout=250"
+QUICK_POOL_TIMEOUT = 0.25  # seconds to wait for a free quick-read connection before "busy"
+
+
+def make_quick_engine(database_url: str) -> Engine | None:
+    """The engine of :meth:`Database.quick_read`, or None where there is none to have.
+
+    Autocommit connections: a read is one round trip, with no BEGIN, COMMIT or pool ping
+    (a connection the database dropped fails its read; :meth:`Database.quick_read` reads once
+    more on a new one). Not behind PgBouncer (it refuses the ``options`` startup parameter and
+    hands out server connections per transaction anyway) and not for an in-memory SQLite
+    database (each connection would see another, empty, database).
+    """
+    if database_url.startswith("sqlite"):
+        if make_url(database_url).database in (None, "", ":memory:"):
+            return None
+        engine = create_engine(
+            database_url,
+            connect_args={"check_same_thread": False, "timeout": 1},
+            hide_parameters=True,
+            pool_timeout=QUICK_POOL_TIMEOUT,
+        )
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_reader(dbapi_conn: Any, _record: Any) -> None:
+            # Autocommit: a SELECT is its own read transaction under WAL, never the write lock
+            # the main engine takes at BEGIN.
+            dbapi_conn.isolation_level = None
+            dbapi_conn.execute("PRAGMA busy_timeout=1000")
+
+        return engine
+    url, behind_pgbouncer = pgbouncer_url(database_url)
+    if behind_pgbouncer:
+        return None
+    return create_engine(
+        url,
+        isolation_level="AUTOCOMMIT",
+        hide_parameters=True,
+        pool_timeout=QUICK_POOL_TIMEOUT,
+        connect_args={"options": QUICK_READ_OPTIONS},
+    )
+
+
 class Database:
-    """Owns the engine and hands out transactional sessions."""
+    """Owns the engines and hands out transactional sessions and quick reads."""
 
     def __init__(self, database_url: str) -> None:
         self.url = database_url
         self.behind_pgbouncer = pgbouncer_url(database_url)[1]
         self.engine = make_engine(database_url)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        self.quick_engine = make_quick_engine(database_url)
+
+    def engines(self) -> list[Engine]:
+        """Every engine of this database (for listeners that must see every statement)."""
+        return [self.engine] + ([self.quick_engine] if self.quick_engine is not None else [])
+
+    def quick_read(self, work: Callable[[Connection], T]) -> T | None:
+        """``work`` on an autocommit connection of the quick engine: the idle poll's one read
+        (engine/authenticate.py). It must only read: there is no transaction to roll back.
+        A connection found dropped (the database restarted) is replaced and ``work`` run once
+        more. None when this database has no quick engine (the caller uses a transaction)."""
+        if self.quick_engine is None:
+            return None
+        try:
+            with self.quick_engine.connect() as conn:
+                return work(conn)
+        except sa_exc.DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+        with self.quick_engine.connect() as conn:
+            return work(conn)
 
     @property
     def is_postgres(self) -> bool:
@@ -108,7 +178,8 @@ class Database:
             session.close()
 
     def dispose(self) -> None:
-        self.engine.dispose()
+        for engine in self.engines():
+            engine.dispose()
 
 
 def alembic_config(database_url: str) -> AlembicConfig:

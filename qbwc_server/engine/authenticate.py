@@ -7,6 +7,12 @@ open and the ticket-signing key) and writes nothing: no session row (the ``none`
 signed value, engine/tickets.py), and the last-contact bookkeeping is coalesced — the company's
 ``last_contact_at`` and its connector's ``last_seen_at`` move at most once a minute
 (``CONTACT_RESOLUTION``), which keeps "Connected to Server" and "last seen" true to the minute.
+
+Two ways in, one set of rules: :func:`answer_without_writes` answers such a poll from that one
+read on an autocommit connection (``Database.quick_read``: one round trip, no BEGIN, COMMIT or
+pool ping) and gives up (None) whenever a write is needed; :func:`authenticate` then answers in
+a transaction, reading again. Both decide with :func:`_refusal`, :func:`_contact_to_note` and
+:func:`_wait_without_work`.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Integer, bindparam, exists, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from models import AppSetting, Company, Connector, Operation, QbwcSession, utcnow
@@ -25,9 +32,13 @@ from qbwc_server.config import Settings
 from qbwc_server.engine import client_versions, lease
 from qbwc_server.engine.tickets import issue_ticket, new_ticket_value, no_work_ticket
 from qbwc_server.observability import context as log_context
-from qbwc_server.observability.counting import session_ended
+from qbwc_server.observability.counting import count_session_ended, session_ended
 from qbwc_server.services import connector_keys, connectors, login_throttle, sync_gate
-from qbwc_server.services.settings_store import TICKET_SECRET_KEY, ticket_secret
+from qbwc_server.services.settings_store import (
+    TICKET_SECRET_KEY,
+    remember_ticket_secret,
+    ticket_secret,
+)
 from qbwc_server.writeback import queue as write_queue
 from qbwc_server.writeback.catalog import QUEUED, SENT
 
@@ -102,21 +113,17 @@ _LOGIN = select(
 
 
 def _read_login(
-    session: Session, settings: Settings, username: str, remote_addr: str, now: datetime
+    conn: Connection, settings: Settings, username: str, remote_addr: str, now: datetime
 ) -> Login | None:
-    row = (
-        session.connection()
-        .execute(
-            _LOGIN,
-            {
-                "username": username,
-                "addr": remote_addr[:64],
-                "cutoff": login_throttle.window_start(settings, now),
-                "failure_limit": settings.login_failure_limit,
-            },
-        )
-        .first()
-    )
+    row = conn.execute(
+        _LOGIN,
+        {
+            "username": username,
+            "addr": remote_addr[:64],
+            "cutoff": login_throttle.window_start(settings, now),
+            "failure_limit": settings.login_failure_limit,
+        },
+    ).first()
     return None if row is None else Login(*row)
 
 
@@ -140,10 +147,11 @@ def _stale(seen: datetime | None, now: datetime) -> bool:
     return seen is None or now - seen >= CONTACT_RESOLUTION
 
 
-def _note_contact(
-    session: Session, login: Login, remote_addr: str, version: str | None, now: datetime
-) -> None:
-    """The coalesced bookkeeping, at most once a minute per company and per Web Connector:
+def _contact_to_note(
+    login: Login, remote_addr: str, version: str | None, now: datetime
+) -> tuple[bool, bool]:
+    """The coalesced bookkeeping, at most once a minute per company and per Web Connector —
+    (the company's ``last_contact_at``, this address's connector row) to write now:
 
     - the company's ``last_contact_at`` when it is a minute old ("Connected to Server");
     - this address's connector when it was last seen a minute ago or reports another version;
@@ -152,18 +160,67 @@ def _note_contact(
       flood of polls from ever new addresses costs one write a minute, not one each.
     """
     company_stale = _stale(login.last_contact_at, now)
-    if company_stale:
-        session.execute(
-            update(Company).where(Company.id == login.company_id).values(last_contact_at=now)
-        )
     if login.connector_id is None:
         noted = company_stale or _lease_held(login, now)
     else:
         noted = _stale(login.connector_seen_at, now) or (
             version is not None and version != login.connector_version
         )
+    return company_stale, noted
+
+
+def _note_contact(
+    session: Session, login: Login, remote_addr: str, version: str | None, now: datetime
+) -> None:
+    company_stale, noted = _contact_to_note(login, remote_addr, version, now)
+    if company_stale:
+        session.execute(
+            update(Company).where(Company.id == login.company_id).values(last_contact_at=now)
+        )
     if noted:
         connectors.note_contact(session, login.company_id, remote_addr, version, now)
+
+
+def _wait_without_work(login: Login, now: datetime) -> int | None:
+    """Seconds to postpone when nothing may or need run now, decided from the login row alone;
+    None when a sync is due or a write-back may be (the exact queue check decides)."""
+    # Paused, or the company file waits for a person to confirm it (services/sync_gate.py).
+    gate = sync_gate.closed(cast(Company, login), now)  # Login carries the columns it reads
+    if gate is not None:
+        return gate.postpone_seconds
+    # Another Web Connector (a second PC) is syncing this company right now.
+    if _lease_held(login, now):
+        return _seconds_left(login.lease_expires_at, now)
+    due_in = _sync_due_in_seconds(login, now)
+    if due_in > 0 and not login.open_operations:
+        return due_in
+    return None
+
+
+def _refusal(
+    login: Login | None, settings: Settings, username: str, password: str | None, remote_addr: str
+) -> tuple[str, bool] | None:
+    """Why this login is refused — (``nvu`` or ``throttled``, whether the wrong key is counted
+    by the throttle) — or None for the right key of a known user name."""
+    if login is None:
+        # Not the name as sent: people paste the Connector Key into the user-name box too.
+        log.debug(
+            "authenticate: nvu for unknown user (%d characters) from %s", len(username), remote_addr
+        )
+        return "nvu", False
+    # The throttle counts wrong keys per (user name, address): a throttled pair is answered
+    # "nvu" without looking at the key, unless this company's Web Connector has authenticated
+    # from that address before (services/login_throttle.py). The right key from any other
+    # address always gets in.
+    throttled = login_throttle.is_throttled(login.failures, settings)
+    if throttled and login.connector_id is None:
+        log.debug("authenticate throttled for user %r from %s", username, remote_addr)
+        return "throttled", False
+    if not connector_keys.key_matches(password or "", login.key_hash):
+        # Neither the company row nor its session history: a stranger's wrong tries must not
+        # overwrite what the customer sees. Throttled pairs are not counted any further.
+        return "nvu", not throttled
+    return None
 
 
 def authenticate(
@@ -173,50 +230,69 @@ def authenticate(
     password: str | None,
     remote_addr: str,
 ) -> list[str]:
+    """The answer, in the caller's transaction: the writes it needs are made in it."""
     username = (username or "").strip()[:200]
     now = utcnow()
-    login = _read_login(session, settings, username, remote_addr, now) if username else None
-    if login is None:
-        # Not the name as sent: people paste the Connector Key into the user-name box too.
-        log.debug(
-            "authenticate: nvu for unknown user (%d characters) from %s", len(username), remote_addr
-        )
-        return _refused(session, "nvu")
-
-    # The throttle counts wrong keys per (user name, address): a throttled pair is answered
-    # "nvu" without looking at the key, unless this company's Web Connector has authenticated
-    # from that address before (services/login_throttle.py). The right key from any other
-    # address always gets in.
-    throttled = login_throttle.is_throttled(login.failures, settings)
-    if throttled and login.connector_id is None:
-        log.debug("authenticate throttled for user %r from %s", username, remote_addr)
-        return _refused(session, "throttled")
-    if not connector_keys.key_matches(password or "", login.key_hash):
-        # Neither the company row nor its session history: a stranger's wrong tries must not
-        # overwrite what the customer sees. Throttled pairs are not counted any further.
-        if not throttled:
+    conn = session.connection()
+    login = _read_login(conn, settings, username, remote_addr, now) if username else None
+    refusal = _refusal(login, settings, username, password, remote_addr)
+    if refusal is not None or login is None:
+        outcome, counted = refusal or ("nvu", False)
+        if counted:
             login_throttle.record_failure(session, settings, username, remote_addr)
             log.info("authenticate: nvu for user %r from %s", username, remote_addr)
-        return _refused(session, "nvu")
+        return _refused(session, outcome)
 
     log_context.bind(company_id=login.company_id)  # for the log lines
     version = client_versions.recent(remote_addr)
     _note_contact(session, login, remote_addr, version, now)
 
-    # Paused, or the company file waits for a person to confirm it (services/sync_gate.py).
-    gate = sync_gate.closed(cast(Company, login), now)  # Login carries the columns it reads
-    if gate is not None:
-        return _no_work(session, settings, login, gate.postpone_seconds)
-
-    # Another Web Connector (a second PC) is syncing this company right now.
-    if _lease_held(login, now):
-        return _no_work(session, settings, login, _seconds_left(login.lease_expires_at, now))
-    due_in = _sync_due_in_seconds(login, now)
-    if due_in > 0 and not (
-        login.open_operations and write_queue.has_pending_work(session, login.company_id)
-    ):
-        return _no_work(session, settings, login, due_in)
+    wait = _wait_without_work(login, now)
+    if wait is None:
+        due_in = _sync_due_in_seconds(login, now)
+        if due_in > 0 and not write_queue.has_pending_work(session, login.company_id):
+            wait = due_in  # the open write-backs are not deliverable yet
+    if wait is not None:
+        return _no_work(session, settings, login, wait)
     return _start(session, settings, login, username, remote_addr, version, now)
+
+
+def answer_without_writes(
+    conn: Connection,
+    secret_bind: Any,
+    settings: Settings,
+    username: str | None,
+    password: str | None,
+    remote_addr: str,
+) -> list[str] | None:
+    """The answer of a poll that needs no write, from the one read on an autocommit connection
+    (``Database.quick_read``: no transaction, no pool ping) — most polls at scale: nothing due,
+    contact noted less than a minute ago. None when a write is needed (a wrong key to count,
+    the minute's contact to note, a sync or write-back to start, no ticket key yet): the caller
+    then runs :func:`authenticate` in a transaction, which reads again and decides there.
+    Decided by the same functions as :func:`authenticate`, so both answer alike.
+    ``secret_bind``: the engine the ticket key is remembered for (closeConnection's check)."""
+    username = (username or "").strip()[:200]
+    now = utcnow()
+    login = _read_login(conn, settings, username, remote_addr, now) if username else None
+    refusal = _refusal(login, settings, username, password, remote_addr)
+    if refusal is not None or login is None:
+        outcome, counted = refusal or ("nvu", False)
+        if counted:
+            return None
+        count_session_ended(outcome)
+        return ["", NVU]
+    version = client_versions.recent(remote_addr)
+    if any(_contact_to_note(login, remote_addr, version, now)) or not login.ticket_secret:
+        return None
+    wait = _wait_without_work(login, now)
+    if wait is None:
+        return None
+    log_context.bind(company_id=login.company_id)  # for the log lines
+    count_session_ended(NONE)
+    secret = remember_ticket_secret(secret_bind, login.ticket_secret)
+    ticket = no_work_ticket(secret, login.company_id, settings.ticket_ttl_seconds)
+    return [ticket, NONE, str(max(MIN_POSTPONE_SECONDS, wait))]
 
 
 def _start(

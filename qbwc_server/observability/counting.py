@@ -49,12 +49,14 @@ def session_ended(session: Session, outcome: str) -> None:
 
 
 def _session_ended(outcome: str) -> Callable[[], None]:
-    def apply() -> None:
-        from qbwc_server.observability.metrics import SESSIONS
+    return lambda: count_session_ended(outcome)
 
-        SESSIONS.labels(outcome=outcome[:40]).inc()
 
-    return apply
+def count_session_ended(outcome: str) -> None:
+    """``qbwc_sessions_total{outcome}`` now: for an answer made without a transaction."""
+    from qbwc_server.observability.metrics import SESSIONS
+
+    SESSIONS.labels(outcome=outcome[:40]).inc()
 
 
 @event.listens_for(QbwcSession.outcome, "set", active_history=True)

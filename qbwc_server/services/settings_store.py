@@ -60,9 +60,7 @@ def ticket_secret(session: Session, stored: str | None = None, *, fresh: bool = 
     caller already read (authenticate reads it with the company), ``fresh`` re-reads it."""
     bind = session.get_bind()
     if stored:
-        secret = bytes.fromhex(stored)
-        _ticket_secrets[bind] = secret
-        return secret
+        return remember_ticket_secret(bind, stored)
     if not fresh and bind in _ticket_secrets:
         return _ticket_secrets[bind]
     row = session.get(AppSetting, TICKET_SECRET_KEY)
@@ -82,3 +80,10 @@ def ticket_secret(session: Session, stored: str | None = None, *, fresh: bool = 
 def known_ticket_secret(bind: Any) -> bytes | None:
     """The ticket-signing key this process already read for ``bind`` (an engine), if any."""
     return _ticket_secrets.get(bind)
+
+
+def remember_ticket_secret(bind: Any, stored: str) -> bytes:
+    """The ticket-signing key as stored (hex), remembered for ``bind`` (an engine)."""
+    secret = bytes.fromhex(stored)
+    _ticket_secrets[bind] = secret
+    return secret

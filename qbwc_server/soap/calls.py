@@ -12,7 +12,7 @@ from qbwc_server import __version__
 from qbwc_server.config import Settings
 from qbwc_server.db import Database
 from qbwc_server.engine import tickets
-from qbwc_server.engine.authenticate import authenticate
+from qbwc_server.engine.authenticate import answer_without_writes, authenticate
 from qbwc_server.engine.client_versions import client_version
 from qbwc_server.engine.conversation import Conversation
 from qbwc_server.net import client_ip
@@ -55,12 +55,19 @@ class QbwcCalls:
             return ""
 
     def authenticate(self, username: str | None, password: str | None, addr: str) -> list[str]:
-        if admission.pool_saturated(self.db.engine):
-            return admission.busy_answer()  # saturated: at once, without the database
         try:
-            with self.db.transaction() as session:
-                admission.bound_waits(session)
-                answer = authenticate(session, self.settings, username, password, addr)
+            # Most polls: nothing due, nothing to write — one read, no transaction.
+            answer = self.db.quick_read(
+                lambda conn: answer_without_writes(
+                    conn, self.db.engine, self.settings, username, password, addr
+                )
+            )
+            if answer is None:
+                if admission.pool_saturated(self.db.engine):
+                    return admission.busy_answer()  # saturated: at once, without waiting
+                with self.db.transaction() as session:
+                    admission.bound_waits(session)
+                    answer = authenticate(session, self.settings, username, password, addr)
         except Exception as exc:
             call_failed()
             # "none" with a postpone: the connector comes back later, nothing is lost.

@@ -45,11 +45,14 @@ def statements(db: Any) -> Iterator[list[str]]:
         if not control and "audit_entries" not in statement:
             seen.append(statement)
 
-    event.listen(db.engine, "before_cursor_execute", note)
+    engines = db.engines()  # the transactions' and the quick reads' (db.py)
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", note)
     try:
         yield seen
     finally:
-        event.remove(db.engine, "before_cursor_execute", note)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", note)
 
 
 def empty_session(server: LiveServer, company: dict[str, Any]) -> list[str]:

@@ -39,8 +39,10 @@ from typing import Any
 
 from qbwc_server.net import ClientTooSlow
 from qbwc_server.serving.client_socket import CONTINUE, MIN_RATE, DeadlineSocket
+from qbwc_server.serving.simple_http import PlainRequest, PlainResponder, read_plain
 from qbwc_server.soap.admission import AdmittingWorker, sheddable
 from qbwc_server.soap.envelope import BLOCK_SIZE, SMALL_CALL_MAX_BYTES
+from qbwc_server.soap.idle_lane import EVENT_LOOP_KEY, NO_DATABASE_METHODS
 
 log = logging.getLogger("qbwc.serve")
 
@@ -144,6 +146,7 @@ class SlowClientWorker(AdmittingWorker):  # type: ignore[misc]
         self._held = 0
         self._lingering: dict[socket.socket, list[float]] = {}  # socket -> [until, drained]
         self._next_housekeeping = self._next_heartbeat = self._next_parent_check = 0.0
+        self._plain = PlainResponder(self.cfg)
         super().init_process()
 
     # --- the gate (event loop) ----------------------------------------------------------------
@@ -162,7 +165,7 @@ class SlowClientWorker(AdmittingWorker):  # type: ignore[misc]
         if job.data and job.complete():
             self._to_thread(job)
             return
-        if conn.parser is not None:
+        if conn.initialized or getattr(conn, "qbwc_answered", False):
             # A kept-alive connection the poller found readable: its request is most likely
             # here already. Reading it now saves a round of the event loop (a register, a
             # select and an unregister) per request.
@@ -212,8 +215,101 @@ class SlowClientWorker(AdmittingWorker):  # type: ignore[misc]
 
     def _to_thread(self, job: _Gathering) -> None:
         self._forget(job)
-        job.conn.qbwc_gathered = (bytes(job.data), job.started)
+        data = bytes(job.data)
+        plain = read_plain(data) if job.head is not None and not job.head.chunked else None
+        if plain is not None and plain.soap_action in NO_DATABASE_METHODS and self._alive():
+            self._answer_on_loop(job.conn, plain)  # no thread, no database: see below
+            return
+        job.conn.qbwc_gathered = (data, job.started, plain)
         super().enqueue_req(job.conn)
+
+    # --- plain requests (serving/simple_http.py) --------------------------------------------------
+
+    def _alive(self) -> bool:
+        return bool(getattr(self, "alive", False))
+
+    def _serve_plain(self, conn: Any, plain: PlainRequest, scheme: str, on_loop: bool) -> bool:
+        """Run the application for a plain request and send its answer in one write; whether
+        the connection stays open. What gunicorn's handle_request does, minus its parsing."""
+        self.nr += 1
+        alive = self._alive()
+        keep = bool(alive and self.cfg.keepalive)
+        keep = keep and len(self.keepalived_conns) < self.max_keepalived
+        if self.nr >= self.max_requests and alive:
+            self.log.info("Autorestarting worker after current request.")
+            self.alive = keep = False
+        environ = self._plain.environ(plain, scheme, conn.client, conn.server, conn.sock)
+        if on_loop:
+            environ[EVENT_LOOP_KEY] = True
+        started: list[Any] = []
+        chunks: list[bytes] = []
+
+        def start_response(status: str, headers: Any, exc_info: Any = None) -> Any:
+            if exc_info is not None and started:
+                raise exc_info[1].with_traceback(exc_info[2])
+            started[:] = [status, list(headers)]
+            return chunks.append
+
+        result = self.wsgi(environ, start_response)
+        try:
+            chunks.extend(result)
+            if not started:
+                raise RuntimeError("the application returned without start_response")
+            payload, keep = self._plain.answer(started[0], started[1], b"".join(chunks), keep)
+            self._send(conn, payload, on_loop)
+        finally:
+            # After the answer has left: the request's after-response work (the audit trail)
+            # runs here, as under gunicorn, without making the client wait.
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+        return keep
+
+    def _send(self, conn: Any, payload: bytes, on_loop: bool) -> None:
+        if not on_loop:
+            conn.sock.sendall(payload)  # the thread's write deadline (client_socket.py)
+            return
+        raw = conn.sock.raw
+        sent = raw.send(payload)  # a small answer into an empty send buffer: all of it
+        if sent < len(payload):
+            raw.settimeout(1.0)  # never in practice; bounded if ever
+            try:
+                raw.sendall(payload[sent:])
+            finally:
+                raw.setblocking(False)
+
+    def _answer_on_loop(self, conn: Any, plain: PlainRequest) -> None:
+        """serverVersion and clientVersion touch neither the database nor the network beyond
+        this socket (soap/idle_lane.py): answered here, on the event loop, without a thread.
+        The SOAP endpoint checks that the body calls the method SOAPAction names
+        (``EVENT_LOOP_KEY``), so nothing else can run on the loop."""
+        scheme = self._plain.scheme(plain, conn.client)
+        keep = False
+        try:
+            if scheme is not None:
+                conn.sock.start_request(time.monotonic(), len(plain.body))
+                keep = self._serve_plain(conn, plain, scheme, on_loop=True)
+            else:
+                # gunicorn answers 400 to contradictory scheme headers; so do we, and close.
+                self._send(conn, _plain_answer("400 Bad Request", "Bad request."), True)
+        except OSError:
+            keep = False  # the client went away
+        except Exception as exc:
+            self.log.exception("Error handling request")
+            with contextlib.suppress(Exception):
+                self.handle_error(None, conn.sock, conn.client, exc)
+            keep = False
+        conn.qbwc_answered = True
+        if keep and self._alive():
+            conn.sock.setblocking(False)
+            conn.set_timeout()
+            self.keepalived_conns.append(conn)
+            self.poller.register(
+                conn.sock, selectors.EVENT_READ, partial(self.on_client_socket_readable, conn)
+            )
+            return
+        self.nr_conns -= 1
+        self._linger(conn.sock.raw)
 
     def _close(self, job: _Gathering, answer: bytes = b"") -> None:
         self._forget(job)
@@ -337,13 +433,25 @@ class SlowClientWorker(AdmittingWorker):  # type: ignore[misc]
     # --- the thread ---------------------------------------------------------------------------
 
     def handle(self, conn: Any) -> Any:
-        data, started = conn.qbwc_gathered
+        data, started, plain = conn.qbwc_gathered
         conn.qbwc_gathered = None
         conn.data_ready = True  # gthread must not wait for data: the gate has it
         conn.sock.start_request(started, len(data))
         if data:
             conn.sock.setblocking(True)
             conn.init()
+            scheme = None if plain is None else self._plain.scheme(plain, conn.client)
+            if plain is not None and scheme is not None:
+                try:
+                    return self._serve_plain(conn, plain, scheme, on_loop=False)
+                except ClientTooSlow as exc:
+                    log.info("closed a connection from a client too slow: %s", exc)
+                    return False
+                except OSError:
+                    return False  # the client went away
+                except Exception as exc:
+                    self.handle_error(None, conn.sock, conn.client, exc)
+                    return False
             conn.parser.unreader.unread(data)
         return super().handle(conn)
 

@@ -28,6 +28,13 @@ TNS = "http://developer.intuit.com/"
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 _BODY = f"{{{SOAP_ENV}}}Body"
 
+# Methods answered without the database or any wait (engine/client_versions.py keeps the QBWC
+# version in memory): the serving worker answers them on its event loop, without a thread
+# (serving/worker.py), and marks the request with EVENT_LOOP_KEY; the endpoint then refuses a
+# body that calls another method (soap/wsgi.py), so nothing that waits can run there.
+NO_DATABASE_METHODS = frozenset({"serverVersion", "clientVersion"})
+EVENT_LOOP_KEY = "qbwc.event_loop"
+
 # Parameters in schema order (protocol doc §3).
 PARAMETERS: dict[str, tuple[str, ...]] = {
     "serverVersion": ("strVersion",),
@@ -64,6 +71,17 @@ def response(method: str, result: str | list[str]) -> bytes:
 
 def _blank(text: str | None) -> bool:
     return text is None or not text.strip()
+
+
+def called_method(root: Any) -> str | None:
+    """The local name of the Body's first element (the QBWC method the envelope calls)."""
+    for part in root:
+        if part.tag == _BODY:
+            for call in part:
+                if isinstance(call.tag, str):
+                    return str(call.tag).rsplit("}", 1)[-1]
+            return None
+    return None
 
 
 def parse_call(root: Any) -> tuple[str, list[str | None]] | None:

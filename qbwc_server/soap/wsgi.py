@@ -28,7 +28,7 @@ from qbwc_server.net import ClientTooSlow, client_ip
 from qbwc_server.soap import admission
 from qbwc_server.soap.calls import QbwcCalls
 from qbwc_server.soap.envelope import EnvelopeRefused, ReadLimits, read_envelope
-from qbwc_server.soap.idle_lane import IdleLane
+from qbwc_server.soap.idle_lane import EVENT_LOOP_KEY, NO_DATABASE_METHODS, IdleLane, called_method
 from qbwc_server.soap.service import TNS, build_service
 from qbwc_server.soap.spyne_logs import scrub_spyne_loggers
 
@@ -163,6 +163,11 @@ class SoapEndpoint:
             log.warning("refused SOAP request from %s: %s", addr, refused.reason)
             # Stop here: what was not read stays on the socket, so the connection is closed.
             return self._fault(start_response, refused.status, refused.code, refused.message)
+        if environ.get(EVENT_LOOP_KEY) and called_method(root) not in NO_DATABASE_METHODS:
+            # Answered on the worker's event loop because SOAPAction named a call that never
+            # waits (soap/idle_lane.py); a body calling anything else is not run there.
+            message = "The SOAPAction header names another method than the request body calls."
+            return self._fault(start_response, "400 Bad Request", "Client.SOAPAction", message)
         answer = self.idle_lane.answer(root, environ)  # an empty session's calls: no spyne
         if answer is not None:
             return self._reply(start_response, "200 OK", answer, "text/xml; charset=utf-8")

@@ -41,6 +41,7 @@ class QbwcApp:
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
         endpoint = SoapEndpoint(rt.db, rt.settings)
+        self.endpoint = endpoint
         self.soap = SoapMetering(endpoint, endpoint.spyne.app)
         AuditRecorder(rt.db, rt.settings).install(endpoint.spyne.app)
         self._logged = RequestLogging(self._route, rt.settings)
@@ -64,6 +65,11 @@ class QbwcApp:
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         start_response = with_security_headers(start_response, environ, self.rt.settings)
         return self._logged(environ, start_response)
+
+    def answers_at_once(self, path: str, soap_action: str, body: bytes) -> bool:
+        """Whether this request is answered without waiting on anything (no database, no
+        network): the serving worker then answers it on its event loop (serving/worker.py)."""
+        return path.rstrip("/") == "/qbwc" and self.endpoint.answers_at_once(soap_action, body)
 
     def _route(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if outages.pending():

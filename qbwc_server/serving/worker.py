@@ -57,6 +57,8 @@ DEFAULT_CLIENT_TIMEOUT = 30.0
 # The event loop's housekeeping (heartbeat, expiring gathered requests) at most this often:
 # gthread runs it after every round of events, several per request.
 HOUSEKEEPING_SECONDS = 0.1
+# Calls the application may answer on the event loop (it decides: _answers_at_once).
+AT_ONCE_CANDIDATES = NO_DATABASE_METHODS | {"closeConnection"}
 
 
 @dataclass(frozen=True)
@@ -217,13 +219,20 @@ class SlowClientWorker(AdmittingWorker):  # type: ignore[misc]
         self._forget(job)
         data = bytes(job.data)
         plain = read_plain(data) if job.head is not None and not job.head.chunked else None
-        if plain is not None and plain.soap_action in NO_DATABASE_METHODS and self._alive():
+        if plain is not None and self._alive() and self._answers_at_once(plain):
             self._answer_on_loop(job.conn, plain)  # no thread, no database: see below
             return
         job.conn.qbwc_gathered = (data, job.started, plain)
         super().enqueue_req(job.conn)
 
     # --- plain requests (serving/simple_http.py) --------------------------------------------------
+
+    def _answers_at_once(self, plain: PlainRequest) -> bool:
+        """The application says the call waits for nothing (QbwcApp.answers_at_once)."""
+        if plain.soap_action not in AT_ONCE_CANDIDATES:
+            return False
+        check = getattr(self.wsgi, "answers_at_once", None)
+        return bool(check is not None and check(plain.path, plain.soap_action, plain.body))
 
     def _alive(self) -> bool:
         return bool(getattr(self, "alive", False))
@@ -279,10 +288,10 @@ class SlowClientWorker(AdmittingWorker):  # type: ignore[misc]
                 raw.setblocking(False)
 
     def _answer_on_loop(self, conn: Any, plain: PlainRequest) -> None:
-        """serverVersion and clientVersion touch neither the database nor the network beyond
-        this socket (soap/idle_lane.py): answered here, on the event loop, without a thread.
-        The SOAP endpoint checks that the body calls the method SOAPAction names
-        (``EVENT_LOOP_KEY``), so nothing else can run on the loop."""
+        """serverVersion, clientVersion and the closeConnection of a signed ``none`` ticket
+        touch neither the database nor the network beyond this socket (soap/idle_lane.py):
+        answered here, on the event loop, without a thread. The SOAP endpoint checks the
+        parsed body once more (``EVENT_LOOP_KEY``), so nothing that waits can run on the loop."""
         scheme = self._plain.scheme(plain, conn.client)
         keep = False
         try:

@@ -30,8 +30,9 @@ _BODY = f"{{{SOAP_ENV}}}Body"
 
 # Methods answered without the database or any wait (engine/client_versions.py keeps the QBWC
 # version in memory): the serving worker answers them on its event loop, without a thread
-# (serving/worker.py), and marks the request with EVENT_LOOP_KEY; the endpoint then refuses a
-# body that calls another method (soap/wsgi.py), so nothing that waits can run there.
+# (serving/worker.py) — with the closeConnection of a signed "none" ticket — and marks the
+# request with EVENT_LOOP_KEY; the endpoint then refuses a body that calls anything that could
+# wait (soap/wsgi.py), so nothing that waits can run there.
 NO_DATABASE_METHODS = frozenset({"serverVersion", "clientVersion"})
 EVENT_LOOP_KEY = "qbwc.event_loop"
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 from xml.sax.saxutils import escape
@@ -28,7 +29,13 @@ from qbwc_server.net import ClientTooSlow, client_ip
 from qbwc_server.soap import admission
 from qbwc_server.soap.calls import QbwcCalls
 from qbwc_server.soap.envelope import EnvelopeRefused, ReadLimits, read_envelope
-from qbwc_server.soap.idle_lane import EVENT_LOOP_KEY, NO_DATABASE_METHODS, IdleLane, called_method
+from qbwc_server.soap.idle_lane import (
+    EVENT_LOOP_KEY,
+    NO_DATABASE_METHODS,
+    IdleLane,
+    called_method,
+    parse_call,
+)
 from qbwc_server.soap.service import TNS, build_service
 from qbwc_server.soap.spyne_logs import scrub_spyne_loggers
 
@@ -43,6 +50,9 @@ WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 ENVELOPE_KEY = "qbwc.soap_envelope"  # environ key: the envelope parsed by the guard
+# A closeConnection's ticket in the raw body (answers_at_once); a signed "none" ticket is
+# URL-safe base64. Only a hint: the parsed envelope decides (_waits_for_nothing).
+_TICKET = re.compile(rb"<(?:[\w.-]+:)?ticket>([A-Za-z0-9_-]{1,200})</(?:[\w.-]+:)?ticket>")
 
 
 def soap_fault(code: str, message: str) -> bytes:
@@ -101,6 +111,33 @@ class SoapEndpoint:
         self.spyne = build_spyne_app(db, settings)
         self.wsdl = build_wsdl(self.spyne, settings)
         self.idle_lane = IdleLane(QbwcCalls(db, settings), self.spyne.app)
+
+    def answers_at_once(self, soap_action: str, body: bytes) -> bool:
+        """Whether a call is answered without waiting (the worker's event loop may run it):
+        serverVersion and clientVersion always; closeConnection of a signed ``none`` ticket
+        this process can check without the database (engine/tickets.py). Told from the
+        SOAPAction and the body's bytes; :meth:`_waits_for_nothing` checks the parsed body."""
+        if soap_action in NO_DATABASE_METHODS:
+            return True
+        if soap_action != "closeConnection":
+            return False
+        found = _TICKET.findall(body)
+        if len(found) != 1:
+            return False
+        ticket = found[0].decode("ascii")
+        return tickets.close_without_database(self.db.engine, ticket) is not None
+
+    def _waits_for_nothing(self, root: Any) -> bool:
+        method = called_method(root)
+        if method in NO_DATABASE_METHODS:
+            return True
+        if method != "closeConnection":
+            return False
+        parsed = parse_call(root)
+        if parsed is None or parsed[0] != "closeConnection":
+            return False  # spyne would take it: not on the loop
+        ticket = parsed[1][0]
+        return tickets.close_without_database(self.db.engine, ticket) is not None
 
     def admit_large(self, method: str, ticket: str) -> bool:
         """A body past the small-call size is read on only within a live session."""
@@ -163,7 +200,7 @@ class SoapEndpoint:
             log.warning("refused SOAP request from %s: %s", addr, refused.reason)
             # Stop here: what was not read stays on the socket, so the connection is closed.
             return self._fault(start_response, refused.status, refused.code, refused.message)
-        if environ.get(EVENT_LOOP_KEY) and called_method(root) not in NO_DATABASE_METHODS:
+        if environ.get(EVENT_LOOP_KEY) and not self._waits_for_nothing(root):
             # Answered on the worker's event loop because SOAPAction named a call that never
             # waits (soap/idle_lane.py); a body calling anything else is not run there.
             message = "The SOAPAction header names another method than the request body calls."

@@ -22,7 +22,7 @@ from gunicorn.http.wsgi import Response, create
 
 from qbwc_server.serving.simple_http import PlainResponder, read_plain
 from tests.conftest import _clean
-from tests.foundation.helpers import QbwcSessionDriver, create_company
+from tests.foundation.helpers import QbwcSessionDriver, create_company, synced_company
 from tests.ops.served import ServedProcess
 from tests.soap_util import envelope
 
@@ -243,3 +243,33 @@ def test_a_body_that_calls_another_method_is_not_run_on_the_loop(served: ServedP
         answer = exchange(sock, request(body, action=b"serverVersion"))
     assert answer.startswith(b"HTTP/1.1 400 Bad Request")
     assert b"Client.SOAPAction" in answer
+
+
+def test_closing_a_none_session_on_the_loop_and_a_disguised_one(served: ServedProcess) -> None:
+    """The closeConnection of a signed ``none`` ticket is answered on the event loop; a body
+    whose ticket element is in another namespace (spyne's to judge, maybe with the database)
+    is refused there."""
+    company = synced_company(served, "Closing Co")
+    login = envelope(
+        "authenticate",
+        [("strUserName", company["username"]), ("strPassword", company["connector_key"])],
+    )
+    with socket.create_connection(("127.0.0.1", served.port), timeout=10) as sock:
+        # On this connection, so this worker has just read the ticket key with the company.
+        answer = exchange(sock, request(login, action=b"authenticate"))
+        assert b"<tns:string>none</tns:string>" in answer, answer[-400:]
+        ticket = answer.split(b"<tns:string>", 2)[1].split(b"</tns:string>")[0]
+        closing = envelope("closeConnection", [("ticket", ticket.decode())])
+        closed = exchange(sock, request(closing, action=b"closeConnection"))
+        assert closed.startswith(b"HTTP/1.1 200 OK"), closed[:300]
+        assert b"closeConnectionResult" in closed
+        disguised = (
+            b'<?xml version="1.0" encoding="utf-8"?><soap:Envelope '
+            b'xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>'
+            b'<closeConnection xmlns="http://developer.intuit.com/" xmlns:x="urn:other">'
+            b"<x:ticket>" + ticket + b"</x:ticket></closeConnection>"
+            b"</soap:Body></soap:Envelope>"
+        )
+        refused = exchange(sock, request(disguised, action=b"closeConnection"))
+        assert refused.startswith(b"HTTP/1.1 400 Bad Request"), refused[:300]
+        assert b"Client.SOAPAction" in refused

@@ -15,6 +15,7 @@ answer 408 instead of an error page.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -52,6 +53,7 @@ def parse_trusted_proxies(raw: str | None) -> tuple[IPNetwork, ...]:
     return tuple(networks)
 
 
+@functools.lru_cache(maxsize=4096)  # every request parses its peer (and its proxies' hops)
 def _parse_ip(text: str) -> IPAddress | None:
     """An address as proxies write it: ``1.2.3.4``, ``1.2.3.4:5678``, ``::1``, ``[::1]:5678``."""
     text = text.strip().strip('"')

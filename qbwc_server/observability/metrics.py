@@ -82,10 +82,20 @@ def soap_method_label(name: str | None) -> str:
     return name if name in SOAP_METHODS else UNKNOWN_METHOD
 
 
+_SOAP_CHILDREN: dict[tuple[str, str], tuple[Any, Any]] = {}
+
+
 def observe_soap_call(method: str, outcome: str, seconds: float) -> None:
-    label = soap_method_label(method)
-    SOAP_REQUESTS.labels(method=label, outcome=outcome).inc()
-    SOAP_SECONDS.labels(method=label).observe(seconds)
+    key = (soap_method_label(method), outcome)
+    children = _SOAP_CHILDREN.get(key)
+    if children is None:  # the labelled series once per (method, outcome): a few dozen
+        children = (
+            SOAP_REQUESTS.labels(method=key[0], outcome=outcome),
+            SOAP_SECONDS.labels(method=key[0]),
+        )
+        _SOAP_CHILDREN[key] = children
+    children[0].inc()
+    children[1].observe(seconds)
 
 
 def instrument_pool(engine: Engine) -> None:

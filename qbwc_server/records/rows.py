@@ -72,32 +72,64 @@ def _money(value: Any) -> Decimal | None:
     return None if value is None else decimal(value)
 
 
-def _line_row(line: Mapping[str, Any], kind: str, parent: str | None) -> dict[str, Any]:
+# The columns of a line and of a link after (company_id, record_type, txn_id, position), in
+# the order _line_row / _link_row give their values (tuples: no dict per line).
+LINE_COLUMNS = (
+    "txn_line_id",
+    "parent_txn_line_id",
+    "line_kind",
+    "account_list_id",
+    "item_list_id",
+    "description",
+    "amount",
+    "quantity",
+    "cost",
+    "memo",
+    "class_list_id",
+    "customer_list_id",
+    "billable_status",
+)
+LINK_COLUMNS = (
+    "link_kind",
+    "linked_txn_id",
+    "linked_txn_type",
+    "link_type",
+    "txn_date",
+    "ref_number",
+    "amount",
+    "balance_remaining",
+    "discount_amount",
+    "discount_account_list_id",
+)
+
+
+def _line_row(line: Mapping[str, Any], kind: str, parent: str | None) -> tuple[Any, ...]:
     # Hot path: several calls per stored transaction.
     get = line.get
     group = kind == "group"
     cost = get("Cost")
     memo, desc, status = get("Memo"), get("Desc"), get("BillableStatus")
-    return {
-        "txn_line_id": text(get("TxnLineID")),
-        "parent_txn_line_id": parent,
-        "line_kind": kind,
-        "account_list_id": _ref_id(line, "AccountRef"),
-        "item_list_id": _ref_id(line, "ItemGroupRef" if group else "ItemRef"),
-        "description": None if desc is None else text(desc),
-        "amount": _money(get("TotalAmount" if group else "Amount")),
-        "quantity": _money(get("Quantity")),
-        "cost": _money(get("Rate") if cost is None else cost),
-        "memo": None if memo is None else text(memo),
-        "class_list_id": _ref_id(line, "ClassRef"),
-        "customer_list_id": _ref_id(line, "CustomerRef"),
-        "billable_status": None if status is None else text(status),
-    }
+    return (
+        text(get("TxnLineID")),
+        parent,
+        kind,
+        _ref_id(line, "AccountRef"),
+        _ref_id(line, "ItemGroupRef" if group else "ItemRef"),
+        None if desc is None else text(desc),
+        _money(get("TotalAmount" if group else "Amount")),
+        _money(get("Quantity")),
+        _money(get("Rate") if cost is None else cost),
+        None if memo is None else text(memo),
+        _ref_id(line, "ClassRef"),
+        _ref_id(line, "CustomerRef"),
+        None if status is None else text(status),
+    )
 
 
-def iter_lines(rt: RecordType, data: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
-    """The type's declared line elements in document order per kind; the item lines of a
-    group follow the group line and name it as their parent."""
+def iter_lines(rt: RecordType, data: Mapping[str, Any]) -> Iterator[tuple[Any, ...]]:
+    """The values (:data:`LINE_COLUMNS`) of the type's declared line elements in document
+    order per kind; the item lines of a group follow the group line and name it as their
+    parent."""
     for declared in rt.lines:
         found = data.get(declared.element)
         if found is None:
@@ -110,28 +142,29 @@ def iter_lines(rt: RecordType, data: Mapping[str, Any]) -> Iterator[dict[str, An
             if declared.nested:
                 for sub in as_list(line.get(declared.nested)):
                     if sub.__class__ is dict or isinstance(sub, Mapping):
-                        yield _line_row(sub, "item", row["txn_line_id"])
+                        yield _line_row(sub, "item", row[0])
 
 
-def _link_row(link: Mapping[str, Any], kind: str) -> dict[str, Any]:
+def _link_row(link: Mapping[str, Any], kind: str) -> tuple[Any, ...]:
     get = link.get
     txn_date = get("TxnDate")
-    return {
-        "link_kind": kind,
-        "linked_txn_id": text(get("TxnID")),
-        "linked_txn_type": text(get("TxnType")),
-        "link_type": text(get("LinkType")),
-        "txn_date": None if txn_date is None else day(txn_date),
-        "ref_number": text(get("RefNumber")),
-        "amount": _money(get("Amount")),
-        "balance_remaining": _money(get("BalanceRemaining")),
-        "discount_amount": _money(get("DiscountAmount")),
-        "discount_account_list_id": _ref_id(link, "DiscountAccountRef"),
-    }
+    return (
+        kind,
+        text(get("TxnID")),
+        text(get("TxnType")),
+        text(get("LinkType")),
+        None if txn_date is None else day(txn_date),
+        text(get("RefNumber")),
+        _money(get("Amount")),
+        _money(get("BalanceRemaining")),
+        _money(get("DiscountAmount")),
+        _ref_id(link, "DiscountAccountRef"),
+    )
 
 
-def iter_links(data: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
-    """LinkedTxn (kind "linked") and AppliedToTxnRet (kind "applied_to") entries."""
+def iter_links(data: Mapping[str, Any]) -> Iterator[tuple[Any, ...]]:
+    """The values (:data:`LINK_COLUMNS`) of LinkedTxn (kind "linked") and AppliedToTxnRet
+    (kind "applied_to") entries."""
     for link in as_list(data.get("LinkedTxn")):
         if link.__class__ is dict or isinstance(link, Mapping):
             yield _link_row(link, "linked")

@@ -23,11 +23,17 @@ from sqlalchemy.orm import Session
 from models import QbTxnLine, QbTxnLink, utcnow
 from qbwc_server.observability import counting
 from qbwc_server.qbxml.parse import Record
-from qbwc_server.records.bulk import ids_json, insert_rows, one_of, upsert_rows
+from qbwc_server.records.bulk import ids_json, insert_rows, insert_tuples, one_of, upsert_rows
 from qbwc_server.records.feed import lock_feed, log_changes
 from qbwc_server.records.fields import text
 from qbwc_server.records.record_type import RecordType
-from qbwc_server.records.rows import iter_lines, iter_links, prepare_row
+from qbwc_server.records.rows import (
+    LINE_COLUMNS,
+    LINK_COLUMNS,
+    iter_lines,
+    iter_links,
+    prepare_row,
+)
 from qbwc_server.records.types import RecordError, record_type
 
 # Records per round of statements (existing-ids lookup, COPY, upsert, change log): a whole page
@@ -298,25 +304,21 @@ def _replace_lines_and_links(
                         table.c.txn_id.in_(changed_ids),
                     )
                 )
-    links: list[dict[str, Any]] = []
+    links: list[tuple[Any, ...]] = []
+    name = rt.name
 
-    def lines() -> Iterator[dict[str, Any]]:
+    def lines() -> Iterator[tuple[Any, ...]]:
         # Links are collected on the way: one COPY runs at a time on a connection.
         for row in rows:
             txn_id = row["txn_id"]
             data = row["qb"]
             for position, line in enumerate(iter_lines(rt, data)):
-                line["company_id"] = company_id
-                line["record_type"] = rt.name
-                line["txn_id"] = txn_id
-                line["position"] = position
-                yield line
+                yield (company_id, name, txn_id, position, *line)
             for position, link in enumerate(iter_links(data)):
-                link["company_id"] = company_id
-                link["record_type"] = rt.name
-                link["txn_id"] = txn_id
-                link["position"] = position
-                links.append(link)
+                links.append((company_id, name, txn_id, position, *link))
 
-    insert_rows(conn, LINES, lines())
-    insert_rows(conn, LINKS, links)
+    insert_tuples(conn, LINES, _CHILD_KEY + LINE_COLUMNS, lines())
+    insert_tuples(conn, LINKS, _CHILD_KEY + LINK_COLUMNS, links)
+
+
+_CHILD_KEY = ("company_id", "record_type", "txn_id", "position")

@@ -3,18 +3,24 @@ connectionError and closeConnection (protocol doc §2, §3.4-§3.8).
 
 Each function runs inside the one database transaction of its SOAP call and keeps everything it
 needs between calls in the ``qbwc_sessions`` row, so any worker of any replica can answer.
+
+The row is written once per call: the call works on a copy of the row's ``state`` (``Call``)
+and :meth:`Conversation._write_row` puts it and the counters on the row when the call is done,
+after its last query. An assignment made earlier would be flushed by the next query's
+autoflush and then again at commit: two or three UPDATEs of the row instead of one.
 """
 
 from __future__ import annotations
 
 import copy
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Company, SessionEvent, utcnow
+from models import Company, QbwcSession, SessionEvent, Ticket, utcnow
 from qbwc_server.config import Settings
 from qbwc_server.engine import lease
 from qbwc_server.engine.driver import OutboundRequest, SyncContext, SyncDriver
@@ -39,6 +45,19 @@ IDENTITY = "identity"  # meta["kind"] of the counts request of a file awaiting c
 MAX_CONNECTION_RETRIES = 1  # §3.7: never loop; retry with a path at most once
 
 
+@dataclass
+class Call:
+    """One SOAP call of a QBWC session: the ticket's rows and the call's working copy of the
+    session's state, put on the row by :meth:`Conversation._write_row`."""
+
+    ticket: Ticket
+    company: Company
+    qbwc_session: QbwcSession
+    state: dict[str, Any]
+    requests_sent: int = 0  # requests handed to the Web Connector by this call
+    progress: int | None = None  # the percentage this call answered
+
+
 class Conversation:
     """One SOAP call's view of a QBWC session."""
 
@@ -47,16 +66,29 @@ class Conversation:
         self.settings = settings
 
     # -- helpers -------------------------------------------------------------------------
-    def _open(self, ticket: str | None) -> TicketContext:
-        ctx = resolve_ticket(self.session, ticket)
+    def _open(self, ticket: str | None) -> Call:
+        found: TicketContext = resolve_ticket(self.session, ticket)
         now = utcnow()
-        ctx.qbwc_session.calls += 1
-        ctx.company.last_contact_at = now
-        return ctx
+        found.company.last_contact_at = now
+        # A deep copy: the call changes nested values, and the row must keep the loaded
+        # document for SQLAlchemy to see the difference when the copy is put back.
+        state = copy.deepcopy(found.qbwc_session.state or {})
+        return Call(found.ticket, found.company, found.qbwc_session, state)
+
+    def _write_row(self, ctx: Call) -> None:
+        """The call's changes to its session row, in one UPDATE at commit (the JSON state only
+        when it changed: SQLAlchemy compares it with the loaded document)."""
+        row = ctx.qbwc_session
+        row.calls = (row.calls or 0) + 1
+        if ctx.requests_sent:
+            row.requests_sent = (row.requests_sent or 0) + ctx.requests_sent
+        if ctx.progress is not None:
+            row.progress = ctx.progress
+        row.state = ctx.state
 
     def _event(
         self,
-        ctx: TicketContext,
+        ctx: Call,
         kind: str,
         message: str,
         code: str | None = None,
@@ -75,7 +107,7 @@ class Conversation:
 
     def _fail_session(
         self,
-        ctx: TicketContext,
+        ctx: Call,
         outcome: str,
         code: str | None,
         *,
@@ -92,9 +124,7 @@ class Conversation:
         now = utcnow()
         message = catalog.web_connector_text(code, detail) if code else (said or outcome)
         kept = profile or detail or (None if code else message)
-        state = copy.deepcopy(ctx.qbwc_session.state)
-        state["error"] = message
-        ctx.qbwc_session.state = state
+        ctx.state["error"] = message
         ctx.qbwc_session.outcome = outcome
         ctx.qbwc_session.last_error = kept or message
         ctx.qbwc_session.problem_code = code
@@ -108,12 +138,12 @@ class Conversation:
             # A problem the next run resolves by itself never hides one that needs a person.
             problems.set_problem(ctx.company, code, kept, now)
 
-    def _owns_lease(self, ctx: TicketContext) -> bool:
+    def _owns_lease(self, ctx: Call) -> bool:
         """Renew our lease; False when another connector took over after ours lapsed.
         resolve_ticket locked the company row, so the renewal is a plain assignment."""
         return lease.renew_locked(ctx.company, ctx.ticket.ticket, self.settings.sync_lease_seconds)
 
-    def _driver(self, ctx: TicketContext) -> SyncDriver:
+    def _driver(self, ctx: Call) -> SyncDriver:
         version = ctx.qbwc_session.qbxml_version or "13.0"
         return SyncDriver(
             SyncContext(
@@ -122,13 +152,9 @@ class Conversation:
                 qbwc_session=ctx.qbwc_session,
                 settings=self.settings,
                 qbxml_version=version,
+                state=ctx.state,
             )
         )
-
-    def _save_state(self, ctx: TicketContext, state: dict[str, Any]) -> None:
-        # Reassign a fresh copy so SQLAlchemy sees the JSON column changed (a nested value
-        # mutated in place would compare equal to the loaded one and be skipped).
-        ctx.qbwc_session.state = copy.deepcopy(state)
 
     # -- sendRequestXML ----------------------------------------------------------------
     def send_request_xml(
@@ -144,22 +170,32 @@ class Conversation:
             ctx = self._open(ticket)
         except TicketRejected:
             return ""  # QBWC asks getLastError next, which explains
-        state = copy.deepcopy(ctx.qbwc_session.state)
-        if state.get("error") or ctx.qbwc_session.ended_at is not None:
+        try:
+            return self._send(ctx, hcp_response, company_file_name, major, minor)
+        finally:
+            self._write_row(ctx)
+
+    def _send(
+        self,
+        ctx: Call,
+        hcp_response: str | None,
+        company_file_name: str | None,
+        major: int | None,
+        minor: int | None,
+    ) -> str:
+        if ctx.state.get("error") or ctx.qbwc_session.ended_at is not None:
             return ""
         if not self._owns_lease(ctx):
             self._fail_session(ctx, "busy", "sync_taken_over")
             return ""
 
-        if not state.get("verified"):
+        if not ctx.state.get("verified"):
             outcome = self._verify(ctx, hcp_response or "", company_file_name, major, minor)
             if outcome is not None:
                 return outcome
-            state = copy.deepcopy(ctx.qbwc_session.state)
 
         driver = self._driver(ctx)
         request = driver.next_request()
-        state = copy.deepcopy(ctx.qbwc_session.state)
         if request is None:
             # Nothing to ask (every stream is waiting for a retry time, say). An empty answer
             # would make QBWC call getLastError and show an error; instead ask QuickBooks
@@ -168,14 +204,13 @@ class Conversation:
                 qbxml=company_ping(ctx.qbwc_session.qbxml_version or "13.0"),
                 meta={"kind": "ping"},
             )
-        state["pending"] = request.meta
-        ctx.qbwc_session.requests_sent += 1
-        self._save_state(ctx, state)
+        ctx.state["pending"] = request.meta
+        ctx.requests_sent += 1
         return request.qbxml
 
     def _verify(
         self,
-        ctx: TicketContext,
+        ctx: Call,
         hcp_response: str,
         company_file_name: str | None,
         major: int | None,
@@ -233,26 +268,22 @@ class Conversation:
         ctx.qbwc_session.qbxml_version = version
         if identify:
             return self._identify(ctx, facts, version)
-        state = copy.deepcopy(ctx.qbwc_session.state)
-        state["verified"] = True
-        state["phase"] = "syncing"
-        self._save_state(ctx, state)
+        ctx.state["verified"] = True
+        ctx.state["phase"] = "syncing"
         # The right file is open and QuickBooks answered: what kept it from syncing is over.
         problems.clear_problem(ctx.company, except_codes=problems.INFORMATIONAL)
         return None
 
-    def _identify(self, ctx: TicketContext, facts: CompanyFileFacts, version: str) -> str:
+    def _identify(self, ctx: Call, facts: CompanyFileFacts, version: str) -> str:
         """First contact of a company that confirms its file: keep the file's identity for a
         person to confirm and ask QuickBooks only for the vendor and bill counts."""
         binding.record_pending(ctx.company, identity_of(facts))
-        state = copy.deepcopy(ctx.qbwc_session.state)
-        state["phase"] = "identifying"
-        state["pending"] = {"kind": IDENTITY}
-        ctx.qbwc_session.requests_sent += 1
-        self._save_state(ctx, state)
+        ctx.state["phase"] = "identifying"
+        ctx.state["pending"] = {"kind": IDENTITY}
+        ctx.requests_sent += 1
         return counts_request(version)
 
-    def _identified(self, ctx: TicketContext, response: str) -> int:
+    def _identified(self, ctx: Call, response: str) -> int:
         """The counts came back (or QuickBooks failed them): the session ends without syncing
         and the Web Connector says what to do, in the help catalog's words."""
         pending = dict(ctx.company.pending_binding or {})
@@ -270,14 +301,20 @@ class Conversation:
             ctx = self._open(ticket)
         except TicketRejected:
             return -1  # QBWC asks getLastError, which explains
-        state = copy.deepcopy(ctx.qbwc_session.state)
-        if state.get("error"):
+        try:
+            return self._receive(ctx, response, hresult, message)
+        finally:
+            self._write_row(ctx)
+
+    def _receive(
+        self, ctx: Call, response: str | None, hresult: str | None, message: str | None
+    ) -> int:
+        if ctx.state.get("error"):
             return -1
         if not self._owns_lease(ctx):
             self._fail_session(ctx, "busy", "sync_taken_over")
             return -1
-        pending = state.pop("pending", None)
-        self._save_state(ctx, state)
+        pending = ctx.state.pop("pending", None)
         hresult = (hresult or "").strip()
         if pending is not None and pending.get("kind") == IDENTITY:
             return self._identified(ctx, "" if hresult else response or "")
@@ -294,24 +331,19 @@ class Conversation:
             driver.handle_response(pending, response or "")
         if pending is not None and pending.get("kind") == "ping":
             # The ping is only sent when nothing was left to ask: the session is over.
-            state = copy.deepcopy(ctx.qbwc_session.state)
-            state["finished"] = True
-            ctx.qbwc_session.progress = 100
-            self._save_state(ctx, state)
+            ctx.state["finished"] = True
+            ctx.progress = 100
             return 100
         return self._progress(ctx, driver)
 
-    def _progress(self, ctx: TicketContext, driver: SyncDriver) -> int:
-        state = copy.deepcopy(ctx.qbwc_session.state)
+    def _progress(self, ctx: Call, driver: SyncDriver) -> int:
         if not driver.has_more():
-            state["finished"] = True
-            ctx.qbwc_session.progress = 100
-            self._save_state(ctx, state)
+            ctx.state["finished"] = True
+            ctx.progress = 100
             return 100
         # Monotonic within the session and never 100 while work is left (§3.5).
         value = max(int(ctx.qbwc_session.progress or 0), min(99, max(0, driver.progress())))
-        ctx.qbwc_session.progress = value
-        self._save_state(ctx, state)
+        ctx.progress = value
         return value
 
     # -- getLastError ------------------------------------------------------------------------
@@ -320,10 +352,10 @@ class Conversation:
             ctx = self._open(ticket)
         except TicketRejected as exc:
             return str(exc)
-        state = ctx.qbwc_session.state or {}
-        if state.get("error"):
-            return str(state["error"])
-        if state.get("finished"):
+        self._write_row(ctx)
+        if ctx.state.get("error"):
+            return str(ctx.state["error"])
+        if ctx.state.get("finished"):
             return "Sync complete: nothing more to do."
         return "The server has nothing to send right now; it will continue at the next run."
 
@@ -333,20 +365,24 @@ class Conversation:
             ctx = self._open(ticket)
         except TicketRejected:
             return DONE
+        try:
+            return self._connection_error(ctx, hresult, message)
+        finally:
+            self._write_row(ctx)
+
+    def _connection_error(self, ctx: Call, hresult: str | None, message: str | None) -> str:
         hresult = (hresult or "").strip()
         text = describe_hresult(hresult, message or "")
         hresults = list(ctx.qbwc_session.hresults or [])
         hresults.append({"hresult": hresult, "message": (message or "")[:500]})
         ctx.qbwc_session.hresults = hresults
         self._event(ctx, "hresult", text, code=hresult or None)
-        state = copy.deepcopy(ctx.qbwc_session.state)
-        retries = int(state.get("connection_retries", 0))
+        retries = int(ctx.state.get("connection_retries", 0))
         reaction = connection_error_reaction(hresult)
         path = ctx.company.bound_file_path
         if reaction == "retry_with_path" and path and retries < MAX_CONNECTION_RETRIES:
             # QuickBooks is closed or has no file open: name our file once (§3.7, §5).
-            state["connection_retries"] = retries + 1
-            self._save_state(ctx, state)
+            ctx.state["connection_retries"] = retries + 1
             return path
         code = problems.problem_code_for_hresult(hresult)
         self._fail_session(ctx, "connection_error", code, profile=text, said=text)
@@ -359,16 +395,18 @@ class Conversation:
             ctx = self._open(ticket)
         except TicketRejected as exc:
             return str(exc)
-        state = ctx.qbwc_session.state or {}
-        message = self._end(ctx)
-        if state.get("error"):
-            return str(state["error"])[:CLOSE_TEXT_MAX]
+        try:
+            message = self._end(ctx)
+        finally:
+            self._write_row(ctx)
+        if ctx.state.get("error"):
+            return str(ctx.state["error"])[:CLOSE_TEXT_MAX]
         return message
 
-    def _end(self, ctx: TicketContext) -> str:
+    def _end(self, ctx: Call) -> str:
         now = utcnow()
         record = ctx.qbwc_session
-        state = record.state or {}
+        state = ctx.state
         if record.ended_at is None:
             record.ended_at = now
         if record.outcome == "in_progress":

@@ -15,12 +15,13 @@ references) and before or between the transaction pages, so they never wait behi
 historical sync. See ``qbwc_server/writeback/delivery.py`` for why.
 
 All state the driver needs between calls lives in the database (the session's ``state`` and
-the stream cursors), so any worker can answer any call.
+the stream cursors), so any worker can answer any call. The driver reads and writes the call's
+working copy of the session's state (``SyncContext.state``); the conversation puts it on the
+row once, when the call is done.
 """
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +50,7 @@ class SyncContext:
     qbwc_session: QbwcSession
     settings: Settings
     qbxml_version: str
+    state: dict[str, Any]  # the call's working copy of qbwc_session.state
 
 
 class SyncDriver:
@@ -56,9 +58,7 @@ class SyncDriver:
 
     def __init__(self, ctx: SyncContext) -> None:
         self.ctx = ctx
-        # Deep copies: a nested list changed in place would make the JSON column compare equal
-        # to its loaded value, and SQLAlchemy would then skip the UPDATE.
-        state = copy.deepcopy(ctx.qbwc_session.state or {})
+        state = ctx.state  # from_json copies what it keeps: the typed states share nothing
         self.sync_state = SessionState.from_json(state.get("sync"))
         self.planner = Planner(
             ctx.session, ctx.company, self.sync_state, ctx.qbxml_version, ctx.settings.tuning
@@ -76,11 +76,8 @@ class SyncDriver:
         )
 
     def _save(self) -> None:
-        # Reassign the JSON column so SQLAlchemy writes it.
-        state = copy.deepcopy(self.ctx.qbwc_session.state or {})
-        state["sync"] = self.sync_state.to_json()
-        state["writes"] = self.write_state.to_json()
-        self.ctx.qbwc_session.state = state
+        self.ctx.state["sync"] = self.sync_state.to_json()
+        self.ctx.state["writes"] = self.write_state.to_json()
 
     def next_request(self) -> OutboundRequest | None:
         built = self.writes.next_request(allow_sends=self.planner.lists_done())

@@ -42,16 +42,22 @@ class CursorStep(Step):
 
     def on_response(self, run: SyncRun, meta: dict[str, Any], response: str) -> None:
         cursor = run.cursor(self.name)
-        self.answered(run, cursor)
         try:
             with run.session.begin_nested():
+                # Inside the savepoint, so the cursor's answered mark and the page's move of it
+                # are one UPDATE (begin_nested flushes what is dirty when it starts); a page
+                # that fails rolls the mark back with it, and it is made again below.
+                self.answered(run, cursor)
                 self.take(run, cursor, meta, response)
         except QbxmlParseError as exc:
+            self.answered(run, cursor)
             if not self.smaller(run, cursor, f"a page could not be read ({exc})"):
                 run.stream_error(cursor, f"QuickBooks sent a response we could not read: {exc}")
         except UnexpectedResponse as exc:
+            self.answered(run, cursor)
             run.stream_error(cursor, str(exc))
         except RecordError as exc:
+            self.answered(run, cursor)
             run.stream_error(cursor, f"A record from QuickBooks could not be stored: {exc}")
 
     def on_hresult(self, run: SyncRun, meta: dict[str, Any], hresult: str, message: str) -> None:

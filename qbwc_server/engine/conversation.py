@@ -69,7 +69,11 @@ class Conversation:
     def _open(self, ticket: str | None) -> Call:
         found: TicketContext = resolve_ticket(self.session, ticket)
         now = utcnow()
-        found.company.last_contact_at = now
+        last = found.company.last_contact_at
+        if last is None or now - last >= connectors.CONTACT_RESOLUTION:
+            # "Connected to Server" and "last call" are true to the minute, as for the idle
+            # poll (engine/authenticate.py): the company row is not written on every call.
+            found.company.last_contact_at = now
         # A deep copy: the call changes nested values, and the row must keep the loaded
         # document for SQLAlchemy to see the difference when the copy is put back.
         state = copy.deepcopy(found.qbwc_session.state or {})

@@ -53,6 +53,7 @@ class Call:
     ticket: Ticket
     company: Company
     qbwc_session: QbwcSession
+    open_operations: bool  # a write-back was queued or sent when the call began
     state: dict[str, Any]
     requests_sent: int = 0  # requests handed to the Web Connector by this call
     progress: int | None = None  # the percentage this call answered
@@ -77,7 +78,7 @@ class Conversation:
         # A deep copy: the call changes nested values, and the row must keep the loaded
         # document for SQLAlchemy to see the difference when the copy is put back.
         state = copy.deepcopy(found.qbwc_session.state or {})
-        return Call(found.ticket, found.company, found.qbwc_session, state)
+        return Call(found.ticket, found.company, found.qbwc_session, found.open_operations, state)
 
     def _write_row(self, ctx: Call) -> None:
         """The call's changes to its session row, in one UPDATE at commit (the JSON state only
@@ -157,6 +158,7 @@ class Conversation:
                 settings=self.settings,
                 qbxml_version=version,
                 state=ctx.state,
+                open_operations=ctx.open_operations,
             )
         )
 

@@ -51,6 +51,7 @@ class SyncContext:
     settings: Settings
     qbxml_version: str
     state: dict[str, Any]  # the call's working copy of qbwc_session.state
+    open_operations: bool = True  # a write-back was queued or sent when the call began
 
 
 class SyncDriver:
@@ -72,6 +73,7 @@ class SyncDriver:
                 version=ctx.qbxml_version,
                 lease_seconds=ctx.settings.sync_lease_seconds,
                 state=self.write_state,
+                open_operations=ctx.open_operations,
             )
         )
 

@@ -13,14 +13,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from models import Company, QbwcSession, Ticket, utcnow
+from models import Company, Operation, QbwcSession, Ticket, utcnow
 from qbwc_server.config import Settings
 from qbwc_server.help import catalog
 from qbwc_server.observability import context as log_context
 from qbwc_server.services.settings_store import known_ticket_secret, ticket_secret
+from qbwc_server.writeback.catalog import OPEN_STATES
 
 EXPIRED = "It expired."  # the detail of session_unknown for an expired ticket
 
@@ -30,6 +31,17 @@ class TicketContext:
     ticket: Ticket
     company: Company
     qbwc_session: QbwcSession
+    # Whether the company had a write-back queued or sent when the call began: when not, the
+    # call need not look at the queue (writeback/delivery.py).
+    open_operations: bool = True
+
+
+# Whether the ticket's company has an operation in an open state, read with the ticket.
+_OPEN_OPERATIONS = (
+    exists()
+    .where(Operation.company_id == Company.id, Operation.state.in_(OPEN_STATES))
+    .label("open_operations")
+)
 
 
 class TicketRejected(Exception):
@@ -69,9 +81,10 @@ def resolve_ticket(session: Session, value: str | None) -> TicketContext:
         raise TicketRejected("session_unknown", "No ticket sent.")
     _refuse_no_work_ticket(session, value)  # "none": ends the session, runs nothing
     # One statement for the ticket, its company (row-locked until commit: the lease and the
-    # sync state of a company change under this lock only) and its QBWC session.
+    # sync state of a company change under this lock only), its QBWC session and whether its
+    # write-back queue has anything open.
     found = session.execute(
-        select(Ticket, Company, QbwcSession)
+        select(Ticket, Company, QbwcSession, _OPEN_OPERATIONS)
         .join(Company, Company.id == Ticket.company_id)
         .join(QbwcSession, QbwcSession.id == Ticket.session_id)
         .where(Ticket.ticket == value[:64])
@@ -81,7 +94,7 @@ def resolve_ticket(session: Session, value: str | None) -> TicketContext:
         if session.get(Ticket, value[:64]) is not None:
             raise TicketRejected("company_deleted")
         raise TicketRejected("session_unknown", "Perhaps it expired.")
-    row, company, qbwc_session = found
+    row, company, qbwc_session, open_operations = found
     log_context.bind(company_id=company.id, session_id=qbwc_session.id)  # for the log lines
     if row.key_version != company.key_version:
         raise TicketRejected("connector_key_rotated")
@@ -89,7 +102,7 @@ def resolve_ticket(session: Session, value: str | None) -> TicketContext:
         raise TicketRejected("session_unknown", "Already closed.")
     if row.expires_at <= utcnow():
         raise TicketRejected("session_unknown", EXPIRED)
-    return TicketContext(ticket=row, company=company, qbwc_session=qbwc_session)
+    return TicketContext(row, company, qbwc_session, bool(open_operations))
 
 
 def is_live(session: Session, value: str) -> bool:

@@ -19,21 +19,25 @@ def get_cursor(session: Session, company_id: int, stream: str) -> StreamCursor:
         .where(StreamCursor.company_id == company_id)
         .where(StreamCursor.stream == stream)
     ).first()
-    if row is None:
-        row = StreamCursor(
-            company_id=company_id,
-            stream=stream,
-            phase="initial",
-            pass_kind="initial",
-            window_span_seconds=0,
-            window_pages=0,
-            window_records=0,
-            records_seen=0,
-            pages=0,
-            passes_completed=0,
-            consecutive_errors=0,
-            extra={},
-        )
-        session.add(row)
-        session.flush()
+    return new_cursor(session, company_id, stream) if row is None else row
+
+
+def new_cursor(session: Session, company_id: int, stream: str) -> StreamCursor:
+    """A stream's first cursor (the caller knows it has none: no statement to look)."""
+    row = StreamCursor(
+        company_id=company_id,
+        stream=stream,
+        phase="initial",
+        pass_kind="initial",
+        window_span_seconds=0,
+        window_pages=0,
+        window_records=0,
+        records_seen=0,
+        pages=0,
+        passes_completed=0,
+        consecutive_errors=0,
+        extra={},
+    )
+    session.add(row)
+    session.flush()
     return row

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from models import Company, utcnow
 from qbwc_server.config import DEFAULT_TUNING, SyncTuning
 from qbwc_server.records.feed import feed_head
-from qbwc_server.records.types import RECORD_TYPES
+from qbwc_server.records.types import DECLARED, RECORD_TYPES
 from qbwc_server.services import restore
 from qbwc_server.sync.progress import estimate_remaining
 from qbwc_server.sync.reconcile import request_reconcile
@@ -65,8 +65,14 @@ class Planner:
         company = self.run.company
         if restore.reconcile_wanted(company):
             log.info("company %s: restored on %s: reconciling ids", company.id, company.restored_on)
-            request_reconcile(self.run.session, company.id)
+            self._request_reconcile()
             restore.reconcile_started(company)
+
+    def _request_reconcile(self) -> None:
+        """Every stream reconciles its ids (sync/reconcile.py), with the cursors of this call
+        (no statement to find them again; the ones missing are made)."""
+        cursors = {rt.name: self.run.cursor(rt.name) for rt in DECLARED}
+        request_reconcile(self.run.session, self.run.company.id, cursors)
 
     def _reconcile_past_deletion_horizon(self) -> None:
         """§6.5: QuickBooks reports deletions for ~90 days. If our last sweep is older than
@@ -76,7 +82,7 @@ class Planner:
         last = [c.last_pass_completed_at for c in sweeps if c and c.last_pass_completed_at]
         if not last or utcnow() - min(last) < DELETION_HORIZON:
             return
-        request_reconcile(self.run.session, self.run.company.id)
+        self._request_reconcile()
 
     def _settle_restore_suspects(self) -> bool:
         """After the deletion sweep: a stream whose newest record vanished without a deletion
@@ -89,7 +95,7 @@ class Planner:
             self.run.company.id, ", ".join(sorted(suspects)),
         )  # fmt: skip
         self.state.restore_suspects = {}
-        request_reconcile(self.run.session, self.run.company.id)
+        self._request_reconcile()
         self.state.queue = [*STREAM_STEPS, *DELETION_STREAMS]
         return True
 

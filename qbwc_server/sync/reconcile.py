@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from sqlalchemy import and_, delete, select, update
 from sqlalchemy.orm import Session
 
-from models import ReconcileMark
+from models import ReconcileMark, StreamCursor
 from qbwc_server.records import deletions
 from qbwc_server.records import vendor_balances as balances
 from qbwc_server.records.types import DECLARED, record_type
@@ -131,12 +131,20 @@ def discard(session: Session, company_id: int, stream: str) -> None:
     )
 
 
-def request_reconcile(session: Session, company_id: int) -> int:
+def request_reconcile(
+    session: Session, company_id: int, cursors: dict[str, StreamCursor] | None = None
+) -> int:
     """Ask for a reconciliation of every data stream at the next session (e.g. after the
-    customer restored the company file from a backup). Returns the number of streams."""
+    customer restored the company file from a backup). Returns the number of streams.
+    ``cursors``: the company's cursors as the caller holds them (a sync call's SyncRun): used,
+    and the ones made here added to it."""
     count = 0
     for rt in DECLARED:
-        cursor = get_cursor(session, company_id, rt.name)
+        cursor = cursors.get(rt.name) if cursors is not None else None
+        if cursor is None:
+            cursor = get_cursor(session, company_id, rt.name)
+            if cursors is not None:
+                cursors[rt.name] = cursor
         if cursor.phase == "incremental":
             with editing_extra(cursor) as extra:
                 extra.reconcile_requested = True

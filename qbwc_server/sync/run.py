@@ -26,7 +26,7 @@ from qbwc_server.qbxml.status import StatusPolicy, bookkeeper_message, classify
 from qbwc_server.records import vendor_balances
 from qbwc_server.records.queries import read_document
 from qbwc_server.records.record_type import RecordType
-from qbwc_server.sync.cursors import get_cursor, load_cursors
+from qbwc_server.sync.cursors import get_cursor, load_cursors, new_cursor
 from qbwc_server.sync.progress import history_start
 from qbwc_server.sync.state import LiveIterator, SessionState, editing_extra
 
@@ -86,10 +86,13 @@ class SyncRun:
         """The stream's cursor, created on first use."""
         cursors = self.cursors()
         cursor = cursors.get(name)
-        # A cursor created inside a savepoint that was rolled back is gone: read it again.
-        if cursor is None or inspect(cursor).detached or inspect(cursor).transient:
-            cursor = get_cursor(self.session, self.company.id, name)
-            cursors[name] = cursor
+        if cursor is None:
+            # Not among the company's cursors read in this call (under the company's row
+            # lock): the stream has none yet.
+            cursor = cursors[name] = new_cursor(self.session, self.company.id, name)
+        elif inspect(cursor).detached or inspect(cursor).transient:
+            # A cursor created inside a savepoint that was rolled back is gone: read it again.
+            cursor = cursors[name] = get_cursor(self.session, self.company.id, name)
         return cursor
 
     def history_start(self) -> str | None:

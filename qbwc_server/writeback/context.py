@@ -78,6 +78,7 @@ class WriteContext:
         version: str,
         lease_seconds: int,
         state: WriteState,
+        open_operations: bool = True,
     ) -> None:
         self.session = session
         self.company = company
@@ -85,6 +86,11 @@ class WriteContext:
         self.version = version
         self.lease_seconds = lease_seconds
         self.state = state  # mutated in place; the driver saves it
+        # Whether the company had an operation queued or sent when the SOAP call began (read
+        # with its ticket, engine/tickets.py). Only the API creates operations, so without one
+        # the call has nothing to send or settle and need not query the queue; one queued
+        # meanwhile goes at the next call.
+        self.open_operations = open_operations
 
     @property
     def holder(self) -> int:

@@ -112,8 +112,10 @@ class WriteBack:
         """What to do next; no side effects (has_more() asks the same question). Queued
         operations whose dependency failed are noted in ``self.blocked``."""
         ctx = self.ctx
-        now = utcnow()
         self.blocked = []
+        if not ctx.open_operations:  # nothing queued or sent when the call began
+            return Action(read_back.FETCH, fetch=self.state.fetch[0]) if self.state.fetch else None
+        now = utcnow()
         unresolved = False
         # Not SKIP LOCKED here: a sent operation must never be overlooked (a retry/cancel
         # request may hold its row for a moment); the lease decides who settles it.
@@ -149,6 +151,8 @@ class WriteBack:
         return self._next_action(allow_sends=True) is not None
 
     def remaining(self) -> int:
+        if not self.ctx.open_operations:
+            return len(self.state.fetch)
         left = queue.count_open(self.session, self.ctx.company.id, exclude=self.state.tried)
         return left + len(self.state.fetch)
 

@@ -1,0 +1,92 @@
+"""The fixed database cost of a sync's SOAP calls (issue 13 item 2): what every
+sendRequestXML / receiveResponseXML of a sync writes and reads besides the records.
+
+- the session row is written once per call (not once per change: calls, state, requests_sent);
+- the company row is not written on every call (the lease and "last contact" are renewed
+  when due: engine/lease.py, engine/conversation.py);
+- an empty write-back queue is not queried (whether anything is open comes with the ticket);
+- the stream cursors are read with one statement per call.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event
+
+from qbwc_server.sim.quickbooks import CompanyFile, FakeQuickBooks, Profile
+from qbwc_server.sim.wsgi_transport import WsgiTransport
+from tests.sync.helpers import make_rig
+
+WORK_CALLS = ("sendRequestXML", "receiveResponseXML")
+
+
+class CountingTransport:
+    """The in-process transport, noting the SQL statements of each call by table and verb."""
+
+    def __init__(self, inner: WsgiTransport) -> None:
+        self.inner = inner
+        self.calls: list[tuple[str, Counter[str]]] = []
+
+    def __call__(self, path: str, body: bytes, headers: dict[str, str]) -> Any:
+        method = headers.get("SOAPAction", "").strip('"').rsplit("/", 1)[-1]
+        self.calls.append((method, Counter()))
+        return self.inner(path, body, headers)
+
+    def note(self, statement: str) -> None:
+        if self.calls:
+            self.calls[-1][1][_kind(statement)] += 1
+
+
+def _kind(statement: str) -> str:
+    text = " ".join(statement.split())
+    verb = text.split(" ", 1)[0].upper()
+    tables = re.findall(r"\b(?:FROM|INTO|UPDATE)\s+(\w+)", text, re.IGNORECASE)
+    if "tickets" in tables:  # the ticket's statement (its company, session, open queue)
+        return f"{verb} tickets"
+    return f"{verb} {tables[0] if tables else ''}".strip()
+
+
+@contextmanager
+def counting(engine: Any, transport: CountingTransport) -> Iterator[None]:
+    def listener(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        transport.note(statement)
+
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        yield
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+
+
+def test_a_sync_call_writes_its_session_once_and_leaves_company_and_queue_alone(
+    inproc_app: Any, request_schema: Any, db: Any
+) -> None:
+    profile = Profile("vendors60", 1, 60, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    app, api = inproc_app(QBWC_LIST_PAGE_SIZE=10)
+    transport = CountingTransport(WsgiTransport(app))
+    rig = make_rig(
+        app=app,
+        api=api,
+        qb=FakeQuickBooks(CompanyFile.generate(seed=3, profile=profile)),
+        schema=request_schema,
+        transport=transport,
+    )
+    with counting(db.engine, transport):
+        rig.run_session()
+    work = [(method, counts) for method, counts in transport.calls if method in WORK_CALLS]
+    assert len(work) > 20, "the session should be a real sync of several pages"
+    # The first sendRequestXML checks the company file (and notes the PC): not counted.
+    for number, (method, counts) in enumerate(work[1:], start=1):
+        where = f"call {number} ({method}): {dict(counts)}"
+        assert counts["UPDATE qbwc_sessions"] == 1, where
+        assert counts["SELECT operations"] == 0, where  # nothing queued: not looked at
+        assert counts["SELECT stream_cursors"] <= 1, where
+    # The lease and the last contact are renewed when due, not on every call: the first call
+    # of the session at most (authenticate took the lease moments before).
+    company_writes = sum(counts["UPDATE companies"] for _, counts in work[1:])
+    assert company_writes <= 3, company_writes

@@ -7,6 +7,11 @@ after-response callbacks, observability/http_logging.py), so compressing a multi
 nothing to the Web Connector's wait, and a call whose own transaction failed is still recorded.
 
 Never recorded: credentials (authenticate's arguments) and tickets.
+
+An entry is one Core INSERT on a connection of its own (no ORM session, no unit of work, no
+RETURNING): the trail's write costs a sync call about as much as that statement. Only the
+entries that must look at the session's trail first (QBWC_AUDIT=errors: a follower call, or
+the call that ends a session) go through an ORM session.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ import logging
 import time
 from collections.abc import Callable
 from typing import Any
+
+from sqlalchemy import insert
 
 from models import AuditEntry, utcnow
 from qbwc_server.audit import store
@@ -42,6 +49,7 @@ MAX_TEXT = 4000  # answers and messages (not qbXML) are short; a runaway one is 
 # the session already has a trail (or the call itself carries an error). A Web Connector polling
 # with nothing to do thus costs no write at all (its authenticate answer is not "work").
 FOLLOWERS = frozenset({"closeConnection", "getLastError"})
+_INSERT = insert(AuditEntry.__table__)  # type: ignore[arg-type]
 
 
 def _arg(args: list[Any], index: int) -> str | None:
@@ -131,6 +139,24 @@ class AuditRecorder:
     def _write(self, entry: dict[str, Any], session_ends: bool) -> None:
         request, request_bytes = store.compress(redact_qbxml(entry.pop("request") or ""))
         response, response_bytes = store.compress(redact_qbxml(entry.pop("response") or ""))
+        errors_mode = self.settings.audit_mode == "errors"
+        if not (errors_mode and (session_ends or entry["method"] in FOLLOWERS)):
+            # The common case: one statement (a sync's sendRequestXML/receiveResponseXML).
+            row = dict(
+                entry,
+                at=utcnow(),
+                request_xml=request,
+                response_xml=response,
+                request_bytes=request_bytes,
+                response_bytes=response_bytes,
+            )
+            try:
+                with self.db.engine.begin() as conn:
+                    conn.execute(_INSERT, row)
+            except Exception:
+                log.exception("audit trail: could not store the %s call", entry["method"])
+            self._maybe_purge()
+            return
         try:
             with self.db.transaction() as session:
                 # A session without a trail: nothing to add, nothing to trim (errors mode).

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from models import StreamCursor
 
+_LOAD = select(StreamCursor).where(StreamCursor.company_id == bindparam("company_id"))
+
 
 def load_cursors(session: Session, company_id: int) -> dict[str, StreamCursor]:
-    rows = session.scalars(select(StreamCursor).where(StreamCursor.company_id == company_id))
+    rows = session.scalars(_LOAD, {"company_id": company_id})
     return {row.stream: row for row in rows}
 
 

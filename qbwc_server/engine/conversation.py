@@ -27,7 +27,12 @@ from qbwc_server.engine.driver import OutboundRequest, SyncContext, SyncDriver
 from qbwc_server.engine.hcp import facts_from_hcp
 from qbwc_server.engine.hresults import connection_error_reaction, describe_hresult
 from qbwc_server.engine.identity import counts_request, identity_of, read_counts
-from qbwc_server.engine.tickets import TicketContext, TicketRejected, resolve_ticket
+from qbwc_server.engine.tickets import (
+    TicketContext,
+    TicketRejected,
+    forget_live,
+    resolve_ticket,
+)
 from qbwc_server.engine.verification import CompanyFileFacts, bind, record_facts, verify
 from qbwc_server.help import catalog
 from qbwc_server.qbxml.document import build_document
@@ -440,6 +445,7 @@ class Conversation:
             ctx.company.last_session_outcome = record.outcome
         lease.release(ctx.company, ctx.ticket.ticket)
         ctx.ticket.closed_at = now
+        forget_live(ctx.ticket.ticket)
         if record.outcome == "completed":
             return "Sync complete."
         if record.outcome == "none":

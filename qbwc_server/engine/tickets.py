@@ -8,7 +8,9 @@ import hashlib
 import hmac
 import secrets
 import struct
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -103,9 +105,59 @@ def resolve_ticket(session: Session, value: str | None) -> TicketContext:
         raise TicketRejected("connector_key_rotated")
     if row.closed_at is not None:
         raise TicketRejected("session_unknown", "Already closed.")
-    if row.expires_at <= utcnow():
+    now = utcnow()
+    if row.expires_at <= now:
         raise TicketRejected("session_unknown", EXPIRED)
+    _recently_live.note(row.ticket, (row.expires_at - now).total_seconds())
     return TicketContext(row, company, qbwc_session, bool(open_operations))
+
+
+class RecentlyLive:
+    """Tickets this process found live in the last ``LIVE_FOR`` seconds (bounded, LRU).
+
+    Only for admitting a large request body (:func:`seen_live`): the page a live session sends
+    after its sendRequestXML is let in without a transaction of its own to look the ticket up.
+    Its call still resolves the ticket (closed, expired, rotated key: refused there), so at
+    worst a ticket closed by another worker in those seconds gets one body read before that
+    refusal. A ticket this process closes is forgotten at once.
+    """
+
+    LIVE_FOR = 30.0
+    MAX_TICKETS = 4096
+
+    def __init__(self) -> None:
+        self._until: OrderedDict[str, float] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def note(self, value: str, seconds_left: float) -> None:
+        until = time.monotonic() + min(self.LIVE_FOR, seconds_left)
+        with self._lock:
+            self._until[value] = until
+            self._until.move_to_end(value)
+            while len(self._until) > self.MAX_TICKETS:
+                self._until.popitem(last=False)
+
+    def forget(self, value: str) -> None:
+        with self._lock:
+            self._until.pop(value, None)
+
+    def __contains__(self, value: str) -> bool:
+        with self._lock:
+            until = self._until.get(value)
+        return until is not None and until > time.monotonic()
+
+
+_recently_live = RecentlyLive()
+
+
+def seen_live(value: str) -> bool:
+    """Whether this process resolved ``value`` as a live ticket moments ago (no statement)."""
+    return bool(value) and value in _recently_live
+
+
+def forget_live(value: str) -> None:
+    """The ticket was closed: it is no longer admitted from memory."""
+    _recently_live.forget(value)
 
 
 def is_live(session: Session, value: str) -> bool:

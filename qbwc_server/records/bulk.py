@@ -132,13 +132,17 @@ def insert_tuples(
     conn: Connection, table: Table, columns: tuple[str, ...], rows: Iterable[Sequence[Any]]
 ) -> None:
     """Insert ``rows`` given as value sequences in ``columns`` order (no JSON columns): the
-    change log's many small rows, without a dict per row."""
-    if conn.dialect.name == "postgresql":
-        _copy(conn, table, columns, rows)
+    change log's and the lines' many small rows, without a dict per row. No rows, no
+    statement; on PostgreSQL an iterator is consumed while the COPY runs."""
+    iterator = iter(rows)
+    first = next(iterator, None)
+    if first is None:
         return
-    records = [dict(zip(columns, row, strict=True)) for row in rows]
-    if records:
-        conn.execute(_sqlite_statement(table, columns, None), records)
+    if conn.dialect.name == "postgresql":
+        _copy(conn, table, columns, itertools.chain((first,), iterator))
+        return
+    records = [dict(zip(columns, row, strict=True)) for row in itertools.chain((first,), iterator)]
+    conn.execute(_sqlite_statement(table, columns, None), records)
 
 
 def _copy(

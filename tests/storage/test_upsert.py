@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -447,3 +448,20 @@ def test_purge_company_removes_everything_of_that_company_only(db: Any) -> None:
         assert count(model, one) == 0, model
         assert count(model, two) > 0, model
     assert in_tx(db, lambda s: record_counts(s, two))["bills"] == 1
+
+
+@pytest.mark.parametrize("dialect", ["postgresql", "sqlite"])
+def test_no_rows_no_statement(dialect: str) -> None:
+    # A page of transactions without links (or lines) sends no empty COPY / INSERT.
+    class Conn:
+        def __init__(self) -> None:
+            self.dialect = SimpleNamespace(name=dialect)
+
+        def __getattr__(self, name: str) -> Any:
+            raise AssertionError(f"a statement was started ({name})")
+
+    conn: Any = Conn()
+    table: Any = QbTxnLink.__table__
+    bulk.insert_tuples(conn, table, ("company_id",), iter(()))
+    bulk.insert_tuples(conn, table, ("company_id",), [])
+    bulk.insert_rows(conn, table, [])

@@ -1,10 +1,13 @@
 """The 20,000-vendor first sync in-process under cProfile: where the sync path's CPU goes.
 
     python bench/sync_profile.py [--vendors N] [--pg URL] [--top N] [--sort tottime|cumulative]
+                                 [--sql] [--no-profile] [--split]
 
 Our WSGI app in this process (no HTTP) on a fresh PostgreSQL database; prints the app's CPU
 seconds, records per CPU second and the top functions (``bench_idle.py --profile`` does the
-same beside the idle poll; this one is the sync alone, for working on it).
+same beside the idle poll; this one is the sync alone, for working on it). ``--split`` also
+prints the CPU inside the pages' answers (a data step's on_response: parsing and storing the
+records, the per-record cost) apart from the rest, the fixed cost of the SOAP calls.
 """
 
 from __future__ import annotations
@@ -28,6 +31,21 @@ from sqlalchemy import event
 
 from qbwc_server.sim.quickbooks import FakeQuickBooks
 from qbwc_server.sim.wsgi_transport import WsgiTransport
+from qbwc_server.sync.steps.base import CursorStep
+
+
+def time_pages(seconds: list[float]) -> None:
+    """Add the CPU time spent inside every data step's on_response to ``seconds[0]``."""
+    inner = CursorStep.on_response
+
+    def on_response(self: CursorStep, run: Any, meta: dict[str, Any], response: str) -> None:
+        started = time.thread_time()
+        try:
+            inner(self, run, meta, response)
+        finally:
+            seconds[0] += time.thread_time() - started
+
+    CursorStep.on_response = on_response  # type: ignore[method-assign]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,7 +57,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sort", default="tottime")
     parser.add_argument("--no-profile", action="store_true")
     parser.add_argument("--sql", action="store_true", help="count SQL statements by text")
+    parser.add_argument("--split", action="store_true", help="per-record vs per-call CPU")
     args = parser.parse_args(argv)
+    pages = [0.0]
+    if args.split:
+        time_pages(pages)
     with fresh_database("postgresql", args.pg) as url:
         app = make_app(url)
         statements: Counter[str] = Counter()
@@ -69,6 +91,15 @@ def main(argv: list[str] | None = None) -> int:
         f"{cpu:.2f} s CPU in the app: {records / cpu:,.0f} records/s in-process"
         + ("" if profiler is None else " (under cProfile)")
     )
+    if args.split:
+        calls = len(transport.samples)
+        rest = cpu - pages[0]
+        per_call = sum(statements.values()) / calls
+        print(
+            f"  in the pages' answers (per record): {pages[0]:.2f} s; the rest (per call): "
+            f"{rest:.2f} s, {1000 * rest / calls:.2f} ms per call"
+            + (f"; {per_call:.1f} SQL statements per call" if args.sql else "")
+        )
     for statement, count in statements.most_common(40):
         print(f"{count:6d}  {statement}")
     if profiler is not None:

@@ -156,7 +156,10 @@ def served(
         "--no-migrate",
         *(["--threads", str(threads)] if threads is not None else []),
     ]
-    with tempfile.TemporaryFile() as log:
+    # BENCH_SERVER_LOG=path keeps the server's log (WARNING and up) for a look after the run.
+    kept = os.environ.get("BENCH_SERVER_LOG")
+    opened = open(kept, "w+b") if kept else tempfile.TemporaryFile()  # noqa: SIM115
+    with opened as log:
         child = subprocess.Popen(command, env=child_env, stdout=subprocess.DEVNULL, stderr=log)
         try:
             deadline = time.monotonic() + 60

@@ -87,6 +87,9 @@ def bulk_companies(app: Any, count: int, *, synced: bool, prefix: str) -> list[C
                 "key_rotated_at": now,
                 "sync_interval_minutes": 24 * 60,
                 "history_start": (now.date() - timedelta(days=3 * 365)).isoformat(),
+                # Bound already, or binding on first contact: no person confirms the file here
+                # (the column's default asks for Begin Sync, and the slot would never sync).
+                "confirm_binding": False,
                 "bound_at": now if synced else None,
                 "bound_file_stamp": file_id if synced else None,
                 "last_complete_sync_at": now if synced else None,

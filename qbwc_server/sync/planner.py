@@ -22,9 +22,12 @@ from sqlalchemy.orm import Session
 
 from models import Company, utcnow
 from qbwc_server.config import DEFAULT_TUNING, SyncTuning
+from qbwc_server.qbxml.batch import combine, split
+from qbwc_server.qbxml.parse import QbxmlParseError
 from qbwc_server.records.feed import feed_head
 from qbwc_server.records.types import DECLARED, RECORD_TYPES
 from qbwc_server.services import restore
+from qbwc_server.sync import batch
 from qbwc_server.sync.progress import estimate_remaining
 from qbwc_server.sync.reconcile import request_reconcile
 from qbwc_server.sync.run import Outbound, SyncRun
@@ -112,27 +115,70 @@ class Planner:
 
     # --- requests and answers -----------------------------------------------------------------
     def next_request(self) -> Outbound | None:
+        prepared = self.state.prepared
+        if prepared is not None:  # built while gathering a batch; it could not join it
+            self.state.prepared = None
+            return prepared
         queue = self._queue()
         while queue:
             name = queue[0]
             built = STEPS[name].request(self.run)
             if built is not None:
-                return built
+                return self._gather(built) if batch.joins(built[1]) else built
             self.run.finish(name)
             if not queue and self._settle_restore_suspects():
                 queue = self._queue()
         return None
 
+    def _gather(self, first: Outbound) -> Outbound:
+        """``first`` and the requests of the steps after it that can join it, in one message
+        set (sync/batch.py)."""
+        parts = [first]
+        for name in list(self._queue()[1:]):
+            if len(parts) >= batch.MAX_REQUESTS or not STEPS[name].asked_ahead:
+                break
+            built = STEPS[name].request(self.run)
+            if built is None:
+                self.run.finish(name)  # nothing to ask this session
+                continue
+            if not batch.joins(built[1]):
+                self.state.prepared = built  # sent next, alone
+                break
+            parts.append(built)
+        if len(parts) == 1:
+            return first
+        document = combine([qbxml for qbxml, _ in parts], self.run.version)
+        return document, batch.batch_meta([meta for _, meta in parts])
+
     def handle_response(self, meta: dict[str, Any], response: str) -> None:
+        parts = batch.parts_of(meta)
+        if parts is None:
+            self._answer(meta, response)
+            return
+        try:
+            answers = split(response)
+        except QbxmlParseError as exc:
+            for part in parts:
+                self.handle_hresult(part, "", f"the answer could not be read ({exc})")
+            return
+        for part in parts:
+            answer = answers.get(str(part.get("rid")))
+            if answer is None:
+                self.handle_hresult(part, "", "QuickBooks sent no answer to this request")
+            else:
+                self._answer(part, answer)
+
+    def _answer(self, meta: dict[str, Any], response: str) -> None:
         step = STEPS.get(str(meta.get("stream")))
         if step is not None:
             step.on_response(self.run, meta, response)
 
     def handle_hresult(self, meta: dict[str, Any], hresult: str, message: str) -> None:
         """The request processor threw instead of answering (§3.5, §5)."""
-        step = STEPS.get(str(meta.get("stream")))
-        if step is not None:
-            step.on_hresult(self.run, meta, hresult, message)
+        for part in batch.parts_of(meta) or [meta]:
+            step = STEPS.get(str(part.get("stream")))
+            if step is not None:
+                step.on_hresult(self.run, part, hresult, message)
 
     # --- progress -----------------------------------------------------------------------------
     def progress(self) -> int:

@@ -54,6 +54,8 @@ class SessionState:
     restore_suspects: dict[str, str] = field(default_factory=dict)
     balance_pages: int = 0  # vendor balance re-reads sent (request ids)
     feed_start: int | None = None  # the change feed's head when the session's sync started
+    # A request built while gathering a batch that could not join it: sent next (sync/batch.py)
+    prepared: tuple[str, dict[str, Any]] | None = None
 
     @classmethod
     def from_json(cls, data: Any) -> SessionState:
@@ -68,6 +70,7 @@ class SessionState:
             restore_suspects=dict(data.get("restore_suspects") or {}),
             balance_pages=int(data.get("balance_pages") or 0),
             feed_start=_int_or_none(data.get("feed_start")),
+            prepared=_prepared(data.get("prepared")),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -86,7 +89,15 @@ class SessionState:
             out["balance_pages"] = self.balance_pages
         if self.feed_start is not None:
             out["feed_start"] = self.feed_start
+        if self.prepared is not None:
+            out["prepared"] = [self.prepared[0], dict(self.prepared[1])]
         return out
+
+
+def _prepared(value: Any) -> tuple[str, dict[str, Any]] | None:
+    if isinstance(value, list) and len(value) == 2 and isinstance(value[0], str):
+        return (value[0], dict(value[1])) if isinstance(value[1], Mapping) else None
+    return None
 
 
 def _int_or_none(value: Any) -> int | None:

@@ -20,6 +20,9 @@ from qbwc_server.sync.run import Outbound, SyncRun, UnexpectedResponse
 
 class Step(ABC):
     name: str  # its place in the session's queue; also meta["stream"] of its requests
+    # Whether its request may be built before the answers to the requests before it are in
+    # (to share their message set: sync/batch.py). Only for steps that do not read them.
+    asked_ahead: bool = False
 
     @abstractmethod
     def request(self, run: SyncRun) -> Outbound | None:

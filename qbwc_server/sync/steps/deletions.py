@@ -27,6 +27,8 @@ DELETION_STREAMS = (LIST_DELETIONS, TXN_DELETIONS)
 
 
 class DeletionSweep(CursorStep):
+    asked_ahead = True  # its request reads only its own cursor (sync/batch.py)
+
     def __init__(self, name: str) -> None:
         self.name = name
         self.lists = name == LIST_DELETIONS

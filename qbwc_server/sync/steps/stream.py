@@ -25,6 +25,8 @@ RETRY_FEATURE_AFTER = timedelta(days=1)
 
 
 class StreamStep(CursorStep):
+    asked_ahead = True  # its request reads only its own cursor (sync/batch.py)
+
     def __init__(self, rt: RecordType) -> None:
         self.rt = rt
         self.name = rt.name

@@ -1,0 +1,90 @@
+"""Several requests in one message set, and each answer back as a response of its own.
+
+A qbXML message set may hold many requests; QuickBooks answers each one with its own ``…Rs``
+carrying the request's ``requestID``, in order, and with ``onError="continueOnError"`` one
+request's error does not stop the others (protocol doc §6.2). The read sync uses this to ask
+several streams at once (``sync/batch.py``); each stream then takes its answer exactly as if it
+had come alone, so nothing downstream knows about batches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from lxml import etree
+
+from qbwc_server.qbxml.document import build_document
+from qbwc_server.qbxml.parse import (
+    QbxmlParseError,
+    body_offset,
+    hardened_parser_kwargs,
+    refuse_dtd,
+    sanitize_chunk,
+)
+
+_HEAD = '<?xml version="1.0" ?>\n<QBXML>\n'
+
+
+def combine(documents: Sequence[str], version: str) -> str:
+    """One message set (``continueOnError``) with the requests of ``documents`` — message
+    sets this server built — in their order."""
+    requests: list[etree._Element] = []
+    for document in documents:
+        root = etree.fromstring(document[body_offset(document) :].encode("ascii"))
+        for msgs in root.iter("QBXMLMsgsRq"):
+            requests.extend(child for child in msgs if isinstance(child.tag, str))
+    return build_document(requests, version=version, on_error="continueOnError")
+
+
+def _parse(text: str) -> etree._Element:
+    body = text[body_offset(text) :]
+    parser = etree.XMLParser(collect_ids=False, **hardened_parser_kwargs())
+    try:
+        root = etree.fromstring(body.encode(), parser)
+    except (etree.XMLSyntaxError, UnicodeEncodeError):
+        body = sanitize_chunk(body)  # characters XML cannot carry (user-pains #11)
+        body_offset(body)  # a DTD the cleaning uncovered is refused
+        feeder = etree.XMLParser(collect_ids=False, **hardened_parser_kwargs())
+        try:
+            feeder.feed(body)
+            root = feeder.close()
+        except etree.XMLSyntaxError as exc:
+            raise QbxmlParseError(f"malformed qbXML response: {exc}") from exc
+    refuse_dtd(root)
+    if root.tag != "QBXML":
+        raise QbxmlParseError(f"root element is {root.tag!r}, expected QBXML")
+    return root
+
+
+def split(text: str) -> dict[str, str]:
+    """Each ``…Rs`` of a response by its ``requestID``, as a response document of its own
+    (its message set's attributes kept). Raises :class:`QbxmlParseError` for a response that
+    cannot be read and :class:`~qbwc_server.qbxml.parse.UnsafeXmlError` for a DTD."""
+    out: dict[str, str] = {}
+    for msgs in _parse(text):
+        if msgs.tag != "QBXMLMsgsRs":
+            continue
+        attributes = "".join(
+            f' {name!s}="{_attribute(str(value))}"' for name, value in msgs.attrib.items()
+        )
+        for rs in msgs:
+            if not isinstance(rs.tag, str):
+                continue
+            request_id = rs.get("requestID")
+            if request_id is None or request_id in out:
+                continue  # not ours to route (each of our requests has its own id)
+            rs.tail = None
+            inner = etree.tostring(rs, encoding="unicode")
+            out[request_id] = (
+                f"{_HEAD}<QBXMLMsgsRs{attributes}>\n{inner}\n</QBXMLMsgsRs>\n</QBXML>\n"
+            )
+    return out
+
+
+def _attribute(value: str) -> str:
+    return (
+        value.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")
+    )
+
+
+__all__ = ["combine", "split"]

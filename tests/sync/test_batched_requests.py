@@ -1,0 +1,157 @@
+"""Several streams asked in one message set (sync/batch.py, qbxml/batch.py; issue 13).
+
+An incremental session used to ask each of its ~20 streams and both deletion sweeps in a round
+trip of its own; now the opening requests of incremental passes and the sweeps share one
+message set, each answer taken by its stream as if it had come alone. Held here: the round
+trips of an incremental session, the data still equal to QuickBooks after edits of every kind,
+an answer missing from the response (that stream tries again, nothing lost), the batched
+documents valid against Intuit's schema (the rig validates every request it sends), and the
+message-set helpers themselves.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from models import StreamCursor
+from qbwc_server.qbxml.batch import combine, split
+from qbwc_server.qbxml.parse import QbxmlParseError, ResponseStart, UnsafeXmlError, iter_response
+from qbwc_server.sync.batch import batch_meta, joins, parts_of
+from qbwc_server.sync.state import SessionState
+from tests.sync.helpers import compare_all, first_txn_date, generate_current
+from tests.sync.test_changes import _make_changes
+
+REQUEST = re.compile(r"<(\w+)Rq\b")
+
+
+def messages(rig: Any) -> list[list[str]]:
+    """From now on, the requests of each message set QuickBooks is handed."""
+    seen: list[list[str]] = []
+    process = rig.qb.process
+
+    def spy(request: str) -> str:
+        seen.append([m for m in REQUEST.findall(request) if m != "QBXMLMsgs"])
+        return str(process(request))
+
+    rig.qb.process = spy
+    return seen
+
+
+def test_an_incremental_session_asks_its_streams_in_one_message(inproc_rig: Any) -> None:
+    company = generate_current("tiny", seed=21)
+    rig = inproc_rig(company, first_txn_date(company))
+    first = rig.run_session()
+    compare_all(rig).assert_equal()
+    _make_changes(company)
+    seen = messages(rig)
+    second = rig.run_session()
+    compare_all(rig).assert_equal()  # every kind of edit arrived
+    # The restore probe, the batch, the vendor balance re-read, the closing ping: was ~24.
+    assert len(seen) <= 4, [m[:3] for m in seen]
+    assert second.round_trips < first.round_trips
+    batched = max(seen, key=len)
+    wanted = {"VendorQuery", "BillQuery", "AccountQuery", "ListDeletedQuery", "TxnDeletedQuery"}
+    assert wanted <= set(batched)
+    assert len(batched) >= 20
+    assert rig.validated_requests > 0  # every request checked against the XSD
+
+
+def test_an_answer_missing_from_a_batch_is_asked_again_later(inproc_rig: Any, db: Any) -> None:
+    company = generate_current("tiny", seed=22)
+    rig = inproc_rig(company, first_txn_date(company))
+    rig.run_session()
+    _make_changes(company)
+    process = rig.qb.process
+
+    def without_bills(request: str) -> str:
+        answer = str(process(request))
+        if request.count("Rq requestID") > 10:  # the batch: QuickBooks "forgets" the bills
+            answer = re.sub(r"<BillQueryRs\b.*?</BillQueryRs>", "", answer, flags=re.S)
+        return answer
+
+    rig.qb.process = without_bills
+    report = rig.run_session(expect=None)
+    assert report.outcome == "completed"
+    problems = compare_all(rig).problems
+    assert problems and all(p.startswith("bills ") for p in problems), problems
+    with db.transaction() as s:
+        bills = s.execute(select(StreamCursor).where(StreamCursor.stream == "bills")).scalar_one()
+        assert "no answer to this request" in (bills.last_error or "")
+        bills.retry_after = None  # as after the stream's back-off
+    rig.qb.process = process
+    rig.run_session()  # the next session asks the bills again
+    compare_all(rig).assert_equal()
+
+
+# --- the helpers ---------------------------------------------------------------------------------
+
+DOC = (
+    '<?xml version="1.0" ?>\n<?qbxml version="16.0"?>\n<QBXML>\n'
+    '<QBXMLMsgsRq onError="continueOnError">\n{inner}\n</QBXMLMsgsRq>\n</QBXML>\n'
+)
+
+
+def test_combine_keeps_every_request_in_order() -> None:
+    a = DOC.format(
+        inner='<VendorQueryRq requestID="a"><MaxReturned>5</MaxReturned></VendorQueryRq>'
+    )
+    b = DOC.format(inner='<ListDeletedQueryRq requestID="b"><ListDelType>Vendor</ListDelType>'
+                   "</ListDeletedQueryRq>")  # fmt: skip
+    combined = combine([a, b], "16.0")
+    assert combined.index('requestID="a"') < combined.index('requestID="b"')
+    assert 'onError="continueOnError"' in combined
+    assert combined.count("<QBXMLMsgsRq") == 1
+
+
+RESPONSE = (
+    '<?xml version="1.0" ?>\n<QBXML>\n<QBXMLMsgsRs>\n'
+    '<VendorQueryRs requestID="Vendor:1" statusCode="0" statusSeverity="Info" statusMessage="OK">'
+    "<VendorRet><ListID>80-1</ListID><Name>A &amp; B</Name></VendorRet></VendorQueryRs>\n"
+    '<BillQueryRs requestID="Bill:1" statusCode="1" statusSeverity="Info" '
+    'statusMessage="A query request did not find a matching object in QuickBooks"/>\n'
+    "</QBXMLMsgsRs>\n</QBXML>\n"
+)
+
+
+def test_split_gives_each_answer_as_a_response_of_its_own() -> None:
+    answers = split(RESPONSE)
+    assert set(answers) == {"Vendor:1", "Bill:1"}
+    vendor = list(iter_response(answers["Vendor:1"]))
+    starts = [e for e in vendor if isinstance(e, ResponseStart)]
+    assert [s.status.request_id for s in starts] == ["Vendor:1"]
+    assert any(getattr(e, "data", {}).get("Name") == "A & B" for e in vendor)
+    bill = [e for e in iter_response(answers["Bill:1"]) if isinstance(e, ResponseStart)]
+    assert bill[0].status.status_code == 1
+
+
+def test_split_refuses_what_the_parser_refuses() -> None:
+    with pytest.raises(UnsafeXmlError):
+        split('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e "e">]><QBXML/>')
+    with pytest.raises(QbxmlParseError):
+        split("<QBXML><QBXMLMsgsRs>")
+    cleaned = split(RESPONSE.replace("A &amp; B", "A \x01B"))  # a character XML cannot carry
+    assert "Vendor:1" in cleaned
+
+
+def test_which_requests_join_a_batch() -> None:
+    assert joins({"kind": "page", "pass": "incremental", "iterator": "Start"})
+    assert joins({"kind": "page", "pass": "incremental", "iterator": None})
+    assert joins({"kind": "deleted", "stream": "list_deletions"})
+    assert not joins({"kind": "page", "pass": "incremental", "iterator": "Continue"})
+    assert not joins({"kind": "page", "pass": "initial", "iterator": "Start"})
+    assert not joins({"kind": "page", "pass": "reconcile", "iterator": None})
+    assert not joins({"kind": "refresh"})
+    meta = batch_meta([{"rid": "a"}, {"rid": "b"}])
+    assert parts_of(meta) == [{"rid": "a"}, {"rid": "b"}]
+    assert parts_of({"kind": "page"}) is None
+
+
+def test_a_prepared_request_survives_the_session_state() -> None:
+    state = SessionState(prepared=("<QBXML/>", {"kind": "refresh", "rid": "x"}))
+    again = SessionState.from_json(state.to_json())
+    assert again.prepared == ("<QBXML/>", {"kind": "refresh", "rid": "x"})
+    assert SessionState.from_json({"prepared": ["x"]}).prepared is None

@@ -17,7 +17,10 @@ sends those requests together:
 - a request built while gathering that cannot join is kept in the session state and sent next
   (a step's request is never built twice);
 - each answer goes to its step as if it had come alone, in the order asked; an answer missing
-  from the response is that request's error, and the stream tries again at a later session.
+  from the response is that request's error, and the stream tries again at a later session;
+- a batch whose answer never came (the connection dropped) is no sign of a page too large: its
+  streams do not shrink their pages (``sync/sizing.py``) but ask alone at their next turn, where
+  a request without an answer counts as it always did.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from typing import Any
 BATCH = "batch"  # meta["kind"] of a message set holding several steps' requests
 MAX_REQUESTS = 24  # requests in one message set: every stream and both sweeps fit
 OPENING = (None, "Start")
+# A stream's ``awaiting`` mark (sync/sizing.py) while its request travels in a batch.
+LOST = "batch"
 
 
 def joins(meta: dict[str, Any]) -> bool:

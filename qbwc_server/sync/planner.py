@@ -27,11 +27,11 @@ from qbwc_server.qbxml.parse import QbxmlParseError
 from qbwc_server.records.feed import feed_head
 from qbwc_server.records.types import DECLARED, RECORD_TYPES
 from qbwc_server.services import restore
-from qbwc_server.sync import batch
+from qbwc_server.sync import batch, sizing
 from qbwc_server.sync.progress import estimate_remaining
 from qbwc_server.sync.reconcile import request_reconcile
 from qbwc_server.sync.run import Outbound, SyncRun
-from qbwc_server.sync.state import SessionState
+from qbwc_server.sync.state import SessionState, editing_extra, stream_extra
 from qbwc_server.sync.steps import DELETION_STREAMS, STEPS, STREAM_STEPS, WORK_ORDER
 
 log = logging.getLogger(__name__)
@@ -118,13 +118,15 @@ class Planner:
         prepared = self.state.prepared
         if prepared is not None:  # built while gathering a batch; it could not join it
             self.state.prepared = None
+            self._on_its_way(prepared[1])
             return prepared
         queue = self._queue()
         while queue:
             name = queue[0]
+            alone = self._lost_in_a_batch(name, clear=True)
             built = STEPS[name].request(self.run)
             if built is not None:
-                return self._gather(built) if batch.joins(built[1]) else built
+                return self._gather(built) if batch.joins(built[1]) and not alone else built
             self.run.finish(name)
             if not queue and self._settle_restore_suspects():
                 queue = self._queue()
@@ -137,18 +139,46 @@ class Planner:
         for name in list(self._queue()[1:]):
             if len(parts) >= batch.MAX_REQUESTS or not STEPS[name].asked_ahead:
                 break
+            if self._lost_in_a_batch(name, clear=False):
+                break  # it goes alone at its turn
             built = STEPS[name].request(self.run)
             if built is None:
                 self.run.finish(name)  # nothing to ask this session
                 continue
             if not batch.joins(built[1]):
                 self.state.prepared = built  # sent next, alone
+                self._mark_lost(built[1])  # until it is on its way
                 break
             parts.append(built)
         if len(parts) == 1:
             return first
+        for _, meta in parts:
+            self._mark_lost(meta)
         document = combine([qbxml for qbxml, _ in parts], self.run.version)
         return document, batch.batch_meta([meta for _, meta in parts])
+
+    # A batch whose answer never came says nothing about one page's size (sync/sizing.py reads
+    # a request without an answer as "too large?" and halves the stream's pages): its streams
+    # are marked instead, and each asks alone the next time, where sizing works as always.
+    def _mark_lost(self, meta: dict[str, Any]) -> None:
+        cursor = self.run.cursors().get(str(meta.get("stream")))
+        if cursor is not None:
+            with editing_extra(cursor) as extra:
+                extra.awaiting = batch.LOST
+
+    def _lost_in_a_batch(self, name: str, *, clear: bool) -> bool:
+        cursor = self.run.cursors().get(name)
+        if cursor is None or stream_extra(cursor).awaiting != batch.LOST:
+            return False
+        if clear:
+            sizing.answered(cursor)
+        return True
+
+    def _on_its_way(self, meta: dict[str, Any]) -> None:
+        """A prepared request leaves: the stream's own mark, as if sent when it was built."""
+        cursor = self.run.cursors().get(str(meta.get("stream")))
+        if cursor is not None and meta.get("kind") == "page" and meta.get("rid"):
+            sizing.sent(cursor, str(meta["rid"]))
 
     def handle_response(self, meta: dict[str, Any], response: str) -> None:
         parts = batch.parts_of(meta)
@@ -162,6 +192,7 @@ class Planner:
                 self.handle_hresult(part, "", f"the answer could not be read ({exc})")
             return
         for part in parts:
+            self._lost_in_a_batch(str(part.get("stream")), clear=True)  # it came
             answer = answers.get(str(part.get("rid")))
             if answer is None:
                 self.handle_hresult(part, "", "QuickBooks sent no answer to this request")
@@ -176,6 +207,7 @@ class Planner:
     def handle_hresult(self, meta: dict[str, Any], hresult: str, message: str) -> None:
         """The request processor threw instead of answering (§3.5, §5)."""
         for part in batch.parts_of(meta) or [meta]:
+            self._lost_in_a_batch(str(part.get("stream")), clear=True)  # an answer came
             step = STEPS.get(str(part.get("stream")))
             if step is not None:
                 step.on_hresult(self.run, part, hresult, message)

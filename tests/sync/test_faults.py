@@ -114,10 +114,12 @@ def test_connection_dropped_at_every_step_of_a_session_in_turn(inproc_rig: Any, 
         f"re-reads {steady} each; worst session redid {worst} (bound {WINDOW_MAX} + {steady}); "
         f"per session {per_session}"
     )
-    # README "Resumability": at most one window (2.5 x target) per dropped session, on top of
-    # what any session re-reads.
-    assert worst <= WINDOW_MAX + steady
-    assert returned - held <= WINDOW_MAX * len(dropped) + steady * sessions
+    # README "Resumability": at most one window (2.5 x target) per stream in flight, on top of
+    # what any session re-reads. A dropped incremental batch (sync/batch.py) has every stream's
+    # opening page in flight; nothing changed in QuickBooks here, so each re-reads at most its
+    # overlap again: at most what an undisturbed session re-reads (``steady``) once more.
+    assert worst <= WINDOW_MAX + 2 * steady
+    assert returned - held <= (WINDOW_MAX + steady) * len(dropped) + steady * sessions
 
 
 def test_server_restarted_mid_sync_loses_and_duplicates_nothing(

@@ -14,13 +14,7 @@ from collections.abc import Sequence
 from lxml import etree
 
 from qbwc_server.qbxml.document import build_document
-from qbwc_server.qbxml.parse import (
-    QbxmlParseError,
-    body_offset,
-    hardened_parser_kwargs,
-    refuse_dtd,
-    sanitize_chunk,
-)
+from qbwc_server.qbxml.parse import body_offset, parse_whole
 
 _HEAD = '<?xml version="1.0" ?>\n<QBXML>\n'
 
@@ -36,32 +30,12 @@ def combine(documents: Sequence[str], version: str) -> str:
     return build_document(requests, version=version, on_error="continueOnError")
 
 
-def _parse(text: str) -> etree._Element:
-    body = text[body_offset(text) :]
-    parser = etree.XMLParser(collect_ids=False, **hardened_parser_kwargs())
-    try:
-        root = etree.fromstring(body.encode(), parser)
-    except (etree.XMLSyntaxError, UnicodeEncodeError):
-        body = sanitize_chunk(body)  # characters XML cannot carry (user-pains #11)
-        body_offset(body)  # a DTD the cleaning uncovered is refused
-        feeder = etree.XMLParser(collect_ids=False, **hardened_parser_kwargs())
-        try:
-            feeder.feed(body)
-            root = feeder.close()
-        except etree.XMLSyntaxError as exc:
-            raise QbxmlParseError(f"malformed qbXML response: {exc}") from exc
-    refuse_dtd(root)
-    if root.tag != "QBXML":
-        raise QbxmlParseError(f"root element is {root.tag!r}, expected QBXML")
-    return root
-
-
 def split(text: str) -> dict[str, str]:
     """Each ``…Rs`` of a response by its ``requestID``, as a response document of its own
     (its message set's attributes kept). Raises :class:`QbxmlParseError` for a response that
     cannot be read and :class:`~qbwc_server.qbxml.parse.UnsafeXmlError` for a DTD."""
     out: dict[str, str] = {}
-    for msgs in _parse(text):
+    for msgs in parse_whole(text, body_offset(text))[1]:
         if msgs.tag != "QBXMLMsgsRs":
             continue
         attributes = "".join(

@@ -371,8 +371,9 @@ def iter_response(
     return _iter_stream(text, offset, chunk_size)
 
 
-def _iter_document(text: str, offset: int) -> Iterator[ResponseEvent]:
-    """The same events as :func:`_iter_stream`, from a document parsed whole."""
+def parse_whole(text: str, offset: int) -> tuple[str, etree._Element]:
+    """A response parsed as one document: (the text parsed, its ``QBXML`` root element).
+    ``offset`` is where the document proper starts (:func:`body_offset`)."""
     body = text[offset:] if offset else text
     parser = _whole_document_parser()
     try:
@@ -394,6 +395,12 @@ def _iter_document(text: str, offset: int) -> Iterator[ResponseEvent]:
     refuse_dtd(root)
     if root.tag != "QBXML":
         raise QbxmlParseError(f"root element is {root.tag!r}, expected QBXML")
+    return body, root
+
+
+def _iter_document(text: str, offset: int) -> Iterator[ResponseEvent]:
+    """The same events as :func:`_iter_stream`, from a document parsed whole."""
+    body, root = parse_whole(text, offset)
     plain = _records_without_attributes(body, root)
     for msgs in root:
         # Only QBXMLMsgsRs holds responses (SignonMsgsRs is QBOE-only; ignored).

@@ -24,6 +24,7 @@ from qbwc_server.serving.simple_http import PlainResponder, read_plain
 from tests.conftest import _clean
 from tests.foundation.helpers import QbwcSessionDriver, create_company, synced_company
 from tests.ops.served import ServedProcess
+from tests.security.test_slow_clients import _one_response
 from tests.soap_util import envelope
 
 BODY = envelope("serverVersion", [("strVersion", "2.3.0.215")])
@@ -191,22 +192,7 @@ def served(
 def exchange(sock: socket.socket, data: bytes) -> bytes:
     """Send ``data``; read one answer (head and Content-Length body)."""
     sock.sendall(data)
-    got = b""
-    while b"\r\n\r\n" not in got:
-        chunk = sock.recv(65536)
-        assert chunk, got
-        got += chunk
-    head, _, body = got.partition(b"\r\n\r\n")
-    length = next(
-        int(line.split(b":", 1)[1])
-        for line in head.split(b"\r\n")
-        if line.lower().startswith(b"content-length:")
-    )
-    while len(body) < length:
-        chunk = sock.recv(65536)
-        assert chunk
-        body += chunk
-    return head + b"\r\n\r\n" + body
+    return _one_response(sock)
 
 
 def test_a_whole_session_and_keep_alive_across_both_ways(served: ServedProcess) -> None:

@@ -197,17 +197,22 @@ def _wait_without_work(login: Login, now: datetime) -> int | None:
     return None
 
 
+@dataclass(frozen=True)
+class Refusal:
+    outcome: str  # the sessions metric's outcome: "nvu" or "throttled"
+    counted: bool = False  # a wrong key the throttle counts (a write: the transaction does it)
+
+
 def _refusal(
     login: Login | None, settings: Settings, username: str, password: str | None, remote_addr: str
-) -> tuple[str, bool] | None:
-    """Why this login is refused — (``nvu`` or ``throttled``, whether the wrong key is counted
-    by the throttle) — or None for the right key of a known user name."""
+) -> Refusal | None:
+    """Why this login is refused, or None for the right key of a known user name."""
     if login is None:
         # Not the name as sent: people paste the Connector Key into the user-name box too.
         log.debug(
             "authenticate: nvu for unknown user (%d characters) from %s", len(username), remote_addr
         )
-        return "nvu", False
+        return Refusal(outcome="nvu")
     # The throttle counts wrong keys per (user name, address): a throttled pair is answered
     # "nvu" without looking at the key, unless this company's Web Connector has authenticated
     # from that address before (services/login_throttle.py). The right key from any other
@@ -215,11 +220,11 @@ def _refusal(
     throttled = login_throttle.is_throttled(login.failures, settings)
     if throttled and login.connector_id is None:
         log.debug("authenticate throttled for user %r from %s", username, remote_addr)
-        return "throttled", False
+        return Refusal(outcome="throttled")
     if not connector_keys.key_matches(password or "", login.key_hash):
         # Neither the company row nor its session history: a stranger's wrong tries must not
         # overwrite what the customer sees. Throttled pairs are not counted any further.
-        return "nvu", not throttled
+        return Refusal(outcome="nvu", counted=not throttled)
     return None
 
 
@@ -237,11 +242,11 @@ def authenticate(
     login = _read_login(conn, settings, username, remote_addr, now) if username else None
     refusal = _refusal(login, settings, username, password, remote_addr)
     if refusal is not None or login is None:
-        outcome, counted = refusal or ("nvu", False)
-        if counted:
+        refusal = refusal or Refusal(outcome="nvu")
+        if refusal.counted:
             login_throttle.record_failure(session, settings, username, remote_addr)
             log.info("authenticate: nvu for user %r from %s", username, remote_addr)
-        return _refused(session, outcome)
+        return _refused(session, refusal.outcome)
 
     log_context.bind(company_id=login.company_id)  # for the log lines
     version = client_versions.recent(remote_addr)
@@ -277,10 +282,10 @@ def answer_without_writes(
     login = _read_login(conn, settings, username, remote_addr, now) if username else None
     refusal = _refusal(login, settings, username, password, remote_addr)
     if refusal is not None or login is None:
-        outcome, counted = refusal or ("nvu", False)
-        if counted:
+        refusal = refusal or Refusal(outcome="nvu")
+        if refusal.counted:
             return None
-        count_session_ended(outcome)
+        count_session_ended(refusal.outcome)
         return ["", NVU]
     version = client_versions.recent(remote_addr)
     if any(_contact_to_note(login, remote_addr, version, now)) or not login.ticket_secret:

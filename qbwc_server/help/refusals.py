@@ -178,6 +178,7 @@ SERVER_MESSAGES: tuple[tuple[str, str | None], ...] = (
     ("The request is not a SOAP 1.1 envelope", None),
     ("The request is not well-formed XML", None),
     ("This endpoint speaks SOAP 1.1", None),
+    ("The SOAPAction header names another method", None),
     ("QuickBooks reported error ", None),  # an HRESULT; its code names the entry
 )  # fmt: skip
 

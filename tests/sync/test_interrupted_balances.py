@@ -136,12 +136,19 @@ def test_bill_deleted_after_an_interrupted_incremental_session_read_its_vendor(
         },
     )
     company.edit("Vendor", vendor_id, {"Phone": "555-0100"})
-    # ... and is cut off before it reads the bills; then the new bill is deleted.
-    company.clock.advance(timedelta(minutes=15))
-    transport.armed = True
-    cut = rig.run_session(expect=None)
-    assert cut.outcome == Outcome.TRANSPORT_ERROR, cut.outcome
-    assert not transport.armed, "the session never asked for bills"
+    # ... and is cut off before it reads the bills; then the new bill is deleted. An incremental
+    # session asks vendors and bills in one message (sync/batch.py): cut there, nothing is
+    # read; the next session asks each stream alone (a lost batch), so its cut falls between.
+    stored_before = _balance(rig, vendor_id)
+    for _ in range(2):
+        company.clock.advance(timedelta(minutes=15))
+        transport.armed = True
+        cut = rig.run_session(expect=None)
+        assert cut.outcome == Outcome.TRANSPORT_ERROR, cut.outcome
+        assert not transport.armed, "the session never asked for bills"
+        lapse_lease(db, rig.company_id)
+        if _balance(rig, vendor_id) != stored_before:
+            break  # the vendor was read, the bills were not
     assert _balance(rig, vendor_id) == company.get("Vendor", vendor_id)["Balance"]  # type: ignore[index]
     company.clock.advance(timedelta(minutes=5))
     company.delete("Bill", new_bill)

@@ -31,6 +31,7 @@ from qbwc_server.security.headers import with_security_headers
 from qbwc_server.services import outages
 from qbwc_server.services.errors import ServiceError
 from qbwc_server.services.settings_store import owner_id
+from qbwc_server.soap.idle_lane import EVENT_LOOP_KEY
 from qbwc_server.soap.wsgi import SoapEndpoint, StartResponse
 from qbwc_server.web import pages, setup_page
 
@@ -72,8 +73,10 @@ class QbwcApp:
         return path.rstrip("/") == "/qbwc" and self.endpoint.answers_at_once(soap_action, body)
 
     def _route(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        if outages.pending():
-            outages.flush(self.rt.db)  # a database outage the Web Connectors saw, for the status
+        if outages.pending() and not environ.get(EVENT_LOOP_KEY):
+            # A database outage the Web Connectors saw, for the status: written by a request on
+            # a thread, never one answered on the worker's event loop (it must not wait).
+            outages.flush(self.rt.db)
         path = environ.get("PATH_INFO", "")
         if path.rstrip("/") == "/qbwc":
             return self.soap(environ, start_response)

@@ -282,11 +282,15 @@ class SlowClientWorker(AdmittingWorker):  # type: ignore[misc]
             payload, keep = self._plain.answer(started[0], started[1], b"".join(chunks), keep)
             self._send(conn, payload, on_loop)
         finally:
-            # After the answer has left: the request's after-response work (the audit trail)
-            # runs here, as under gunicorn, without making the client wait.
+            # After the answer has left: the request's after-response work (the audit trail's
+            # writes and its retention pass) runs here, as under gunicorn, without making the
+            # client wait — on a thread, never on the event loop (it may wait for the database).
             close = getattr(result, "close", None)
             if close is not None:
-                close()
+                if on_loop and self.tpool is not None:
+                    self.tpool.submit(_quietly, close)
+                else:
+                    close()
         return keep
 
     def _send(self, conn: Any, payload: bytes, on_loop: bool) -> None:
@@ -497,6 +501,13 @@ class SlowClientWorker(AdmittingWorker):  # type: ignore[misc]
             # Body or answer stalled where the app did not answer it itself: close quietly.
             log.info("closed a connection from a client too slow: %s", exc)
             raise StopIteration from None
+
+
+def _quietly(work: Any) -> None:
+    try:
+        work()
+    except Exception:
+        log.exception("after-response work failed")
 
 
 __all__ = ["BODY_HELD", "MAX_HEAD", "Head", "SlowClientWorker", "read_head"]

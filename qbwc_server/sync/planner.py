@@ -198,6 +198,19 @@ class Planner:
                 self.handle_hresult(part, "", "QuickBooks sent no answer to this request")
             else:
                 self._answer(part, answer)
+        self._live_stream_first()
+
+    def _live_stream_first(self) -> None:
+        """After a batch: the session holds one live iterator (§6.4: the last stream of the
+        batch with more pages kept it). That stream goes on first, to its pass's end; another
+        stream with more pages starts its iterator again after it (its first page asked once
+        more). Without this, two such streams took the iterator from each other forever."""
+        live = self.state.live
+        queue = self.state.queue
+        if live is None or queue is None or live.stream not in queue:
+            return
+        queue.remove(live.stream)
+        queue.insert(0, live.stream)
 
     def _answer(self, meta: dict[str, Any], response: str) -> None:
         step = STEPS.get(str(meta.get("stream")))

@@ -46,7 +46,11 @@ class GunicornServer:
         self.base = f"http://127.0.0.1:{self.port}"
         self.qbwc_url = self.base + "/qbwc"
         self.workers = workers
-        self._log: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 (closed in close())
+        # CHAOS_SERVER_LOG=path keeps the server's log for a look after the run.
+        kept = os.environ.get("CHAOS_SERVER_LOG")
+        self._log: IO[bytes] = (  # closed in close()
+            open(kept, "w+b") if kept else tempfile.TemporaryFile()  # noqa: SIM115
+        )
         child_env = {
             **os.environ,
             **env,

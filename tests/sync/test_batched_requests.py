@@ -12,6 +12,7 @@ message-set helpers themselves.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -28,13 +29,16 @@ from tests.sync.test_changes import _make_changes
 REQUEST = re.compile(r"<(\w+)Rq\b")
 
 
-def messages(rig: Any) -> list[list[str]]:
-    """From now on, the requests of each message set QuickBooks is handed."""
+def messages(rig: Any, most: int = 200) -> list[list[str]]:
+    """From now on, the requests of each message set QuickBooks is handed (at most ``most``:
+    a session that never ends fails instead of hanging the suite)."""
     seen: list[list[str]] = []
     process = rig.qb.process
 
     def spy(request: str) -> str:
         seen.append([m for m in REQUEST.findall(request) if m != "QBXMLMsgs"])
+        if len(seen) > most:
+            raise AssertionError(f"more than {most} messages in the session")
         return str(process(request))
 
     rig.qb.process = spy
@@ -155,3 +159,31 @@ def test_a_prepared_request_survives_the_session_state() -> None:
     again = SessionState.from_json(state.to_json())
     assert again.prepared == ("<QBXML/>", {"kind": "refresh", "rid": "x"})
     assert SessionState.from_json({"prepared": ["x"]}).prepared is None
+
+
+def test_two_streams_with_more_than_a_page_of_changes_each(inproc_rig: Any) -> None:
+    """Vendors and bills both changed beyond a page: the batch starts both iterators, the
+    session holds one; the stream holding it goes on first, the other starts again after it.
+    (Before, they took the iterator from each other and the session never ended.)"""
+    company = generate_current("tiny", seed=23)
+    rig = inproc_rig(
+        company, first_txn_date(company), QBWC_LIST_PAGE_SIZE="5", QBWC_TXN_PAGE_SIZE="5"
+    )
+    rig.run_session()
+    company.clock.advance(timedelta(minutes=10))
+    expense = next(a["ListID"] for a in company.records("Account") if a["AccountType"] == "Expense")
+    for n in range(12):
+        vendor = company.add("Vendor", {"Name": f"Batch Vendor {n}"})
+        company.add(
+            "Bill",
+            {
+                "VendorRef": {"ListID": vendor},
+                "TxnDate": company.clock.now.date().isoformat(),
+                "ExpenseLineRet": [{"AccountRef": {"ListID": expense}, "Amount": "1.00"}],
+            },
+        )
+    seen = messages(rig)
+    report = rig.run_session()
+    assert report.round_trips < 80, report.round_trips
+    assert any(len(m) > 5 for m in seen)  # the incremental batch
+    compare_all(rig).assert_equal()

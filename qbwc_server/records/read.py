@@ -19,26 +19,13 @@ from sqlalchemy import Numeric, Row, Table, and_, func, literal, select, union_a
 from sqlalchemy.orm import Session
 
 from qbwc_server.records.record_type import RecordType
+from qbwc_server.records.rows import LINE_COLUMNS
 from qbwc_server.records.store import LINES, LINKS
 from qbwc_server.records.types import LIST_TYPES, RECORD_TYPES, record_type
 
 # Columns that are bookkeeping, not record data.
 _HIDDEN = frozenset({"company_id", "time_modified_utc", "qb"})
-_LINE_FIELDS = (
-    "txn_line_id",
-    "parent_txn_line_id",
-    "line_kind",
-    "account_list_id",
-    "item_list_id",
-    "description",
-    "amount",
-    "quantity",
-    "cost",
-    "memo",
-    "class_list_id",
-    "customer_list_id",
-    "billable_status",
-)
+_LINE_FIELDS = LINE_COLUMNS  # a line's data columns, as stored (records/rows.py)
 _LINKED_FIELDS = {
     "linked_txn_id": "txn_id",
     "linked_txn_type": "txn_type",

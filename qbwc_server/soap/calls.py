@@ -14,7 +14,8 @@ from qbwc_server.db import Database
 from qbwc_server.engine import tickets
 from qbwc_server.engine.authenticate import answer_without_writes, authenticate
 from qbwc_server.engine.client_versions import client_version
-from qbwc_server.engine.conversation import Conversation
+from qbwc_server.engine.conversation import DONE, Conversation
+from qbwc_server.help import catalog
 from qbwc_server.net import client_ip
 from qbwc_server.observability.soap_metering import call_failed
 from qbwc_server.soap import admission
@@ -23,6 +24,8 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 SERVER_VERSION = f"qbwc-server {__version__}"
+# What the Web Connector shows when the server failed: the help catalog's ``server_error``.
+INTERNAL_ERROR = catalog.web_connector_text("server_error")
 
 
 class QbwcCalls:
@@ -73,6 +76,46 @@ class QbwcCalls:
             # "none" with a postpone: the connector comes back later, nothing is lost.
             return admission.failed_answer(exc, username)
         return [a if a is not None else "" for a in answer]
+
+    def send_request_xml(
+        self,
+        ticket: str | None,
+        hcp_response: str | None,
+        company_file_name: str | None,
+        country: str | None,
+        major: int | None,
+        minor: int | None,
+    ) -> str:
+        return (
+            self.guarded(
+                "sendRequestXML",
+                "",
+                lambda c: c.send_request_xml(
+                    ticket, hcp_response, company_file_name, country, major, minor
+                ),
+            )
+            or ""
+        )
+
+    def receive_response_xml(
+        self, ticket: str | None, response: str | None, hresult: str | None, message: str | None
+    ) -> int:
+        result = self.guarded(
+            "receiveResponseXML",
+            -1,
+            lambda c: c.receive_response_xml(ticket, response, hresult, message),
+        )
+        return int(result)
+
+    def connection_error(self, ticket: str | None, hresult: str | None, message: str | None) -> str:
+        answer = self.guarded(
+            "connectionError", DONE, lambda c: c.connection_error(ticket, hresult, message)
+        )
+        return answer or DONE
+
+    def get_last_error(self, ticket: str | None) -> str:
+        answer = self.guarded("getLastError", INTERNAL_ERROR, lambda c: c.get_last_error(ticket))
+        return answer or INTERNAL_ERROR
 
     def close_connection(self, ticket: str | None) -> str:
         quick = tickets.close_without_database(self.db.engine, ticket)  # a "none" session

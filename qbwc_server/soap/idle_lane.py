@@ -1,22 +1,24 @@
-"""The idle lane: the four calls of a Web Connector poll answered without spyne.
+"""The idle lane: the calls of a Web Connector session answered without spyne.
 
 Most SOAP calls at scale are a poll with nothing to do: serverVersion, clientVersion,
 authenticate (``none``), closeConnection. Their work is tiny (one indexed read at most), and
 spyne's dispatch — schema validation, object mapping, events, serializing through lxml — cost
-several times that work. This lane takes the envelope the guard already parsed
-(``soap/envelope.py``), answers those four methods through the same code as the spyne service
-(``soap/calls.py``) and writes the answer the way spyne writes it, byte for byte
-(``tests/foundation/test_idle_lane.py`` compares them). spyne's ``method_call`` and
-``method_return_object`` events are fired with the same facts, so metrics and the audit trail
-see these calls as before.
+several times that work. A sync's calls (sendRequestXML, receiveResponseXML, getLastError,
+connectionError) are many too, and spyne's dispatch was about a tenth of their fixed cost.
+This lane takes the envelope the guard already parsed (``soap/envelope.py``), answers those
+methods through the same code as the spyne service (``soap/calls.py``) and writes the answer
+the way spyne writes it, byte for byte (``tests/foundation/test_idle_lane.py`` compares them).
+spyne's ``method_call`` and ``method_return_object`` events are fired with the same facts, so
+metrics and the audit trail see these calls as before.
 
 Anything unusual — another method, an unknown or repeated parameter, a nested element, an
-attribute, text between elements, a SOAP header — goes to spyne, which validates and answers or
-faults exactly as it always did.
+attribute, text between elements, a SOAP header, an integer parameter that is not plain
+digits — goes to spyne, which validates and answers or faults exactly as it always did.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from types import SimpleNamespace
@@ -42,7 +44,22 @@ PARAMETERS: dict[str, tuple[str, ...]] = {
     "clientVersion": ("strVersion",),
     "authenticate": ("strUserName", "strPassword"),
     "closeConnection": ("ticket",),
+    "sendRequestXML": (
+        "ticket",
+        "strHCPResponse",
+        "strCompanyFileName",
+        "qbXMLCountry",
+        "qbXMLMajorVers",
+        "qbXMLMinorVers",
+    ),
+    "receiveResponseXML": ("ticket", "response", "hresult", "message"),
+    "connectionError": ("ticket", "hresult", "message"),
+    "getLastError": ("ticket",),
 }
+# xs:integer parameters: taken here only as plain digits (anything else is spyne's to judge).
+INTEGERS = frozenset({"qbXMLMajorVers", "qbXMLMinorVers"})
+_DIGITS = re.compile(r"[0-9]{1,9}")
+Handler = Callable[[list[Any], dict[str, Any]], "str | int | list[str]"]
 
 _HEAD = (
     "<?xml version='1.0' encoding='UTF-8'?>\n"
@@ -58,10 +75,12 @@ def _text(value: str) -> str:
     )
 
 
-def response(method: str, result: str | list[str]) -> bytes:
+def response(method: str, result: str | int | list[str]) -> bytes:
     """``<{method}Response><{method}Result>…`` as spyne writes it; a list as ``tns:string``s."""
     if isinstance(result, list):
         inner = "".join(f"<tns:string>{_text(word)}</tns:string>" for word in result)
+    elif isinstance(result, int):
+        inner = str(result)
     else:
         inner = _text(result)
     return (
@@ -85,9 +104,9 @@ def called_method(root: Any) -> str | None:
     return None
 
 
-def parse_call(root: Any) -> tuple[str, list[str | None]] | None:
-    """(method, arguments in parameter order) of a plain call of one of the four methods;
-    None for anything else (spyne takes it)."""
+def parse_call(root: Any) -> tuple[str, list[Any]] | None:
+    """(method, arguments in parameter order) of a plain call of one of the lane's methods
+    (strings, and ints for :data:`INTEGERS`); None for anything else (spyne takes it)."""
     if len(root) != 1 or root[0].tag != _BODY:
         return None  # a SOAP header, or something that is no envelope spyne would take
     body = root[0]
@@ -101,7 +120,7 @@ def parse_call(root: Any) -> tuple[str, list[str | None]] | None:
     names = PARAMETERS.get(method)
     if names is None or call.attrib or not _blank(call.text) or not _blank(call.tail):
         return None
-    args: list[str | None] = [None] * len(names)
+    args: list[Any] = [None] * len(names)
     position = 0
     for child in call:
         child_tag = child.tag
@@ -111,7 +130,12 @@ def parse_call(root: Any) -> tuple[str, list[str | None]] | None:
         if name not in names[position:] or len(child) or child.attrib or not _blank(child.tail):
             return None  # unknown, repeated or out of order; nested; xsi:nil and the like
         position = names.index(name)
-        args[position] = child.text or ""
+        if name in INTEGERS:
+            if child.text is None or not _DIGITS.fullmatch(child.text):
+                return None  # empty, signed, spaced, huge: spyne's schema decides
+            args[position] = int(child.text)
+        else:
+            args[position] = child.text or ""
         position += 1
     return method, args
 
@@ -120,7 +144,7 @@ class IdleLane:
     def __init__(self, calls: QbwcCalls, spyne_app: Any) -> None:
         self.calls = calls
         self.events = spyne_app.event_manager
-        self.handlers: dict[str, Callable[[list[Any], dict[str, Any]], str | list[str]]] = {
+        self.handlers: dict[str, Handler] = {
             "serverVersion": lambda args, env: calls.server_version(),
             "clientVersion": lambda args, env: calls.client_version(
                 args[0], calls.remote_addr(env)
@@ -129,10 +153,14 @@ class IdleLane:
                 args[0], args[1], calls.remote_addr(env)
             ),
             "closeConnection": lambda args, env: calls.close_connection(args[0]),
+            "sendRequestXML": lambda args, env: calls.send_request_xml(*args),
+            "receiveResponseXML": lambda args, env: calls.receive_response_xml(*args),
+            "connectionError": lambda args, env: calls.connection_error(*args),
+            "getLastError": lambda args, env: calls.get_last_error(args[0]),
         }
 
     def answer(self, root: Any, environ: dict[str, Any]) -> bytes | None:
-        """The answer to a plain call of the four methods, or None (spyne answers)."""
+        """The answer to a plain call of the lane's methods, or None (spyne answers)."""
         parsed = parse_call(root)
         if parsed is None:
             return None

@@ -20,21 +20,15 @@ from spyne import Array, Integer, ServiceBase, Unicode, rpc
 
 from qbwc_server.config import Settings
 from qbwc_server.db import Database
-from qbwc_server.engine.conversation import DONE
-from qbwc_server.help import catalog
-from qbwc_server.soap.calls import QbwcCalls
+from qbwc_server.soap.calls import INTERNAL_ERROR, QbwcCalls
 
 log = logging.getLogger(__name__)
 
 TNS = "http://developer.intuit.com/"  # with the trailing slash (§1.1)
 
-# What the Web Connector shows when the server failed: the help catalog's ``server_error``.
-INTERNAL_ERROR = catalog.web_connector_text("server_error")
-
 
 def build_service(db: Database, settings: Settings) -> type[ServiceBase]:
     calls = QbwcCalls(db, settings)
-    guarded = calls.guarded
 
     def _remote_addr(ctx: Any) -> str:
         return calls.remote_addr(getattr(getattr(ctx, "transport", None), "req_env", None))
@@ -63,20 +57,13 @@ def build_service(db: Database, settings: Settings) -> type[ServiceBase]:
             qbXMLMajorVers: int | None,
             qbXMLMinorVers: int | None,
         ) -> str:
-            return (
-                guarded(
-                    "sendRequestXML",
-                    "",
-                    lambda c: c.send_request_xml(
-                        ticket,
-                        strHCPResponse,
-                        strCompanyFileName,
-                        qbXMLCountry,
-                        qbXMLMajorVers,
-                        qbXMLMinorVers,
-                    ),
-                )
-                or ""
+            return calls.send_request_xml(
+                ticket,
+                strHCPResponse,
+                strCompanyFileName,
+                qbXMLCountry,
+                qbXMLMajorVers,
+                qbXMLMinorVers,
             )
 
         @rpc(Unicode, Unicode, Unicode, Unicode, _returns=Integer)
@@ -87,30 +74,17 @@ def build_service(db: Database, settings: Settings) -> type[ServiceBase]:
             hresult: str | None,
             message: str | None,
         ) -> int:
-            result = guarded(
-                "receiveResponseXML",
-                -1,
-                lambda c: c.receive_response_xml(ticket, response, hresult, message),
-            )
-            return int(result)
+            return calls.receive_response_xml(ticket, response, hresult, message)
 
         @rpc(Unicode, Unicode, Unicode, _returns=Unicode)
         def connectionError(
             ctx: Any, ticket: str | None, hresult: str | None, message: str | None
         ) -> str:
-            return (
-                guarded(
-                    "connectionError", DONE, lambda c: c.connection_error(ticket, hresult, message)
-                )
-                or DONE
-            )
+            return calls.connection_error(ticket, hresult, message)
 
         @rpc(Unicode, _returns=Unicode)
         def getLastError(ctx: Any, ticket: str | None) -> str:
-            return (
-                guarded("getLastError", INTERNAL_ERROR, lambda c: c.get_last_error(ticket))
-                or INTERNAL_ERROR
-            )
+            return calls.get_last_error(ticket)
 
         @rpc(Unicode, _returns=Unicode)
         def closeConnection(ctx: Any, ticket: str | None) -> str:
@@ -132,4 +106,4 @@ def build_service(db: Database, settings: Settings) -> type[ServiceBase]:
     return QBWebConnectorSvc
 
 
-__all__ = ["TNS", "build_service"]
+__all__ = ["INTERNAL_ERROR", "TNS", "build_service"]

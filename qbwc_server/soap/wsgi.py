@@ -209,7 +209,7 @@ class SoapEndpoint:
             # waits (soap/idle_lane.py); a body calling anything else is not run there.
             message = "The SOAPAction header names another method than the request body calls."
             return self._fault(start_response, "400 Bad Request", "Client.SOAPAction", message)
-        answer = self.idle_lane.answer(root, environ)  # an empty session's calls: no spyne
+        answer = self.idle_lane.answer(root, environ)  # a plain call: no spyne
         if answer is not None:
             return self._reply(start_response, "200 OK", answer, "text/xml; charset=utf-8")
         environ = dict(environ)

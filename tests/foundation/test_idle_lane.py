@@ -1,5 +1,6 @@
-"""The idle lane (soap/idle_lane.py) answers serverVersion, clientVersion, authenticate and
-closeConnection without spyne: byte for byte what spyne answers, and anything unusual is left
+"""The idle lane (soap/idle_lane.py) answers the calls of a session (serverVersion,
+clientVersion, authenticate, sendRequestXML, receiveResponseXML, getLastError, connectionError,
+closeConnection) without spyne: byte for byte what spyne answers, and anything unusual is left
 to spyne."""
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from qbwc_server.soap.calls import QbwcCalls
 from qbwc_server.soap.envelope import ReadLimits, read_envelope
 from qbwc_server.soap.idle_lane import parse_call
 from qbwc_server.soap.wsgi import ENVELOPE_KEY, SoapEndpoint
@@ -64,6 +66,27 @@ CALLS = [
     ("authenticate", [("strUserName", ""), ("strPassword", "")]),
     ("closeConnection", [("ticket", "no-such-ticket")]),
     ("closeConnection", [("ticket", "")]),
+    (
+        "sendRequestXML",
+        [
+            ("ticket", "no-such-ticket"),
+            ("strHCPResponse", "<?xml version='1.0'?><QBXML/>"),
+            ("strCompanyFileName", "C:\\Company.qbw"),
+            ("qbXMLCountry", "US"),
+            ("qbXMLMajorVers", "16"),
+            ("qbXMLMinorVers", "0"),
+        ],
+    ),
+    ("sendRequestXML", [("ticket", "t"), ("strHCPResponse", "")]),
+    (
+        "receiveResponseXML",
+        [("ticket", "no-such-ticket"), ("response", "<QBXML/>"), ("hresult", ""), ("message", "")],
+    ),
+    ("receiveResponseXML", [("ticket", "")]),
+    ("connectionError", [("ticket", "no-such-ticket"), ("hresult", "0x80040408")]),
+    ("connectionError", [("ticket", "t"), ("hresult", ""), ("message", "m")]),
+    ("getLastError", [("ticket", "no-such-ticket")]),
+    ("getLastError", None),
 ]
 
 
@@ -86,7 +109,20 @@ def body(inner: str, header: str = "") -> bytes:
 
 
 UNUSUAL = {
-    "another method": f'<getLastError xmlns="{TNS}"><ticket>t</ticket></getLastError>',
+    "another method": f'<interactiveDone xmlns="{TNS}"><wcTicket>t</wcTicket></interactiveDone>',
+    "empty integer": (
+        f'<sendRequestXML xmlns="{TNS}"><ticket>t</ticket><qbXMLMajorVers/></sendRequestXML>'
+    ),
+    "signed integer": (
+        f'<sendRequestXML xmlns="{TNS}"><qbXMLMajorVers>+13</qbXMLMajorVers></sendRequestXML>'
+    ),
+    "spaced integer": (
+        f'<sendRequestXML xmlns="{TNS}"><qbXMLMinorVers> 1</qbXMLMinorVers></sendRequestXML>'
+    ),
+    "huge integer": (
+        f'<sendRequestXML xmlns="{TNS}"><qbXMLMinorVers>{"9" * 30}</qbXMLMinorVers>'
+        "</sendRequestXML>"
+    ),
     "unknown parameter": f'<clientVersion xmlns="{TNS}"><strFoo>x</strFoo></clientVersion>',
     "repeated parameter": (
         f'<clientVersion xmlns="{TNS}"><strVersion>1</strVersion><strVersion>2</strVersion>'
@@ -122,3 +158,53 @@ def test_plain_calls_are_taken() -> None:
     root = parsed(envelope("authenticate", [("strUserName", "u"), ("strPassword", "")]))
     assert parse_call(root) == ("authenticate", ["u", ""])
     assert parse_call(parsed(envelope("serverVersion"))) == ("serverVersion", [None])
+
+
+ANSWERS = [
+    (
+        "sendRequestXML",
+        "send_request_xml",
+        '<?xml version="1.0"?>\r\n<QBXML a="&amp;">\u00e9</QBXML>',
+    ),
+    ("sendRequestXML", "send_request_xml", ""),
+    ("receiveResponseXML", "receive_response_xml", 100),
+    ("receiveResponseXML", "receive_response_xml", 42),
+    ("receiveResponseXML", "receive_response_xml", 0),
+    ("receiveResponseXML", "receive_response_xml", -1),
+    ("connectionError", "connection_error", "C:\\Company Files\\a & b <x>.qbw"),
+    ("connectionError", "connection_error", "done"),
+    ("getLastError", "get_last_error", "Sync complete: nothing more to do."),
+]
+
+
+@pytest.mark.parametrize(("method", "name", "answer"), ANSWERS)
+def test_a_sync_call_is_written_as_spyne_writes_it(
+    endpoint: SoapEndpoint, monkeypatch: pytest.MonkeyPatch, method: str, name: str, answer: Any
+) -> None:
+    """Whatever the engine answers (the lane and spyne's service share soap/calls.py)."""
+    monkeypatch.setattr(QbwcCalls, name, lambda self, *args: answer)
+    params = [("ticket", "t")]
+    root = parsed(envelope(method, params))
+    assert parse_call(root) is not None
+    ours = endpoint.idle_lane.answer(root, environ(root))
+    assert ours == spyne_answer(endpoint, parsed(envelope(method, params)))
+
+
+def test_a_sync_call_gets_its_arguments_as_spyne_gives_them(
+    endpoint: SoapEndpoint, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[tuple[Any, ...]] = []
+    monkeypatch.setattr(QbwcCalls, "send_request_xml", lambda self, *args: seen.append(args) or "")
+    params = [
+        ("ticket", "abc"),
+        ("strHCPResponse", "<QBXML>\u00e9 &amp; x</QBXML>"),
+        ("strCompanyFileName", ""),
+        ("qbXMLMajorVers", "0016"),
+        ("qbXMLMinorVers", "0"),
+    ]
+    root = parsed(envelope("sendRequestXML", params))
+    endpoint.idle_lane.answer(root, environ(root))
+    spyne_answer(endpoint, parsed(envelope("sendRequestXML", params)))
+    assert len(seen) == 2
+    assert seen[0] == seen[1]
+    assert seen[0] == ("abc", "<QBXML>\u00e9 &amp; x</QBXML>", "", None, 16, 0)

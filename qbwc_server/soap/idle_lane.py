@@ -59,7 +59,7 @@ PARAMETERS: dict[str, tuple[str, ...]] = {
 # xs:integer parameters: taken here only as plain digits (anything else is spyne's to judge).
 INTEGERS = frozenset({"qbXMLMajorVers", "qbXMLMinorVers"})
 _DIGITS = re.compile(r"[0-9]{1,9}")
-Handler = Callable[[list[Any], dict[str, Any]], "str | int | list[str]"]
+Handler = Callable[[list[Any], dict[str, Any]], str | int | list[str]]
 
 _HEAD = (
     "<?xml version='1.0' encoding='UTF-8'?>\n"

@@ -3,7 +3,10 @@
 PostgreSQL, measured with bench/bench_storage.py:
 
 * plain inserts (:func:`insert_rows`) use ``COPY … FROM STDIN``: psycopg formats the rows in
-  C and the server parses each value once with the column's input function;
+  C and the server parses each value once with the column's input function; the many rows of
+  a first sync (new records, the change log) go as text their callers format themselves
+  (:func:`copy_text`: records/copy_rows.py, records/feed.py), without psycopg's per-value
+  adaptation;
 * upserts (:func:`upsert_rows`) send the batch as one JSON array parameter (encoded by the C
   json encoder) and rebuild the rows server-side with ``jsonb_to_recordset``: one statement
   and one round trip per batch, whatever its size.
@@ -145,18 +148,74 @@ def insert_tuples(
     conn.execute(_sqlite_statement(table, columns, None), records)
 
 
+def _copy_sql(conn: Connection, table: Table, columns: tuple[str, ...]) -> str:
+    quote = conn.dialect.identifier_preparer.quote
+    return f"COPY {quote(table.name)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
+
+
 def _copy(
     conn: Connection, table: Table, columns: tuple[str, ...], rows: Iterable[Sequence[Any]]
 ) -> None:
     """``COPY table (columns) FROM STDIN`` of ``rows``, on the session's connection."""
-    quote = conn.dialect.identifier_preparer.quote
-    sql = f"COPY {quote(table.name)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
     raw = conn.connection.driver_connection  # psycopg, inside the session's transaction
     assert raw is not None
-    with raw.cursor() as cursor, cursor.copy(sql) as copy:
+    with raw.cursor() as cursor, cursor.copy(_copy_sql(conn, table, columns)) as copy:
         write = copy.write_row
         for row in rows:
             write(row)
+
+
+# COPY's text format (PostgreSQL): a tab between values, a newline after each row, \N for
+# NULL, and a backslash before a backslash, tab, newline or carriage return inside a value.
+COPY_NULL = "\\N"
+
+
+def copy_escape(value: str | None) -> str:
+    """``value`` as one value of a row in COPY's text format."""
+    if value is None:
+        return COPY_NULL
+    # (str.translate with a table is several times slower for the usual short value.)
+    if "\\" in value:
+        value = value.replace("\\", "\\\\")
+    if "\t" in value:
+        value = value.replace("\t", "\\t")
+    if "\n" in value:
+        value = value.replace("\n", "\\n")
+    if "\r" in value:
+        value = value.replace("\r", "\\r")
+    return value
+
+
+# Text handed to a COPY per write: big enough that the per-write cost vanishes, small enough
+# that the server parses one part while the next is being formatted.
+COPY_CHUNK_CHARS = 32 * 1024
+
+
+def copy_text(
+    conn: Connection, table: Table, columns: tuple[str, ...], lines: Iterable[str]
+) -> None:
+    """``COPY table (columns) FROM STDIN`` of rows already in COPY's text format (PostgreSQL),
+    each of ``lines`` one or more whole rows: a caller that formats its rows with f-strings
+    skips psycopg's adaptation of every value. An iterator is consumed while the COPY runs.
+    No lines, no statement."""
+    iterator = iter(lines)
+    first = next(iterator, None)
+    if first is None:
+        return
+    raw = conn.connection.driver_connection  # psycopg, inside the session's transaction
+    assert raw is not None
+    with raw.cursor() as cursor, cursor.copy(_copy_sql(conn, table, columns)) as copy:
+        pending = [first]
+        size = len(first)
+        for line in iterator:
+            pending.append(line)
+            size += len(line)
+            if size >= COPY_CHUNK_CHARS:
+                copy.write("".join(pending))
+                pending = []
+                size = 0
+        if pending:
+            copy.write("".join(pending))
 
 
 def upsert_rows(

@@ -188,6 +188,29 @@ def ref(column: str, *elements: str) -> Field:
     return f(column, *(f"{e}/ListID" for e in elements))
 
 
+def field_source(n: int, field: Field, target: str) -> list[str]:
+    """Lines of an unrolled function body (one level of indent, ``get = data.get`` set before)
+    that set ``target`` from ``field`` when one of its paths is present. The field's converter
+    is ``conv_{n}`` in the function's globals, :func:`descend` is ``_descend`` and
+    :func:`text` is ``text`` (see :func:`compile_extractor`)."""
+    lines: list[str] = []
+    for k, path in enumerate(field.paths):
+        indent = "    " * (k + 1)
+        lines.append(f"{indent}v = get({path[0]!r})")
+        if len(path) == 2:
+            lines.append(
+                f"{indent}if v.__class__ is dict: v = v.get({path[1]!r})\n"
+                f"{indent}elif v is not None: v = _descend(v, {path!r})"
+            )
+        elif len(path) > 2:
+            lines.append(f"{indent}if v is not None: v = _descend(v, {path!r})")
+        if k < len(field.paths) - 1:
+            lines.append(f"{indent}if v is None:")
+    value = "v if v.__class__ is str else text(v)" if field.convert is text else f"conv_{n}(v)"
+    lines.append(f"    if v is not None: {target} = {value}")
+    return lines
+
+
 def compile_extractor(
     fields: tuple[Field, ...],
 ) -> Callable[[Mapping[str, Any], dict[str, Any]], None]:
@@ -203,19 +226,6 @@ def compile_extractor(
     lines = ["def extract(data, row):", "    get = data.get"]
     for n, field in enumerate(fields):
         env[f"conv_{n}"] = field.convert
-        for k, path in enumerate(field.paths):
-            indent = "    " * (k + 1)
-            lines.append(f"{indent}v = get({path[0]!r})")
-            if len(path) == 2:
-                lines.append(
-                    f"{indent}if v.__class__ is dict: v = v.get({path[1]!r})\n"
-                    f"{indent}elif v is not None: v = _descend(v, {path!r})"
-                )
-            elif len(path) > 2:
-                lines.append(f"{indent}if v is not None: v = _descend(v, {path!r})")
-            if k < len(field.paths) - 1:
-                lines.append(f"{indent}if v is None:")
-        value = "v if v.__class__ is str else text(v)" if field.convert is text else f"conv_{n}(v)"
-        lines.append(f"    if v is not None: row[{field.column!r}] = {value}")
+        lines.extend(field_source(n, field, f"row[{field.column!r}]"))
     exec("\n".join(lines), env)  # the source is built above from constant declarations
     return env["extract"]  # type: ignore[no-any-return]

@@ -23,7 +23,15 @@ from sqlalchemy.orm import Session
 from models import QbTxnLine, QbTxnLink, utcnow
 from qbwc_server.observability import counting
 from qbwc_server.qbxml.parse import Record
-from qbwc_server.records.bulk import ids_json, insert_rows, insert_tuples, one_of, upsert_rows
+from qbwc_server.records.bulk import (
+    copy_text,
+    ids_json,
+    insert_rows,
+    insert_tuples,
+    one_of,
+    upsert_rows,
+)
+from qbwc_server.records.copy_rows import copy_columns, copy_lines
 from qbwc_server.records.feed import lock_feed, log_changes
 from qbwc_server.records.fields import text
 from qbwc_server.records.record_type import RecordType
@@ -150,10 +158,10 @@ def upsert_records(
 # The ids travel as one JSON array (see ids_json).
 _PG_EXISTING = """
 SELECT k.id, t.edit_sequence, t.is_deleted, t.vendor
-FROM jsonb_array_elements_text(CAST(:ids AS JSONB)) AS k(id)
+FROM jsonb_array_elements_text(CAST(%(ids)s AS JSONB)) AS k(id)
 CROSS JOIN LATERAL (
     SELECT edit_sequence, is_deleted, {vendor} AS vendor FROM {table}
-    WHERE company_id = :company_id AND {key} = k.id LIMIT 1
+    WHERE company_id = %(company_id)s AND {key} = k.id LIMIT 1
 ) AS t
 """
 
@@ -180,9 +188,11 @@ def _existing(
     table = rt.table
     moves = rt.balance_vendor_ref is not None
     if conn.dialect.name == "postgresql":
+        # Driver SQL (psycopg's %(name)s parameters): once per stored page, no Core statement
+        # to build and compile.
         vendor = "vendor_list_id" if moves else "NULL"
-        stmt = sql_text(_PG_EXISTING.format(table=table.name, key=rt.id_column, vendor=vendor))
-        rows = conn.execute(stmt, {"ids": ids_json(ids), "company_id": company_id})
+        sql = _PG_EXISTING.format(table=table.name, key=rt.id_column, vendor=vendor)
+        rows = conn.exec_driver_sql(sql, {"ids": ids_json(ids), "company_id": company_id})
     else:
         id_col = table.c[rt.id_column]
         vendor_col = table.c.vendor_list_id if moves else null()
@@ -251,22 +261,23 @@ def _upsert_batch(
 
     # The feed lock makes the classification exact (every write of this company's records
     # happens under it), so new rows go in with a plain bulk insert (COPY on PostgreSQL,
-    # streamed: the server stores rows while the next ones are prepared) and only changed
+    # streamed: the server stores rows while the next ones are written) and only changed
     # ones need INSERT … ON CONFLICT DO UPDATE.
-    rows: list[dict[str, Any]] = []
-    insert_rows(conn, rt.table, _kept(prepared(new_ids), rows))
+    if pg:
+        # The rows' COPY text straight from the records (records/copy_rows.py).
+        lines = copy_lines(rt, (batch[i] for i in new_ids), company_id, now.isoformat())
+        copy_text(conn, rt.table, copy_columns(rt), lines)
+        rows = [(i, text(batch[i][1].get("EditSequence")), batch[i][1]) for i in new_ids]
+    else:
+        new_rows = list(prepared(new_ids))
+        insert_rows(conn, rt.table, new_rows)
+        rows = [_stored(rt, row) for row in new_rows]
     changed_rows = list(prepared(changed_ids))
     upsert_rows(conn, rt.table, changed_rows, conflict=("company_id", rt.id_column))
-    rows.extend(changed_rows)
+    rows += [_stored(rt, row) for row in changed_rows]
     if not rt.is_list:
         _replace_lines_and_links(conn, company_id, rt, changed_ids, rows)
-    log_changes(
-        conn,
-        company_id,
-        rt.name,
-        [(row[rt.id_column], "upsert", row["edit_sequence"]) for row in rows],
-        now,
-    )
+    log_changes(conn, company_id, rt.name, [(i, "upsert", seq) for i, seq, _data in rows], now)
     return UpsertResult(
         inserted=len(new_ids),
         updated=len(changed_ids),
@@ -276,11 +287,12 @@ def _upsert_batch(
     )
 
 
-def _kept(rows: Iterable[dict[str, Any]], sink: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-    """Yield ``rows``, keeping each in ``sink`` too."""
-    for row in rows:
-        sink.append(row)
-        yield row
+# A stored record as the change log and the lines need it: (id, EditSequence, its dict).
+Stored = tuple[str, str | None, Mapping[str, Any]]
+
+
+def _stored(rt: RecordType, row: Mapping[str, Any]) -> Stored:
+    return row[rt.id_column], row["edit_sequence"], row["qb"]
 
 
 def _replace_lines_and_links(
@@ -288,7 +300,7 @@ def _replace_lines_and_links(
     company_id: int,
     rt: RecordType,
     changed_ids: Sequence[str],
-    rows: Sequence[Mapping[str, Any]],
+    rows: Sequence[Stored],
 ) -> None:
     if changed_ids:
         for table in (LINES, LINKS):
@@ -309,9 +321,7 @@ def _replace_lines_and_links(
 
     def lines() -> Iterator[tuple[Any, ...]]:
         # Links are collected on the way: one COPY runs at a time on a connection.
-        for row in rows:
-            txn_id = row["txn_id"]
-            data = row["qb"]
+        for txn_id, _sequence, data in rows:
             for position, line in enumerate(iter_lines(rt, data)):
                 yield (company_id, name, txn_id, position, *line)
             for position, link in enumerate(iter_links(data)):

@@ -14,7 +14,11 @@ The body is read in blocks of 64 KiB and parsed as it arrives; the bytes are nev
   callback refuses any DOCTYPE, whatever the encoding (UTF-16 included) or the spelling of the
   bytes, before the builder gets that block. A DOCTYPE can only stand before the root
   element, which must come within the first :data:`SMALL_CALL_MAX_BYTES`. The finished tree
-  is checked for a DTD once more, so the refusal holds by construction.
+  is checked for a DTD once more, so the refusal holds by construction. For the two calls
+  that carry pages (:data:`LARGE_CALLS`) the gate stops after the block in which the call
+  element began: everything before it has passed the gate, and no DOCTYPE can follow the root
+  element (the builder refuses one as malformed); it parsed the first 256 KiB of every page
+  a second time, about a fifth of a sync call's fixed cost.
 * **Size**: every call but sendRequestXML/receiveResponseXML is a few short strings, so a body
   is read past :data:`SMALL_CALL_MAX_BYTES` only for those two, and only when their ``ticket``
   (sent first) belongs to a live session (``admit``). A stranger cannot make the server read,
@@ -218,6 +222,7 @@ def read_envelope(
     shape = _Shape()
     total = 0
     blank = True  # nothing but whitespace so far
+    admitted = False  # past the small-call size: its ticket was checked (``_admit``)
     try:
         while declared_length is None or total < declared_length:
             left = BLOCK_SIZE if declared_length is None else declared_length - total
@@ -234,13 +239,16 @@ def read_envelope(
             blank = blank and not block.strip()
             if total > limits.max_body_bytes:
                 raise _too_large(limits.max_body_bytes, "QBWC_MAX_BODY_BYTES")
-            if gate_parser is not None and total > limits.small_call_max_bytes:
+            if not admitted and total > limits.small_call_max_bytes:
                 _admit(shape, admit, limits)
-                gate_parser = None  # admitted: the prolog and the first 256 KiB passed it
+                admitted = True
+                gate_parser = None  # the prolog and the first 256 KiB passed it
             if gate_parser is not None:
                 gate_parser.feed(block)
             builder.feed(block)
             shape.take(builder.read_events())
+            if gate_parser is not None and shape.method in LARGE_CALLS:
+                gate_parser = None  # the prolog passed the gate; see the module docstring
         if blank:
             raise EnvelopeRefused(
                 "400 Bad Request",

@@ -73,7 +73,9 @@ def _money(value: Any) -> Decimal | None:
 
 
 # The columns of a line and of a link after (company_id, record_type, txn_id, position), in
-# the order _line_row / _link_row give their values (tuples: no dict per line).
+# the order _line_row / _link_row give their values (tuples: no dict per line). PostgreSQL
+# writes the same values from field declarations (records/copy_rows.py _LINE_FIELDS, ...):
+# tests/storage/test_copy_rows.py holds the two equal.
 LINE_COLUMNS = (
     "txn_line_id",
     "parent_txn_line_id",

@@ -25,13 +25,14 @@ from qbwc_server.observability import counting
 from qbwc_server.qbxml.parse import Record
 from qbwc_server.records.bulk import (
     copy_text,
+    dumps_json,
     ids_json,
     insert_rows,
     insert_tuples,
     one_of,
     upsert_rows,
 )
-from qbwc_server.records.copy_rows import copy_columns, copy_lines
+from qbwc_server.records.copy_rows import child_lines, copy_columns, copy_lines, needs_escaping
 from qbwc_server.records.feed import lock_feed, log_changes
 from qbwc_server.records.fields import text
 from qbwc_server.records.record_type import RecordType
@@ -263,9 +264,11 @@ def _upsert_batch(
     # happens under it), so new rows go in with a plain bulk insert (COPY on PostgreSQL,
     # streamed: the server stores rows while the next ones are written) and only changed
     # ones need INSERT … ON CONFLICT DO UPDATE.
+    escaped: set[str] = set()  # PostgreSQL: records whose strings COPY text must escape
     if pg:
         # The rows' COPY text straight from the records (records/copy_rows.py).
-        lines = copy_lines(rt, (batch[i] for i in new_ids), company_id, now.isoformat())
+        new_records = ((i, *batch[i]) for i in new_ids)
+        lines = copy_lines(rt, new_records, company_id, now.isoformat(), escaped)
         copy_text(conn, rt.table, copy_columns(rt), lines)
         rows = [(i, text(batch[i][1].get("EditSequence")), batch[i][1]) for i in new_ids]
     else:
@@ -276,7 +279,9 @@ def _upsert_batch(
     upsert_rows(conn, rt.table, changed_rows, conflict=("company_id", rt.id_column))
     rows += [_stored(rt, row) for row in changed_rows]
     if not rt.is_list:
-        _replace_lines_and_links(conn, company_id, rt, changed_ids, rows)
+        if pg:
+            escaped.update(i for i in changed_ids if needs_escaping(dumps_json(batch[i][1])))
+        _replace_lines_and_links(conn, company_id, rt, changed_ids, rows, escaped)
     log_changes(conn, company_id, rt.name, [(i, "upsert", seq) for i, seq, _data in rows], now)
     return UpsertResult(
         inserted=len(new_ids),
@@ -301,6 +306,7 @@ def _replace_lines_and_links(
     rt: RecordType,
     changed_ids: Sequence[str],
     rows: Sequence[Stored],
+    escaped: set[str],
 ) -> None:
     if changed_ids:
         for table in (LINES, LINKS):
@@ -316,6 +322,15 @@ def _replace_lines_and_links(
                         table.c.txn_id.in_(changed_ids),
                     )
                 )
+    if conn.dialect.name == "postgresql":
+        # As COPY text straight from the records (records/copy_rows.py), like the rows.
+        link_lines: list[str] = []
+        records = ((i, data, i in escaped) for i, _sequence, data in rows)
+        copy_text(
+            conn, LINES, _CHILD_KEY + LINE_COLUMNS, child_lines(rt, company_id, records, link_lines)
+        )
+        copy_text(conn, LINKS, _CHILD_KEY + LINK_COLUMNS, link_lines)
+        return
     links: list[tuple[Any, ...]] = []
     name = rt.name
 

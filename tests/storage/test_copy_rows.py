@@ -11,9 +11,10 @@ from sqlalchemy import Text, cast, select
 
 from models import RecordChange
 from qbwc_server.records import bulk
-from qbwc_server.records.copy_rows import copy_columns, copy_lines
+from qbwc_server.records.copy_rows import child_lines, copy_columns, copy_lines, needs_escaping
 from qbwc_server.records.feed import _change_rows_text, lock_feed, log_changes
-from qbwc_server.records.rows import prepare_row
+from qbwc_server.records.rows import LINE_COLUMNS, LINK_COLUMNS, iter_lines, iter_links, prepare_row
+from qbwc_server.records.store import LINES, LINKS
 from qbwc_server.records.types import RECORD_TYPES
 from tests.storage.helpers import in_tx, new_company, sim_records
 
@@ -39,6 +40,20 @@ ODD: dict[str, Any] = {
     "DueDate": "2024-02-28T00:00:00",
     "IsPaid": True,
     "TxnNumber": 7,
+    "ExpenseLineRet": [
+        {"TxnLineID": "L\t1", "AccountRef": {"ListID": "A\\1"}, "Amount": "1.50", "Memo": "a\nb"},
+        "not a line",
+        {"TxnLineID": "L2", "ClassRef": [{"ListID": "C1"}], "Cost": "x", "Rate": "2"},
+    ],
+    "ItemGroupLineRet": {
+        "TxnLineID": "G\\1",
+        "ItemGroupRef": {"ListID": "IG"},
+        "TotalAmount": "5",
+        "ItemLineRet": [{"TxnLineID": "G-1", "Rate": "2.5", "Quantity": "2"}, 7],
+    },
+    "PurchaseOrderLineRet": {"TxnLineID": "PO\r1", "Desc": "d", "BillableStatus": "Billable"},
+    "LinkedTxn": [{"TxnID": "T\\2", "TxnDate": "2024-01-01", "Amount": "-3"}, "x"],
+    "AppliedToTxnRet": {"TxnID": "P1", "DiscountAccountRef": {"ListID": "D"}, "TxnDate": "?"},
 }
 QUOTED: dict[str, Any] = {
     "ListID": "QUOTED1",
@@ -47,6 +62,8 @@ QUOTED: dict[str, Any] = {
     "Name": 'Bob\'s "Best" Parts',
     "Memo": '"quoted"',
     "TimeModified": "2024-03-10T02:30:00-08:00",
+    "ExpenseLineRet": {"TxnLineID": "Q-1", "Memo": '"Best"', "Amount": "1"},
+    "AppliedToTxnRet": [{"TxnID": "Q-P", "RefNumber": '"7"'}],
 }
 NOW = "2026-12-06T18:00:00.123456+00:00"
 
@@ -74,7 +91,8 @@ def test_copy_lines_store_what_prepare_row_stores(db: Any, type_name: str) -> No
         conn = session.connection()
         rows = [prepare_row(rt, d, t, one, NOW, stamps_as_text=True) for t, d in records]
         bulk.insert_rows(conn, rt.table, rows)
-        bulk.copy_text(conn, rt.table, copy_columns(rt), copy_lines(rt, records, two, NOW))
+        new = [(str(n), t, d) for n, (t, d) in enumerate(records)]
+        bulk.copy_text(conn, rt.table, copy_columns(rt), copy_lines(rt, new, two, NOW, set()))
 
     in_tx(db, store)
     expected = in_tx(db, lambda s: _stored(s.connection(), rt.table, one))
@@ -82,10 +100,48 @@ def test_copy_lines_store_what_prepare_row_stores(db: Any, type_name: str) -> No
     assert in_tx(db, lambda s: _stored(s.connection(), rt.table, two)) == expected
 
 
+@pytest.mark.parametrize("type_name", sorted(n for n, rt in RECORD_TYPES.items() if not rt.is_list))
+def test_child_lines_store_what_iter_lines_stores(db: Any, type_name: str) -> None:
+    if not db.is_postgres:
+        pytest.skip("COPY text is PostgreSQL's")
+    rt = RECORD_TYPES[type_name]
+    records = [
+        *(data for _tag, data in sim_records(type_name)),
+        dict(ODD),
+        dict(QUOTED),
+        {"TxnID": "EMPTY"},
+    ]
+    one, two = new_company(db, "One"), new_company(db, "Two")
+    key = ("company_id", "record_type", "txn_id", "position")
+
+    def store(session: Any) -> None:
+        conn = session.connection()
+        lines, links = [], []
+        for data in records:
+            txn_id = data["TxnID"]
+            for n, line in enumerate(iter_lines(rt, data)):
+                lines.append((one, rt.name, txn_id, n, *line))
+            for n, link in enumerate(iter_links(data)):
+                links.append((one, rt.name, txn_id, n, *link))
+        bulk.insert_tuples(conn, LINES, key + LINE_COLUMNS, lines)
+        bulk.insert_tuples(conn, LINKS, key + LINK_COLUMNS, links)
+        link_text: list[str] = []
+        escaping = [(d["TxnID"], d, needs_escaping(bulk.dumps_json(d))) for d in records]
+        assert any(e for _i, _d, e in escaping) and not all(e for _i, _d, e in escaping)
+        bulk.copy_text(conn, LINES, key + LINE_COLUMNS, child_lines(rt, two, escaping, link_text))
+        bulk.copy_text(conn, LINKS, key + LINK_COLUMNS, link_text)
+
+    in_tx(db, store)
+    for table in (LINES, LINKS):
+        expected = in_tx(db, lambda s, t=table: _stored(s.connection(), t, one))
+        assert expected or (table is LINES and not rt.lines), table.name
+        assert in_tx(db, lambda s, t=table: _stored(s.connection(), t, two)) == expected
+
+
 def test_every_declared_type_writes_one_line_per_record() -> None:
     for rt in RECORD_TYPES.values():
         for data in (ODD, QUOTED, {"ListID": "1", "TxnID": "1"}):
-            (line,) = copy_lines(rt, [(rt.ret_tags[0], data)], 1, NOW)
+            (line,) = copy_lines(rt, [("1", rt.ret_tags[0], data)], 1, NOW, set())
             assert line.endswith("\n") and line.count("\n") == 1, rt.name
             assert line.count("\t") == len(copy_columns(rt)) - 1, rt.name
 

@@ -5,9 +5,9 @@ Each function runs inside the one database transaction of its SOAP call and keep
 needs between calls in the ``qbwc_sessions`` row, so any worker of any replica can answer.
 
 The row is written once per call: the call works on a copy of the row's ``state`` (``Call``)
-and :meth:`Conversation._write_row` puts it and the counters on the row when the call is done,
-after its last query. An assignment made earlier would be flushed by the next query's
-autoflush and then again at commit: two or three UPDATEs of the row instead of one.
+and :meth:`Conversation._write_row` writes it and the counters when the call is done, in one
+Core UPDATE (engine/session_row.py). A call that fails writes nothing: its transaction is
+rolled back.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from qbwc_server.engine.driver import OutboundRequest, SyncContext, SyncDriver
 from qbwc_server.engine.hcp import facts_from_hcp
 from qbwc_server.engine.hresults import connection_error_reaction, describe_hresult
 from qbwc_server.engine.identity import counts_request, identity_of, read_counts
+from qbwc_server.engine.session_row import write_row
 from qbwc_server.engine.tickets import (
     TicketContext,
     TicketRejected,
@@ -86,15 +87,9 @@ class Conversation:
         return Call(found.ticket, found.company, found.qbwc_session, found.open_operations, state)
 
     def _write_row(self, ctx: Call) -> None:
-        """The call's changes to its session row, in one UPDATE at commit (the JSON state only
-        when it changed: SQLAlchemy compares it with the loaded document)."""
-        row = ctx.qbwc_session
-        row.calls = (row.calls or 0) + 1
-        if ctx.requests_sent:
-            row.requests_sent = (row.requests_sent or 0) + ctx.requests_sent
-        if ctx.progress is not None:
-            row.progress = ctx.progress
-        row.state = ctx.state
+        """The call's changes to its session row, in one UPDATE (the JSON state only when it
+        changed), after the call's last query."""
+        write_row(self.session, ctx.qbwc_session, ctx.state, ctx.requests_sent, ctx.progress)
 
     def _event(
         self,
@@ -181,10 +176,9 @@ class Conversation:
             ctx = self._open(ticket)
         except TicketRejected:
             return ""  # QBWC asks getLastError next, which explains
-        try:
-            return self._send(ctx, hcp_response, company_file_name, major, minor)
-        finally:
-            self._write_row(ctx)
+        answer = self._send(ctx, hcp_response, company_file_name, major, minor)
+        self._write_row(ctx)
+        return answer
 
     def _send(
         self,
@@ -312,10 +306,9 @@ class Conversation:
             ctx = self._open(ticket)
         except TicketRejected:
             return -1  # QBWC asks getLastError, which explains
-        try:
-            return self._receive(ctx, response, hresult, message)
-        finally:
-            self._write_row(ctx)
+        answer = self._receive(ctx, response, hresult, message)
+        self._write_row(ctx)
+        return answer
 
     def _receive(
         self, ctx: Call, response: str | None, hresult: str | None, message: str | None
@@ -376,10 +369,9 @@ class Conversation:
             ctx = self._open(ticket)
         except TicketRejected:
             return DONE
-        try:
-            return self._connection_error(ctx, hresult, message)
-        finally:
-            self._write_row(ctx)
+        answer = self._connection_error(ctx, hresult, message)
+        self._write_row(ctx)
+        return answer
 
     def _connection_error(self, ctx: Call, hresult: str | None, message: str | None) -> str:
         hresult = (hresult or "").strip()
@@ -406,10 +398,8 @@ class Conversation:
             ctx = self._open(ticket)
         except TicketRejected as exc:
             return str(exc)
-        try:
-            message = self._end(ctx)
-        finally:
-            self._write_row(ctx)
+        message = self._end(ctx)
+        self._write_row(ctx)
         if ctx.state.get("error"):
             return str(ctx.state["error"])[:CLOSE_TEXT_MAX]
         return message

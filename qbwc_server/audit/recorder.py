@@ -8,14 +8,18 @@ nothing to the Web Connector's wait, and a call whose own transaction failed is 
 
 Never recorded: credentials (authenticate's arguments) and tickets.
 
-An entry is one Core INSERT on a connection of its own (no ORM session, no unit of work, no
-RETURNING): the trail's write costs a sync call about as much as that statement. Only the
+An entry is one INSERT on a connection of its own (no ORM session, no unit of work, no
+RETURNING): the trail's write costs a sync call about as much as that statement. On PostgreSQL
+it goes to the driver as it is (psycopg binds the values itself): SQLAlchemy's Connection,
+transaction and cached-statement lookup cost as much again as the statement, 0.09 ms of CPU
+per call. Only the
 entries that must look at the session's trail first (QBWC_AUDIT=errors: a follower call, or
 the call that ends a session) go through an ORM session.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -50,6 +54,16 @@ MAX_TEXT = 4000  # answers and messages (not qbXML) are short; a runaway one is 
 # with nothing to do thus costs no write at all (its authenticate answer is not "work").
 FOLLOWERS = frozenset({"closeConnection", "getLastError"})
 _INSERT = insert(AuditEntry.__table__)  # type: ignore[arg-type]
+
+
+@functools.cache
+def _pg_insert(columns: tuple[str, ...]) -> str:
+    """The same statement for psycopg, for a row with these columns (the values are of the
+    types psycopg adapts as the columns need)."""
+    return (
+        f"INSERT INTO {AuditEntry.__tablename__} ({', '.join(columns)}) "
+        f"VALUES ({', '.join(f'%({name})s' for name in columns)})"
+    )
 
 
 def _arg(args: list[Any], index: int) -> str | None:
@@ -151,8 +165,7 @@ class AuditRecorder:
                 response_bytes=response_bytes,
             )
             try:
-                with self.db.engine.begin() as conn:
-                    conn.execute(_INSERT, row)
+                self._insert(row)
             except Exception:
                 log.exception("audit trail: could not store the %s call", entry["method"])
             self._maybe_purge()
@@ -183,6 +196,22 @@ class AuditRecorder:
         except Exception:
             log.exception("audit trail: could not store the %s call", entry["method"])
         self._maybe_purge()
+
+    def _insert(self, row: dict[str, Any]) -> None:
+        if not self.db.is_postgres:
+            with self.db.engine.begin() as conn:
+                conn.execute(_INSERT, row)
+            return
+        connection = self.db.engine.raw_connection()  # pooled, pinged when idle (db.py)
+        try:
+            cursor = connection.cursor()
+            try:
+                cursor.execute(_pg_insert(tuple(row)), row)
+            finally:
+                cursor.close()
+            connection.commit()
+        finally:
+            connection.close()  # back to the pool (rolled back there if not committed)
 
     def _maybe_purge(self) -> None:
         if not self.purge.due():

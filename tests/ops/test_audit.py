@@ -184,3 +184,20 @@ def test_errors_mode_writes_nothing_for_a_poll_with_nothing_to_do(
         event.remove(AuditEntry, "before_insert", count)
     assert str(report.outcome) == "none"
     assert inserted == []
+
+
+def test_a_sync_calls_entry_has_every_column_it_writes(db: Any, database_url: str) -> None:
+    """The entry of a sync call goes to the driver as it is on PostgreSQL (audit/recorder.py):
+    each column as the ORM reads it back."""
+    started = utcnow()
+    bench = bench_with(db, database_url, "all")
+    write_a_vendor(bench)
+    with db.transaction() as s:
+        rows = list(s.scalars(select(AuditEntry).where(AuditEntry.method == "receiveResponseXML")))
+    assert rows
+    for row in rows:
+        assert row.company_id == bench.company_id and row.session_id is not None
+        assert started - timedelta(seconds=1) <= row.at <= utcnow() and row.at.tzinfo is not None
+        assert row.request_id and row.duration_ms >= 0 and row.error is False
+        assert row.response_xml is not None and row.response_bytes > len(row.response_xml) > 0
+        assert row.result is not None and int(row.result) >= 0

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, exists, select
+from sqlalchemy import ColumnElement, bindparam, exists, literal_column, select
 from sqlalchemy.orm import Session
 
 from models import Company, Operation, QbwcSession, Ticket, utcnow
@@ -38,6 +38,12 @@ class TicketContext:
     open_operations: bool = True
 
 
+def _open_state() -> ColumnElement[bool]:
+    """``state IN ('queued', 'sent')`` with the states in the SQL text: ``in_()`` of a list
+    makes an expanding parameter, whose IN list SQLAlchemy renders anew on every execution."""
+    return Operation.state.in_([literal_column(f"'{state}'") for state in OPEN_STATES])
+
+
 # One statement for the ticket, its company (row-locked until commit: the lease and the sync
 # state of a company change under this lock only), its QBWC session and whether its write-back
 # queue has anything open. Built once, with a bound parameter: constructing it cost about as
@@ -47,9 +53,7 @@ _RESOLVE = (
         Ticket,
         Company,
         QbwcSession,
-        exists()
-        .where(Operation.company_id == Company.id, Operation.state.in_(OPEN_STATES))
-        .label("open_operations"),
+        exists().where(Operation.company_id == Company.id, _open_state()).label("open_operations"),
     )
     .join(Company, Company.id == Ticket.company_id)
     .join(QbwcSession, QbwcSession.id == Ticket.session_id)

@@ -44,6 +44,7 @@ KNOWN_VARIABLES = frozenset(
         "QBWC_LIST_PAGE_SIZE",
         "QBWC_TXN_PAGE_SIZE",
         "QBWC_WINDOW_TARGET",
+        "QBWC_FIRST_LOOK_BUDGET",
         "QBWC_SYNC_OVERLAP_MINUTES",
         # Operations (issue 12): logs, metrics, audit trail, the server process.
         "QBWC_LOG_FORMAT",
@@ -93,6 +94,9 @@ class SyncTuning:
     txn_page_size: int = 100
     window_target: int = 1000  # records per first-pass window (the unit of resumption)
     window_max: int = 2500  # a window holding more is split before paging through it
+    # Records a first sync's opening looks at its streams ask together in one message set
+    # (sync/batch.py): the answer stays the size of one or two ordinary pages.
+    first_look_budget: int = 1500
     overlap: timedelta = timedelta(hours=2)  # modified-date overlap: DST hour + clock skew
     retry_backoff: timedelta = timedelta(minutes=10)
     # A reconciliation of ids (restored files, deletions older than QuickBooks' 90-day log)
@@ -260,6 +264,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             txn_page_size=_int(env, "QBWC_TXN_PAGE_SIZE", DEFAULT_TUNING.txn_page_size, 1),
             window_target=_int(env, "QBWC_WINDOW_TARGET", DEFAULT_TUNING.window_target, 10),
             window_max=_int(env, "QBWC_WINDOW_TARGET", DEFAULT_TUNING.window_target, 10) * 5 // 2,
+            first_look_budget=_int(
+                env, "QBWC_FIRST_LOOK_BUDGET", DEFAULT_TUNING.first_look_budget, 0
+            ),
             overlap=timedelta(minutes=_int(env, "QBWC_SYNC_OVERLAP_MINUTES", 120, 0)),
         ),
         trusted_proxies=trusted_proxies,

@@ -9,13 +9,22 @@ sends those requests together:
 
 - a request **joins** a batch when it opens an incremental pass of a stream (no iterator, or
   ``iterator="Start"``) or a deletion sweep — small by nature: only what changed since the last
-  session; first and historical passes, reconciliations and iterator continuations go alone
-  (their pages are full ones, sized one at a time by ``sync/sizing.py``);
+  session — or when it is a first pass's opening look at a stream's whole range
+  (``sync/windows.py whole_range``: a page of at most :data:`FIRST_LOOK_PAGE` records, or a
+  list QuickBooks answers whole). A first sync thus learns every stream's size, and fetches
+  every small or empty stream whole, in one or two message sets instead of a round trip per
+  stream and window. The opening looks of one message set ask at most
+  ``QBWC_FIRST_LOOK_BUDGET`` records together (1,500 by default, ``config.py``
+  ``SyncTuning``; a list answered whole counts as a page of :data:`FIRST_LOOK_PAGE`), so the
+  answer stays the size of one or two ordinary pages.
+  Windows of a dense stream, reconciliations and iterator continuations go alone (their
+  pages are full ones, sized one at a time by ``sync/sizing.py``);
 - only steps whose request does not depend on the answers before it are asked ahead
   (:attr:`~qbwc_server.sync.steps.base.Step.asked_ahead`): the stream steps and the deletion
   sweeps, never the vendor balance re-read, which reads what the session's answers stored;
 - a request built while gathering that cannot join is kept in the session state and sent next
-  (a step's request is never built twice);
+  (a step's request is never built twice) — alone, or opening the next batch when it may join
+  one and only the budget kept it out;
 - each answer goes to its step as if it had come alone, in the order asked; an answer missing
   from the response is that request's error, and the stream tries again at a later session;
 - a batch whose answer never came (the connection dropped) is no sign of a page too large: its
@@ -29,6 +38,7 @@ from typing import Any
 
 BATCH = "batch"  # meta["kind"] of a message set holding several steps' requests
 MAX_REQUESTS = 24  # requests in one message set: every stream and both sweeps fit
+FIRST_LOOK_PAGE = 100  # records of a first pass's opening look at a stream (MaxReturned)
 OPENING = (None, "Start")
 # A stream's ``awaiting`` mark (sync/sizing.py) while its request travels in a batch.
 LOST = "batch"
@@ -39,7 +49,16 @@ def joins(meta: dict[str, Any]) -> bool:
     kind = meta.get("kind")
     if kind == "deleted":
         return True
-    return kind == "page" and meta.get("pass") == "incremental" and meta.get("iterator") in OPENING
+    if kind != "page" or meta.get("iterator") not in OPENING:
+        return False
+    return meta.get("pass") == "incremental" or bool(meta.get("first_look"))
+
+
+def cost(meta: dict[str, Any]) -> int:
+    """What a joining request counts against the first looks' budget: the records an
+    opening look may bring; incremental pages and deletion sweeps bring only what changed."""
+    look = meta.get("first_look")
+    return look if isinstance(look, int) else 0
 
 
 def batch_meta(parts: list[dict[str, Any]]) -> dict[str, Any]:
@@ -54,4 +73,12 @@ def parts_of(meta: dict[str, Any]) -> list[dict[str, Any]] | None:
     return [p for p in parts if isinstance(p, dict)] if isinstance(parts, list) else []
 
 
-__all__ = ["BATCH", "MAX_REQUESTS", "batch_meta", "joins", "parts_of"]
+__all__ = [
+    "BATCH",
+    "FIRST_LOOK_PAGE",
+    "MAX_REQUESTS",
+    "batch_meta",
+    "cost",
+    "joins",
+    "parts_of",
+]

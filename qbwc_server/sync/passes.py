@@ -40,11 +40,17 @@ def start_pass(run: SyncRun, rt: RecordType, cursor: StreamCursor, now: datetime
     _reset_window_counts(cursor)
     if cursor.phase == "initial":
         cursor.pass_kind = "initial"
-        # Windows for iterator streams; for a list QuickBooks answers whole, once a page of it
-        # could not be taken (sync/sizing.py).
+        # Iterator streams open with their whole range (windows.whole_range: one window when
+        # the stream is small, cut at its first page when not); a stream whose pages have been
+        # too large, and a list QuickBooks answers whole once a page of it could not be taken
+        # (sync/sizing.py), walk windows from the first one.
         if rt.iterator or stream_extra(cursor).shrink:
+            axis = windows.axis_of(rt.is_list)
             history = None if rt.is_list else run.history_start()
-            first = windows.first_window(windows.axis_of(rt.is_list), history)
+            if rt.iterator and not stream_extra(cursor).shrink:
+                first = windows.whole_range(axis, history)
+            else:
+                first = windows.first_window(axis, history)
             cursor.window_from, cursor.window_to = first.start, first.end
             cursor.window_span_seconds = first.span_seconds
         else:
@@ -94,7 +100,11 @@ def page_done(
             axis = windows.axis_of(rt.is_list)
             smaller = windows.dense_end(
                 axis, current, seen_modified or [], cursor.window_total, target
-            ) or windows.split(axis, current)
+            ) or (
+                windows.first_window(axis, None if rt.is_list else run.history_start())
+                if windows.is_whole(current)
+                else windows.split(axis, current)
+            )
             if smaller is not None:
                 # Too dense to be one resumable unit: page through a window of about the
                 # target's size now (its share of the span by the density just seen).

@@ -118,6 +118,8 @@ class Planner:
         prepared = self.state.prepared
         if prepared is not None:  # built while gathering a batch; it could not join it
             self.state.prepared = None
+            if batch.cost(prepared[1]):  # a first look only the budget kept out: it opens the next
+                return self._gather(prepared)
             self._on_its_way(prepared[1])
             return prepared
         queue = self._queue()
@@ -136,7 +138,11 @@ class Planner:
         """``first`` and the requests of the steps after it that can join it, in one message
         set (sync/batch.py)."""
         parts = [first]
-        for name in list(self._queue()[1:]):
+        budget = self.run.tuning.first_look_budget - batch.cost(first[1])
+        queue = self._queue()
+        leader = str(first[1].get("stream"))
+        after = queue[queue.index(leader) + 1 :] if leader in queue else queue[1:]
+        for name in list(after):
             if len(parts) >= batch.MAX_REQUESTS or not STEPS[name].asked_ahead:
                 break
             if self._lost_in_a_batch(name, clear=False):
@@ -145,12 +151,14 @@ class Planner:
             if built is None:
                 self.run.finish(name)  # nothing to ask this session
                 continue
-            if not batch.joins(built[1]):
-                self.state.prepared = built  # sent next, alone
+            if not batch.joins(built[1]) or batch.cost(built[1]) > budget:
+                self.state.prepared = built  # sent next: alone, or opening the next batch
                 self._mark_lost(built[1])  # until it is on its way
                 break
+            budget -= batch.cost(built[1])
             parts.append(built)
         if len(parts) == 1:
+            self._on_its_way(first[1])
             return first
         for _, meta in parts:
             self._mark_lost(meta)

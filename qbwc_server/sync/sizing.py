@@ -101,7 +101,7 @@ def shrink(
         extra.awaiting = None
     run.state.live = None  # the next page starts a fresh iterator, of the new size
     if narrow and cursor.pass_kind == "initial":
-        _narrow_window(rt, cursor)
+        _narrow_window(rt, cursor, None if rt.is_list else run.history_start())
     log.warning(
         "company %s: %s: %s; asking for smaller pages (1/%d of the configured size)",
         run.company.id, rt.name, why, 1 << (extra.shrink),
@@ -109,15 +109,16 @@ def shrink(
     return True
 
 
-def _narrow_window(rt: RecordType, cursor: StreamCursor) -> None:
-    """The first half of the window in flight; a list answered whole gets windows."""
+def _narrow_window(rt: RecordType, cursor: StreamCursor, history: str | None) -> None:
+    """The first half of the window in flight; a list answered whole, and a pass's opening
+    look at its whole range (windows.whole_range), walk windows from the first one."""
     axis = windows.axis_of(rt.is_list)
-    if cursor.window_span_seconds == 0 and rt.is_list:
-        first = windows.first_window(axis, None)  # it was one request for the whole list
+    current = Window(cursor.window_from, cursor.window_to, cursor.window_span_seconds)
+    if (cursor.window_span_seconds == 0 and rt.is_list) or windows.is_whole(current):
+        first = windows.first_window(axis, history)
         cursor.window_from, cursor.window_to = first.start, first.end
         cursor.window_span_seconds = first.span_seconds
     else:
-        current = Window(cursor.window_from, cursor.window_to, cursor.window_span_seconds)
         half = windows.split(axis, current)
         if half is not None:
             cursor.window_to = half.end

@@ -20,6 +20,9 @@ DAY = 86400
 MIN_SPAN = {"txn_date": DAY, "modified": 3600}
 MAX_SPAN = 20 * 365 * DAY
 FIRST_SPAN = 180 * DAY
+# The span of a first pass's opening look at its whole range (:func:`whole_range`): longer
+# than any real window's (spans are clamped to MAX_SPAN), so it says what the window is.
+WHOLE_SPAN = MAX_SPAN + 1
 # Windows before the first data: QuickBooks Desktop's oldest plausible data.
 FLOOR = {"txn_date": "1999-12-31", "modified": "1999-12-31T23:59:59"}
 # QuickBooks writes local wall-clock time; no place on Earth is more than 14 h ahead of UTC,
@@ -68,6 +71,21 @@ def first_window(axis: Axis, history_start: str | None) -> Window:
         end = start + timedelta(seconds=FIRST_SPAN) - _step(axis)
         return Window(_format(axis, start), _format(axis, end), FIRST_SPAN)
     return Window(None, FLOOR[axis], FIRST_SPAN)
+
+
+def whole_range(axis: Axis, history_start: str | None) -> Window:
+    """A first pass opens with its whole range (from ``history_start`` or the beginning, to
+    no end): the first page's ``iteratorRemainingCount`` says how many records the stream has
+    (§6.4). A stream holding at most the window maximum — most of a company file's streams,
+    and every empty one — is then one window, asked with the other streams' opening pages in
+    one message set (sync/batch.py); a denser one is cut to a first window at once
+    (:func:`dense_end`, else :func:`first_window`), its first page kept."""
+    start = _format(axis, _parse(axis, history_start)) if history_start else None
+    return Window(start, None, WHOLE_SPAN)
+
+
+def is_whole(window: Window) -> bool:
+    return window.span_seconds > MAX_SPAN
 
 
 def clamp_span(axis: Axis, span: int) -> int:
@@ -120,8 +138,10 @@ def dense_end(
 
     Only the window's end moves, never its start, so a wrong guess costs a page, never a
     record. None when the page says nothing usable (the caller halves instead)."""
-    if axis != "modified" or window.start is None or len(seen) < 2 or total <= target:
+    if axis != "modified" or len(seen) < 2 or total <= target:
         return None
+    if window.start is None and not is_whole(window):
+        return None  # the "everything before the floor" window: kept whole
     ordered = all(a <= b for a, b in itertools.pairwise(seen))
     if ordered:
         first, last = _parse(axis, seen[0]), _parse(axis, seen[-1])
@@ -130,12 +150,14 @@ def dense_end(
     else:
         values = sorted(seen)
         end = _parse(axis, values[min(len(values) - 1, int(len(values) * target / total))])
-    start = _parse(axis, window.start)
+    # Without a start (the whole range), the earliest record seen stands in for it: what
+    # lies before it is at most what the page did not show.
+    start = _parse(axis, window.start or min(seen))
     old_end = _parse(axis, window.end) if window.end is not None else horizon(axis, now)
     end = max(end, start + timedelta(seconds=MIN_SPAN[axis]) - _step(axis))
     if end >= old_end:
         return None
-    span = int((end - start).total_seconds()) + 1
+    span = clamp_span(axis, int((end - start).total_seconds()) + 1)
     return Window(window.start, _format(axis, end), span)
 
 

@@ -66,7 +66,7 @@ def counting(engine: Any, transport: CountingTransport) -> Iterator[None]:
 def test_a_sync_call_writes_its_session_once_and_leaves_company_and_queue_alone(
     inproc_app: Any, request_schema: Any, db: Any
 ) -> None:
-    profile = Profile("vendors60", 1, 60, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    profile = Profile("vendors250", 1, 250, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
     app, api = inproc_app(QBWC_LIST_PAGE_SIZE=10)
     transport = CountingTransport(WsgiTransport(app))
     rig = make_rig(

@@ -16,6 +16,7 @@ from qbwc_server.sim.report import Outcome, SessionReport
 from qbwc_server.sim.transport_faults import TransportFault, TransportFaults
 from tests.conftest import LiveServer
 from tests.sync.helpers import (
+    ALL_STREAMS,
     SMALL_PAGES,
     Api,
     MovableHttp,
@@ -32,6 +33,10 @@ from tests.sync.helpers import (
 )
 
 WINDOW_MAX = SMALL_PAGES["QBWC_WINDOW_TARGET"] * 5 // 2
+# A page per stream: the opening looks a first sync may ask twice (sync/batch.py).
+LOOKS = len(ALL_STREAMS) * max(
+    SMALL_PAGES["QBWC_LIST_PAGE_SIZE"], SMALL_PAGES["QBWC_TXN_PAGE_SIZE"]
+)
 MAX_SESSIONS = 200
 
 
@@ -176,7 +181,9 @@ def test_server_restarted_mid_sync_loses_and_duplicates_nothing(
     rework = data_records_returned(rig.qb) - data_records_held(company)
     per_session = rework_per_session(rig.reports)
     print(f"\nserver restarts: rework {rework} records, per session {per_session}")
-    # The crash costs at most one window (plus what any session re-reads); the rolling restart
+    # A first sync asks a stream's opening look again when the stream turned out dense or gave
+    # the session's one iterator to another stream: at most a page per stream. The crash costs
+    # at most one window and those looks (plus what any session re-reads); the rolling restart
     # within session 2 costs nothing extra.
-    assert rework == sum(per_session) and per_session[0] == 0
-    assert per_session[1] <= WINDOW_MAX + per_session[2]
+    assert rework == sum(per_session) and per_session[0] <= LOOKS
+    assert per_session[1] <= WINDOW_MAX + LOOKS + per_session[2]

@@ -67,7 +67,10 @@ def test_simulate_command_completes_sessions_against_a_live_server(
     assert summary["errors"] == []
     first, second = summary["sessions"]
     assert first["progress"][-1] == 100 and second["progress"][-1] == 100
-    assert first["requests_processed"] > second["requests_processed"] > 0  # then incremental
+    # The first sync reads the whole file (its streams' opening looks share message sets, so
+    # it is a handful of requests too); the second only what changed.
+    assert second["requests_processed"] > 0
+    assert sum(first["records_by_type"].values()) > 300 > sum(second["records_by_type"].values())
     assert sum(summary["records_by_type"].values()) > 300
     assert not [code for code in summary["status_codes"] if code.endswith(":3120")]
     assert all("0x80040400" not in h for s in summary["sessions"] for h in s["hresults"])

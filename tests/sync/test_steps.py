@@ -19,6 +19,7 @@ from qbwc_server.config import SyncTuning
 from qbwc_server.records import store, vendor_balances
 from qbwc_server.services.companies import create_company
 from qbwc_server.sync import sizing
+from qbwc_server.sync.batch import parts_of
 from qbwc_server.sync.planner import Planner
 from qbwc_server.sync.run import SyncRun
 from qbwc_server.sync.state import SessionState, StreamExtra, stream_extra
@@ -141,7 +142,7 @@ def test_accounts_whole_list_in_one_request(sync_run: Any) -> None:
         assert [e.text for e in rq.findall("OwnerID")] == ["0"]
         assert meta == {
             "kind": "page", "stream": "accounts", "window": [None, None],
-            "pass": "initial", "iterator": None, "rid": "accounts:1",
+            "pass": "initial", "iterator": None, "rid": "accounts:1", "first_look": 100,
         }  # fmt: skip
         STEPS["accounts"].on_response(
             run,
@@ -164,14 +165,15 @@ def test_accounts_whole_list_in_one_request(sync_run: Any) -> None:
 # --- an iterator list: windows and pages -------------------------------------------------------
 
 
-def test_vendors_page_through_an_iterator_then_the_window_moves_on(sync_run: Any) -> None:
+def test_vendors_open_with_their_whole_range_and_page_through_it(sync_run: Any) -> None:
     state = SessionState(queue=["vendors"])
     with sync_run(state) as run:
         xml, meta = STEPS["vendors"].request(run)
         rq = request_element(xml, "VendorQueryRq")
         assert rq.get("iterator") == "Start" and rq.findtext("MaxReturned") == "2"
-        assert rq.findtext("FromModifiedDate") is None  # the first window: all before 2000
-        assert rq.findtext("ToModifiedDate") == "1999-12-31T23:59:59"
+        assert rq.findtext("FromModifiedDate") is None  # the whole range: the first look
+        assert rq.findtext("ToModifiedDate") is None
+        assert meta["first_look"] == 2
         STEPS["vendors"].on_response(
             run,
             meta,
@@ -203,8 +205,9 @@ def test_vendors_page_through_an_iterator_then_the_window_moves_on(sync_run: Any
             ),
         )
         assert state.live is None
-        assert cursor.window_from == "2000-01-01T00:00:00"  # the next window
-        assert cursor.phase == "initial" and cursor.pages == 2
+        # 3 records, under the window maximum: the whole range was one window, the pass done.
+        assert cursor.phase == "incremental" and cursor.pages == 2
+        assert cursor.window_from is None and state.queue == []
         held = run.session.scalars(select(QbVendor.list_id).order_by(QbVendor.list_id)).all()
         assert held == ["V1", "V2", "V3"]
 
@@ -242,9 +245,9 @@ def test_a_window_too_dense_is_split_before_paging_through_it(sync_run: Any) -> 
         xml, meta = STEPS["bills"].request(run)
         rq = request_element(xml, "BillQueryRq")
         assert rq.find("TxnDateRangeFilter/FromTxnDate").text == "2024-01-01"  # type: ignore[union-attr]
+        assert rq.find("TxnDateRangeFilter/ToTxnDate") is None  # the whole range first
         assert rq.findtext("IncludeLineItems") == "true"
         assert rq.findtext("IncludeLinkedTxns") == "true"
-        before = cursor_of(run, "bills").window_to
         STEPS["bills"].on_response(
             run,
             meta,
@@ -253,14 +256,32 @@ def test_a_window_too_dense_is_split_before_paging_through_it(sync_run: Any) -> 
                 meta["rid"],
                 bill("T1", "V1", "2024-01-02", "2024-01-02T10:00:00"),
                 bill("T2", "V1", "2024-01-03", "2024-01-03T10:00:00"),
-                remaining=20,  # 22 > window_max 10: halve the window first
+                remaining=20,  # 22 > window_max 10: windows, from the first one
                 iterator_id="{IT-2}",
             ),
         )
         cursor = cursor_of(run, "bills")
-        assert cursor.window_to is not None and before is not None
-        assert cursor.window_to < before
+        assert (cursor.window_from, cursor.window_to) == ("2024-01-01", "2024-06-28")
         assert cursor.window_pages == 0 and run.state.live is None
+        assert cursor.records_seen == 2  # the first look's page is kept
+        xml, meta = STEPS["bills"].request(run)
+        rq = request_element(xml, "BillQueryRq")
+        assert rq.findtext("TxnDateRangeFilter/ToTxnDate") == "2024-06-28"
+        assert rq.get("iterator") == "Start" and "first_look" not in meta
+        STEPS["bills"].on_response(
+            run,
+            meta,
+            answer(
+                "BillQueryRs",
+                meta["rid"],
+                bill("T1", "V1", "2024-01-02", "2024-01-02T10:00:00"),
+                bill("T2", "V1", "2024-01-03", "2024-01-03T10:00:00"),
+                remaining=12,  # 14 > 10: halved (dates say nothing about TimeModified)
+                iterator_id="{IT-3}",
+            ),
+        )
+        assert cursor.window_from == "2024-01-01" and cursor.window_to is not None
+        assert cursor.window_to < "2024-06-28" and cursor.window_pages == 0
 
 
 def test_feature_off_skips_the_stream(sync_run: Any) -> None:
@@ -337,8 +358,8 @@ def test_a_page_that_got_no_answer_is_asked_smaller_in_a_narrower_window(
         assert rq.findtext("MaxReturned") == "1"
         cursor = cursor_of(run, "bills")
         assert cursor.window_from == window[0]
-        assert cursor.window_to is not None and window[1] is not None
-        assert cursor.window_to < window[1]  # half the TxnDate window
+        # The whole range (no end) the first look asked is narrowed to the first window.
+        assert window[1] is None and cursor.window_to == "2024-06-28"
         assert rq.findtext("TxnDateRangeFilter/ToTxnDate") == cursor.window_to
 
 
@@ -531,12 +552,23 @@ def test_the_planner_plans_the_session_and_dispatches_answers(db: Any, company_i
         state = SessionState()
         planner = Planner(s, company, state, VERSION, TUNING)
         _xml, meta = planner.next_request()  # type: ignore[misc]
-        # No watermarks yet: the probe has nothing to ask, the accounts go first.
-        assert meta["stream"] == "accounts" and state.queue is not None
+        # No watermarks yet: the probe has nothing to ask; every stream's first look goes in
+        # one message set (sync/batch.py), the accounts first.
+        parts = parts_of(meta)
+        assert parts and parts[0]["stream"] == "accounts" and state.queue is not None
+        assert {"vendors", "bills", "txn_deletions"} <= {p["stream"] for p in parts}
         assert state.queue[0] == "accounts" and state.started_at is not None
         assert not planner.lists_done()
-        planner.handle_response(meta, answer("AccountQueryRs", meta["rid"]))
-        assert state.queue[0] == "classes"
+        rest = "".join(
+            f'<{p["stream"]}Rs requestID="{p["rid"]}" statusCode="1" statusSeverity="Info" '
+            'statusMessage="A query request did not find a matching object"/>'
+            for p in parts[1:]
+        )
+        accounts = answer("AccountQueryRs", parts[0]["rid"]).replace(
+            "</QBXMLMsgsRs>", rest + "</QBXMLMsgsRs>"
+        )
+        planner.handle_response(meta, accounts)
+        assert "accounts" not in state.queue and "classes" not in state.queue
         planner.handle_response({"stream": "no-such-step"}, "")  # ignored
         assert 0 <= planner.progress() < 100
 

@@ -148,3 +148,32 @@ def test_dense_end_keeps_at_least_the_minimum_span() -> None:
     cut = windows.dense_end("modified", window, early, 5000, 1000, NOW)
     assert cut is not None and cut.end == "2024-01-01T00:59:59"
     assert cut.span_seconds == MIN_SPAN["modified"]
+
+
+def test_a_first_pass_opens_with_its_whole_range() -> None:
+    whole = windows.whole_range("txn_date", "2024-01-01")
+    assert whole == Window("2024-01-01", None, windows.WHOLE_SPAN)
+    assert windows.is_whole(whole)
+    assert windows.whole_range("modified", None) == Window(None, None, windows.WHOLE_SPAN)
+    # No real window is taken for the whole range: spans are clamped below it.
+    assert not windows.is_whole(Window("2024-01-01", None, MAX_SPAN))
+    assert windows.clamp_span("txn_date", windows.WHOLE_SPAN * 2) == MAX_SPAN
+    # The whole range has no end: once taken, the pass is complete.
+    assert windows.next_window("txn_date", whole, FIRST_SPAN, NOW) is None
+
+
+def test_a_dense_whole_range_is_cut_from_its_first_records() -> None:
+    whole = windows.whole_range("modified", None)
+    seen = _stamps("2022-07-01T00:00:00", 100, 60)  # answered in TimeModified order
+    cut = windows.dense_end("modified", whole, seen, 20000, 1000, NOW)
+    assert cut is not None and cut.start is None  # nothing is older than the first record
+    assert cut.end == "2022-07-01T16:30:00"  # ten times the page's reach: ~1,000 records
+    assert not windows.is_whole(cut)
+    assert cut.span_seconds == 16 * 3600 + 30 * 60 + 1  # measured from the first record
+    # A sample of the whole range (another order): the target quantile, start still None.
+    daily = _stamps("2022-01-01T00:00:00", 100, DAY)
+    cut = windows.dense_end("modified", whole, daily[::2] + daily[1::2], 400, 100, NOW)
+    assert cut is not None and cut.start is None and cut.end == daily[25]
+    # The everything-before-the-floor window stays whole, as before.
+    floor = windows.first_window("modified", None)
+    assert windows.dense_end("modified", floor, seen, 20000, 1000, NOW) is None

@@ -25,9 +25,10 @@ from qbwc_server.qbxml.status import StatusPolicy, bookkeeper_message, classify
 from qbwc_server.records import deletions, store, vendor_balances
 from qbwc_server.records.queries import records_query
 from qbwc_server.records.record_type import RecordType
-from qbwc_server.sync import passes, sizing, windows
+from qbwc_server.sync import batch, passes, sizing, windows
 from qbwc_server.sync.run import ANSWERED, Outbound, SyncRun, check_start
 from qbwc_server.sync.state import editing_extra, stream_extra
+from qbwc_server.sync.windows import Window
 
 
 class StreamPass:
@@ -45,6 +46,16 @@ class StreamPass:
         page_size = sizing.scaled(configured, stream_extra(cursor))
         if iterator == "Continue":
             page_size = sizing.with_tail(page_size, cursor)
+        elif iterator == "Start" and cursor.window_pages:
+            # A fresh iterator starts the window again (a new session, or another stream
+            # took the session's iterator, §6.4): its counts start again with it.
+            cursor.window_pages = 0
+            cursor.window_records = 0
+        first_look = self._first_look(cursor, iterator)
+        if first_look and rt.iterator:
+            # The opening look at a whole range learns the stream's size: a small page is
+            # enough, and keeps a message set of many streams' opening pages small.
+            page_size = min(page_size, batch.FIRST_LOOK_PAGE)
         by_modified = rt.is_list or cursor.pass_kind == "incremental"
         query = records_query(
             rt,
@@ -57,7 +68,7 @@ class StreamPass:
             txn_date_from=None if by_modified else cursor.window_from,
             txn_date_to=None if by_modified else cursor.window_to,
         )
-        meta = {
+        meta: dict[str, Any] = {
             "kind": "page",
             "stream": rt.name,
             "window": [cursor.window_from, cursor.window_to],
@@ -65,7 +76,20 @@ class StreamPass:
             "iterator": iterator,
             "rid": rid,
         }
+        if first_look:
+            meta["first_look"] = page_size if rt.iterator else batch.FIRST_LOOK_PAGE
         return run.document([query]), meta
+
+    def _first_look(self, cursor: StreamCursor, iterator: str | None) -> bool:
+        """Whether this request is a first pass's opening look at a stream (sync/batch.py):
+        the first page of its whole range, its size not known yet, or a list QuickBooks
+        answers whole. A window started again (its size known) is not: it goes alone."""
+        if cursor.pass_kind != "initial" or iterator == "Continue":
+            return False
+        if not self.rt.iterator:
+            return cursor.window_span_seconds == 0
+        whole = Window(cursor.window_from, cursor.window_to, cursor.window_span_seconds)
+        return windows.is_whole(whole) and cursor.window_total is None
 
     def take(self, run: SyncRun, cursor: StreamCursor, meta: dict[str, Any], response: str) -> None:
         rt = self.rt

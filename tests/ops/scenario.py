@@ -20,7 +20,7 @@ from qbwc_server.sim.report import Outcome
 from qbwc_server.sim.webconnector import WebConnector
 from tests.conftest import ADMIN_TOKEN
 from tests.ops.served import ServedProcess, http_get
-from tests.sync.helpers import Api, generate_current, make_rig
+from tests.sync.helpers import SMALL_PAGES, Api, generate_current, make_rig
 
 METRICS_TOKEN = "metrics-token-0123456789abcdef"
 TAX_ID = "12-3456789"
@@ -69,7 +69,14 @@ def run_scenario(db: Any, database_url: str, tmp: Path, env: dict[str, str], sch
         database_url,
         tmp / "server.log",
         workers=2,
-        env={"QBWC_LOG_FORMAT": "json", "QBWC_METRICS_TOKEN": METRICS_TOKEN, **env},
+        env={
+            "QBWC_LOG_FORMAT": "json",
+            "QBWC_METRICS_TOKEN": METRICS_TOKEN,
+            # Small pages: the tiny company's first sync spans many calls (its streams'
+            # opening looks share one message set).
+            **{name: str(size) for name, size in SMALL_PAGES.items()},
+            **env,
+        },
     )
     try:
         before = scrape(server.url)

@@ -16,7 +16,7 @@ from qbwc_server.sim.quickbooks import FakeQuickBooks
 from qbwc_server.sim.report import Outcome
 from tests.ops.served import ServedProcess
 from tests.sync.expected import ALL_STREAMS, TXN_STREAMS
-from tests.sync.helpers import Api, Rig, generate_current, make_rig, qb_local_now
+from tests.sync.helpers import SMALL_PAGES, Api, Rig, generate_current, make_rig, qb_local_now
 
 pytestmark = pytest.mark.slow
 
@@ -158,8 +158,10 @@ def _sessions(rig: Rig) -> list[tuple[Any, ...]]:
 def test_two_replicas_give_the_result_of_one(
     db: Any, database_url: str, tmp_path: Path, qbxml_schema: Any
 ) -> None:
-    first = ServedProcess(database_url, tmp_path / "a.log", workers=1)
-    second = ServedProcess(database_url, tmp_path / "b.log", workers=1)
+    # Small pages: many calls to alternate (a first sync's opening looks share one message).
+    pages = {name: str(size) for name, size in SMALL_PAGES.items()}
+    first = ServedProcess(database_url, tmp_path / "a.log", workers=1, env=pages)
+    second = ServedProcess(database_url, tmp_path / "b.log", workers=1, env=pages)
     try:
         now = qb_local_now()  # both fake company files at the same time: the same ids
         both = Alternating([first.port, second.port])

@@ -17,7 +17,7 @@ from qbwc_server.sim.report import Outcome
 from qbwc_server.sim.transport_faults import TransportFault, TransportFaults
 from tests.conftest import make_settings
 from tests.profile.helpers import status_of
-from tests.sync.helpers import age_server_state, generate_current, lapse_lease
+from tests.sync.helpers import SMALL_PAGES, age_server_state, generate_current, lapse_lease
 
 NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
 SETTINGS = make_settings("sqlite://", 80)  # QBWC_CONNECTED_WINDOW_SECONDS: 3600
@@ -134,7 +134,7 @@ def test_a_company_goes_from_never_connected_through_syncing_to_connected(
 def test_a_dropped_first_sync_is_still_syncing_while_the_connector_calls(
     inproc_rig: Any, db: Any
 ) -> None:
-    rig = inproc_rig(generate_current("tiny"), history_start="all")
+    rig = inproc_rig(generate_current("tiny"), history_start="all", **SMALL_PAGES)
     drop = TransportFault.parse("drop-after:receiveResponseXML:4")
     rig.wc.transport_faults = TransportFaults([drop])
     rig.run_session(expect=Outcome.TRANSPORT_ERROR)

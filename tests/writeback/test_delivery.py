@@ -219,7 +219,7 @@ def check_all_types(b: Bench, ops: dict[str, dict[str, Any]]) -> None:
 def test_every_operation_type_in_real_sessions_with_the_read_sync(
     db: Any, database_url: str, qbxml_schema: Schema
 ) -> None:
-    settings = make_settings(database_url, 80, QBWC_TXN_PAGE_SIZE=25)
+    settings = make_settings(database_url, 80, QBWC_TXN_PAGE_SIZE=5, QBWC_WINDOW_TARGET=20)
     from qbwc_server.app import create_app
 
     b = make_bench(db, database_url, park_reads=False, app=create_app(settings, db))

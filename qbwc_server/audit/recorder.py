@@ -150,10 +150,20 @@ class AuditRecorder:
             callbacks.append(work)
 
     # -- write (after the response) -------------------------------------------------------------
+    def _body(self, text: str | None, whole: bool) -> tuple[bytes | None, int]:
+        """A qbXML body as stored: redacted and compressed; in errors mode a call without
+        an error keeps only its head (store.abridged). The size is always the whole body's."""
+        if not text:
+            return None, 0
+        kept = text if whole else store.abridged(text)
+        blob, _ = store.compress(redact_qbxml(kept))
+        return blob, store.size_of(text)
+
     def _write(self, entry: dict[str, Any], session_ends: bool) -> None:
-        request, request_bytes = store.compress(redact_qbxml(entry.pop("request") or ""))
-        response, response_bytes = store.compress(redact_qbxml(entry.pop("response") or ""))
         errors_mode = self.settings.audit_mode == "errors"
+        whole = not errors_mode or bool(entry["error"])
+        request, request_bytes = self._body(entry.pop("request"), whole)
+        response, response_bytes = self._body(entry.pop("response"), whole)
         if not (errors_mode and (session_ends or entry["method"] in FOLLOWERS)):
             # The common case: one statement (a sync's sendRequestXML/receiveResponseXML).
             row = dict(

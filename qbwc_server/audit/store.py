@@ -19,6 +19,36 @@ PURGE_BATCH = 1000  # rows deleted per pass: a pass never holds locks for long
 PURGE_INTERVAL_SECONDS = 60.0  # per process
 
 
+# QBWC_AUDIT=errors: a call answered without an error keeps this much of each qbXML body. A
+# sync's pages are up to several MB each; redacting and compressing all of them, only to delete
+# them again when the session ends clean, was a quarter of a first sync's CPU. When a session
+# does fail, its failing call is kept whole and the clean calls before it say what was asked
+# (requests are small) and how QuickBooks answered (the head of the answer holds its status).
+CLEAN_KEEP = 16 * 1024
+
+
+def abridged(text: str, keep: int = CLEAN_KEEP) -> str:
+    """The first ``keep`` characters of a qbXML body, cut after the last complete tag (so no
+    element's text is kept in part: redaction works on whole elements), with a note of what
+    was left out."""
+    if len(text) <= keep:
+        return text
+    head = text[:keep]
+    head = head[: head.rfind(">") + 1]
+    left = len(text) - len(head)
+    return (
+        f"{head}\n<!-- qbwc-server: {left:,} more characters not kept (the call had no error; "
+        "QBWC_AUDIT=all keeps every byte) -->"
+    )
+
+
+def size_of(text: str | None) -> int:
+    """The body's size in UTF-8 bytes (without encoding an ASCII one)."""
+    if not text:
+        return 0
+    return len(text) if text.isascii() else len(text.encode("utf-8"))
+
+
 def compress(text: str | None) -> tuple[bytes | None, int]:
     if not text:
         return None, 0

@@ -14,6 +14,8 @@ from models import AuditEntry, Company, QbwcSession, utcnow
 from qbwc_server import cli
 from qbwc_server.app import create_app
 from qbwc_server.audit import store
+from qbwc_server.audit.recorder import AuditRecorder
+from qbwc_server.services.companies import create_company
 from qbwc_server.sim.quickbooks import FaultPlan
 from tests.conftest import make_settings
 from tests.writeback.support import Bench, make_bench
@@ -96,6 +98,70 @@ def test_errors_keeps_only_sessions_with_an_error(db: Any, database_url: str) ->
     clean = detail(bench, dropped[0]["id"])
     assert clean["outcome"] in ("completed", "none")
     assert clean["audit"]["kept"] is False and "without errors" in clean["audit"]["reason"]
+
+
+PAGE = (
+    '<?xml version="1.0" ?><QBXML><QBXMLMsgsRs><VendorQueryRs requestID="vendors:1" '
+    'statusCode="0" statusSeverity="Info" statusMessage="Status OK">'
+    + "".join(
+        f"<VendorRet><ListID>80-{n}</ListID><Name>Vendor {n}</Name>"
+        f"<VendorTaxIdent>{TAX_ID}</VendorTaxIdent></VendorRet>"
+        for n in range(2000)
+    )
+    + "</VendorQueryRs></QBXMLMsgsRs></QBXML>"
+)
+
+
+@pytest.fixture
+def company_id(db: Any) -> int:
+    with db.transaction() as s:
+        return create_company(s, "Audit Co").company.id
+
+
+@pytest.mark.parametrize("mode", ["errors", "all"])
+def test_a_clean_calls_large_answer_keeps_its_head_in_errors_mode(
+    db: Any, database_url: str, company_id: int, mode: str
+) -> None:
+    """QBWC_AUDIT=errors: a call without an error keeps the first CLEAN_KEEP characters of a
+    large answer (its trail is deleted when the session ends clean anyway); a call with an
+    error, and every call in mode all, keep every byte. Redacted either way."""
+    recorder = AuditRecorder(db, make_settings(database_url, 80, QBWC_AUDIT=mode))
+    with db.transaction() as s:
+        session = QbwcSession(company_id=company_id, username="u", started_at=utcnow())
+        s.add(session)
+        s.flush()
+        session_id = session.id
+    for error in (False, True):
+        entry = {
+            "method": "receiveResponseXML", "request": None, "response": PAGE, "hresult": None,
+            "message": None, "result": "50", "error": error, "session_id": session_id,
+            "company_id": company_id, "request_id": f"r-{error}", "duration_ms": 3,
+        }  # fmt: skip
+        recorder._write(entry, session_ends=False)
+    with db.transaction() as s:
+        rows = {r.error: r for r in s.scalars(select(AuditEntry))}
+    for error, row in rows.items():
+        assert row.response_bytes == len(PAGE)
+        stored = zlib.decompress(row.response_xml).decode()  # type: ignore[arg-type]
+        assert TAX_ID not in stored and "<VendorTaxIdent>[redacted]</VendorTaxIdent>" in stored
+        if mode == "errors" and not error:
+            assert "more characters not kept" in stored
+            assert 'statusCode="0"' in stored and len(stored) < store.CLEAN_KEEP + 200
+        else:
+            assert stored.endswith("</QBXML>") and stored.count("<VendorRet>") == 2000
+
+
+def test_a_body_is_abridged_after_its_last_complete_tag() -> None:
+    body = "<QBXML><VendorRet><Name>A</Name><VendorTaxIdent>12-3456789</VendorTaxIdent></VendorRet>"
+    assert store.abridged(body, keep=len(body)) == body  # short enough: unchanged
+    # Cut inside the tax id's text: the element's text is not kept at all.
+    cut = store.abridged(body, keep=body.index("3456789") + 3)
+    assert cut.startswith("<QBXML><VendorRet><Name>A</Name><VendorTaxIdent>\n<!--")
+    assert "12-3" not in cut and "more characters not kept" in cut
+    # Cut inside a tag: back to the tag before it.
+    cut = store.abridged(body, keep=body.index("</Name>") + 3)
+    assert cut.startswith("<QBXML><VendorRet><Name>\n<!--")
+    assert store.size_of("é" * 3) == 6 and store.size_of(body) == len(body)
 
 
 def test_off_keeps_nothing(db: Any, database_url: str) -> None:

@@ -96,7 +96,7 @@ def page_done(
             and remaining > 0
         ):
             current = Window(cursor.window_from, cursor.window_to, cursor.window_span_seconds)
-            target = sizing.scaled(run.tuning.window_target, stream_extra(cursor))
+            target = sizing.window_aim(run, rt, cursor)
             axis = windows.axis_of(rt.is_list)
             smaller = windows.dense_end(
                 axis, current, seen_modified or [], cursor.window_total, target
@@ -128,7 +128,7 @@ def window_done(run: SyncRun, rt: RecordType, cursor: StreamCursor, now: datetim
     if cursor.pass_kind == "initial" and cursor.window_span_seconds > 0:  # a windowed pass
         axis = windows.axis_of(rt.is_list)
         current = Window(cursor.window_from, cursor.window_to, cursor.window_span_seconds)
-        target = sizing.scaled(run.tuning.window_target, stream_extra(cursor))
+        target = sizing.window_aim(run, rt, cursor)
         span = windows.adapt_span(axis, cursor.window_span_seconds, cursor.window_records, target)
         following = windows.next_window(axis, current, span)
         if following is not None:

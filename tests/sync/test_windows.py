@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
-from qbwc_server.sync import windows
+from models import StreamCursor
+from qbwc_server.config import SyncTuning
+from qbwc_server.records.types import RECORD_TYPES
+from qbwc_server.sync import sizing, windows
 from qbwc_server.sync.windows import DAY, FIRST_SPAN, MAX_SPAN, MIN_SPAN, Window
 
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
@@ -177,3 +182,18 @@ def test_a_dense_whole_range_is_cut_from_its_first_records() -> None:
     # The everything-before-the-floor window stays whole, as before.
     floor = windows.first_window("modified", None)
     assert windows.dense_end("modified", floor, seen, 20000, 1000, NOW) is None
+
+
+def test_new_windows_aim_a_quarter_page_past_the_target() -> None:
+    """A window's last records up to half a page more ride along with the page before them:
+    aiming at target + page/4 fills the pages of a window (sizing.window_aim)."""
+    tuning = SyncTuning(list_page_size=500, txn_page_size=100, window_target=1000)
+    run: Any = SimpleNamespace(tuning=tuning)
+    vendors, bills = RECORD_TYPES["vendors"], RECORD_TYPES["bills"]
+    cursor = StreamCursor(company_id=1, stream="vendors", extra={})
+    assert sizing.window_aim(run, vendors, cursor) == 1125
+    assert sizing.window_aim(run, bills, cursor) == 1025
+    cursor.extra = {"shrink": 1}  # halved pages and target
+    assert sizing.window_aim(run, vendors, cursor) == 500 + 62
+    big_pages: Any = SimpleNamespace(tuning=SyncTuning(list_page_size=2000, window_target=1000))
+    assert sizing.window_aim(big_pages, vendors, StreamCursor(extra={})) == 1000

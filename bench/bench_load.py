@@ -265,7 +265,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--writeback", type=int, default=10)
     parser.add_argument("--writeback-share", type=float, default=0.015)
     parser.add_argument("--first-syncs", type=int, default=2, help="concurrent first syncs")
-    parser.add_argument("--first-pool", type=int, default=300, help="fresh companies for them")
+    # A tiny first sync takes ~0.3 s: the pool must last the ramp and the sustained phase.
+    parser.add_argument("--first-pool", type=int, default=3000, help="fresh companies for them")
     parser.add_argument("--client-threads", type=int, default=128)
     parser.add_argument(
         "--one-address",

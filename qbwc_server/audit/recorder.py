@@ -71,6 +71,11 @@ def _arg(args: list[Any], index: int) -> str | None:
     return None if value is None else str(value)
 
 
+def _last_clean_answer(method: str, entry: dict[str, Any]) -> bool:
+    """receiveResponseXML answered 100 (done: closeConnection comes next) without an error."""
+    return method == "receiveResponseXML" and not entry["error"] and entry["result"] == "100"
+
+
 class AuditRecorder:
     def __init__(self, db: Database, settings: Settings) -> None:
         self.db = db
@@ -104,6 +109,12 @@ class AuditRecorder:
             duration_ms=int((time.time() - ctx.call_start) * 1000),
             error=bool(entry["error"] or ids.get("outcome") == "error"),
         )
+        if self.settings.audit_mode == "errors" and _last_clean_answer(method, entry):
+            # The session's last answer, without error: its entry would be written after the
+            # response, racing the closeConnection that trims a clean trail (and could land
+            # after the trim, leaving a clean session with a trail). Kept only in mode all.
+            self._after_response(ctx, self._maybe_purge)
+            return
         ends = method == "closeConnection" or (method == "connectionError" and out == "done")
         self._after_response(ctx, lambda: self._write(entry, ends))
 

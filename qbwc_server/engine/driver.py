@@ -108,7 +108,13 @@ class SyncDriver:
         self._save()
 
     def has_more(self) -> bool:
-        return self.planner.has_more() or self.writes.has_more()
+        """Whether the session has more to ask, after an answer. With no write-back left, the
+        read sync's steps that have nothing to ask are dropped first (Planner.drop_idle)."""
+        if not self.writes.has_more():
+            self.planner.drop_idle()
+            self._save()
+            return self.planner.has_more()
+        return True
 
     def progress(self) -> int:
         reads = self.planner.progress() if self.planner.has_more() else 100

@@ -35,6 +35,7 @@ def _reset_window_counts(cursor: StreamCursor) -> None:
 def start_pass(run: SyncRun, rt: RecordType, cursor: StreamCursor, now: datetime) -> None:
     with editing_extra(cursor) as extra:
         extra.hw_start = company_high_water(run)
+        extra.pass_end_seen = None
     cursor.pass_started_at = now
     cursor.pass_max_modified = None
     _reset_window_counts(cursor)
@@ -109,6 +110,10 @@ def page_done(
                 # Too dense to be one resumable unit: page through a window of about the
                 # target's size now (its share of the span by the density just seen).
                 # The page just stored is kept (upserts are idempotent).
+                if windows.is_whole(current):
+                    # The look counted the stream; its page is read again by the first window.
+                    with editing_extra(cursor) as extra:
+                        extra.pass_end_seen = cursor.records_seen + cursor.window_total
                 cursor.window_to = smaller.end
                 cursor.window_span_seconds = smaller.span_seconds
                 _reset_window_counts(cursor)
@@ -131,12 +136,27 @@ def window_done(run: SyncRun, rt: RecordType, cursor: StreamCursor, now: datetim
         target = sizing.window_aim(run, rt, cursor)
         span = windows.adapt_span(axis, cursor.window_span_seconds, cursor.window_records, target)
         following = windows.next_window(axis, current, span)
+        if following is not None and following.end is not None and _last_window(run, rt, cursor):
+            following = Window(following.start, None, following.span_seconds)
         if following is not None:
             cursor.window_from, cursor.window_to = following.start, following.end
             cursor.window_span_seconds = following.span_seconds
             _reset_window_counts(cursor)
             return
     pass_done(run, rt, cursor, now)
+
+
+def _last_window(run: SyncRun, rt: RecordType, cursor: StreamCursor) -> bool:
+    """Whether what the pass's opening look counted and no window has read yet fits in one
+    window: the next window is then the last, open-ended (to the horizon), instead of a
+    window sized by the density just seen followed by empty ones up to the horizon (a
+    20,000-vendor file ended with a window of 106 records and two empty ones). Records
+    modified since the look are past every earlier window, so they are in it; a window that
+    turns out too dense is still cut at its first page (:func:`page_done`)."""
+    end_seen = stream_extra(cursor).pass_end_seen
+    if end_seen is None:
+        return False
+    return end_seen - cursor.records_seen <= sizing.window_aim(run, rt, cursor)
 
 
 def pass_done(run: SyncRun, rt: RecordType, cursor: StreamCursor, now: datetime) -> None:

@@ -107,6 +107,17 @@ class Planner:
             self._settle_restore_suspects()
         return bool(self._queue())
 
+    def drop_idle(self) -> None:
+        """After an answer: the steps at the head of the queue that have nothing to ask this
+        session (``Step.idle``: the vendor balance re-read with no vendor marked) leave it
+        now, so that answer ends the session with 100 instead of one more exchange of a
+        request that only ends it (engine/conversation.py company_ping)."""
+        queue = self._queue()
+        while queue and STEPS[queue[0]].idle(self.run):
+            self.run.finish(queue[0])
+            if not queue and self._settle_restore_suspects():
+                queue = self._queue()
+
     def lists_done(self) -> bool:
         """Whether every list stream has had its turn in this session (restore suspects
         settled first: a restore puts the lists back in the queue)."""

@@ -120,6 +120,9 @@ class StreamExtra:
     successes: int = 0
     failures: int = 0
     awaiting: str | None = None  # request id of the stream's request that is not answered yet
+    # A first pass cut from its opening look at the whole range: ``records_seen`` once every
+    # record that look counted has been read (sync/passes.py: the last window is open-ended).
+    pass_end_seen: int | None = None
     # vendors only: the change feed position up to which every stored vendor's Balance counts
     # every AP transaction (records/vendor_balances.py, sync/steps/vendor_balances.py).
     balances_settled: int | None = None

@@ -20,7 +20,7 @@ from sqlalchemy import event
 
 from qbwc_server.sim.quickbooks import CompanyFile, FakeQuickBooks, Profile
 from qbwc_server.sim.wsgi_transport import WsgiTransport
-from tests.sync.helpers import make_rig
+from tests.sync.helpers import compare_all, make_rig
 
 WORK_CALLS = ("sendRequestXML", "receiveResponseXML")
 
@@ -31,11 +31,15 @@ class CountingTransport:
     def __init__(self, inner: WsgiTransport) -> None:
         self.inner = inner
         self.calls: list[tuple[str, Counter[str]]] = []
+        self.pings = 0
 
     def __call__(self, path: str, body: bytes, headers: dict[str, str]) -> Any:
         method = headers.get("SOAPAction", "").strip('"').rsplit("/", 1)[-1]
         self.calls.append((method, Counter()))
-        return self.inner(path, body, headers)
+        answer = self.inner(path, body, headers)
+        if method == "sendRequestXML" and b"CompanyQueryRq" in answer[2]:
+            self.pings += 1  # engine/conversation.py company_ping: asked only to end a session
+        return answer
 
     def note(self, statement: str) -> None:
         if self.calls:
@@ -86,7 +90,41 @@ def test_a_sync_call_writes_its_session_once_and_leaves_company_and_queue_alone(
         assert counts["UPDATE qbwc_sessions"] == 1, where
         assert counts["SELECT operations"] == 0, where  # nothing queued: not looked at
         assert counts["SELECT stream_cursors"] <= 1, where
+    # The session ends with the last page's answer: no request is sent only to end it.
+    assert transport.pings == 0
     # The lease and the last contact are renewed when due, not on every call: the first call
     # of the session at most (authenticate took the lease moments before).
     company_writes = sum(counts["UPDATE companies"] for _, counts in work[1:])
     assert company_writes <= 3, company_writes
+
+
+class PageCounting(CountingTransport):
+    """Also counts the vendor pages QuickBooks answered, and those it answered empty."""
+
+    def __init__(self, inner: WsgiTransport) -> None:
+        super().__init__(inner)
+        self.vendor_pages = 0
+        self.empty_vendor_pages = 0
+
+    def __call__(self, path: str, body: bytes, headers: dict[str, str]) -> Any:
+        if b"VendorQueryRs" in body:
+            self.vendor_pages += 1
+            self.empty_vendor_pages += b"VendorRet" not in body
+        return super().__call__(path, body, headers)
+
+
+def test_a_first_pass_ends_with_one_open_window_when_its_opening_look_says_so(
+    inproc_app: Any, request_schema: Any, db: Any
+) -> None:
+    """The opening look counted the stream; once what is left fits in a window, that window is
+    the last, open-ended (sync/passes.py): no window sized by the density just seen followed
+    by empty ones up to the horizon. Nothing is missed: every vendor is stored."""
+    profile = Profile("vendors600", 1, 600, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    app, api = inproc_app(QBWC_LIST_PAGE_SIZE=20, QBWC_WINDOW_TARGET=40)
+    transport = PageCounting(WsgiTransport(app))
+    qb = FakeQuickBooks(CompanyFile.generate(seed=5, profile=profile))
+    rig = make_rig(app=app, api=api, qb=qb, schema=request_schema, transport=transport)
+    rig.run_session()
+    assert transport.vendor_pages > 20  # many windows of a few pages each
+    assert transport.empty_vendor_pages == 0
+    compare_all(rig).assert_equal()

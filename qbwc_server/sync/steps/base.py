@@ -32,6 +32,12 @@ class Step(ABC):
     def on_response(self, run: SyncRun, meta: dict[str, Any], response: str) -> None:
         """QuickBooks answered the request described by ``meta``."""
 
+    def idle(self, run: SyncRun) -> bool:
+        """Whether the step has nothing to ask this session, known without building a request:
+        the planner drops it after the answer before it (``Planner.drop_idle``), so that
+        answer can end the session instead of a request sent only to end it."""
+        return False
+
     def on_hresult(self, run: SyncRun, meta: dict[str, Any], hresult: str, message: str) -> None:
         """The request processor threw instead of answering (§3.5, §5): nothing was read.
         By default the step is done for this session and tries again at the next."""

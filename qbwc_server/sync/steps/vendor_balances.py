@@ -51,23 +51,32 @@ VENDOR_BALANCES = vendor_balances.MARKS
 class VendorBalances(Step):
     name = VENDOR_BALANCES
 
-    def request(self, run: SyncRun) -> Outbound | None:
+    def idle(self, run: SyncRun) -> bool:
+        """No vendor to re-read (the preference is off, or none is marked); a session that
+        settles the balances notes so here."""
         vendors = record_type("vendors")
         if not preference_on(run.company, vendors.requires_preference):
-            return None
+            return True
+        settled = _settles(run)  # reads every cursor: the vendors' among them
         sizes = run.cursor(vendors.name)
-        settled = _settles(run)
         if settled:
             _mark_unsettled(run, sizes)
+        if vendor_balances.marked(run.session, run.company.id, 1):
+            return False
+        if settled:  # every stored Balance counts every AP transaction read so far
+            with editing_extra(sizes) as extra:
+                extra.balances_settled = feed_head(run.session, run.company.id)
+        return True
+
+    def request(self, run: SyncRun) -> Outbound | None:
+        if self.idle(run):
+            return None
+        vendors = record_type("vendors")
+        sizes = run.cursor(vendors.name)
         if sizing.unanswered(sizes):
             self._smaller(run, "a vendor re-read got no answer (too large?)")
         limit = sizing.scaled(vendor_balances.REFRESH_BY_ID, stream_extra(sizes))
         ids = vendor_balances.marked(run.session, run.company.id, limit)
-        if not ids:
-            if settled:  # every stored Balance counts every AP transaction read so far
-                with editing_extra(sizes) as extra:
-                    extra.balances_settled = feed_head(run.session, run.company.id)
-            return None
         run.state.balance_pages += 1
         rid = f"{self.name}:{run.state.balance_pages}"
         meta = {"kind": "refresh", "stream": self.name, "rid": rid, "ids": ids}

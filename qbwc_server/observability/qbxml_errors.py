@@ -27,14 +27,25 @@ def hresult_label(text: str | None) -> str | None:
     return f"0x{code:08X}"
 
 
+# The last long answer scanned and its labels: the metrics (soap_metering.py) and the audit
+# trail (audit/recorder.py) both ask about the same answer of a call, a page of up to
+# megabytes; the second asks for the same object (a tuple, replaced whole: thread-safe).
+_last: tuple[str, list[str]] = ("", [])
+_REMEMBER_FROM = 4096  # characters: short answers are cheaper to scan again
+
+
 def status_error_labels(response: str | None) -> list[str]:
     """The status codes of every response element with severity Error in a qbXML answer.
 
     Scans for the severity attribute with ``str.find`` (fast over a multi-MB page of records,
     which has no status attributes except on its few response elements), then reads the code
     from the enclosing tag."""
+    global _last
     if not response:
         return []
+    last = _last
+    if last[0] is response:
+        return list(last[1])
     labels: list[str] = []
     for needle in _SEVERITY_ERROR:
         pos = response.find(needle)
@@ -45,4 +56,6 @@ def status_error_labels(response: str | None) -> list[str]:
             code = int(match.group(1)) if match else None
             labels.append(str(code) if code is not None and code in STATUS_CODES else OTHER)
             pos = response.find(needle, pos + len(needle))
+    if len(response) >= _REMEMBER_FROM:
+        _last = (response, list(labels))
     return labels

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from models import StreamCursor
 
 _LOAD = select(StreamCursor).where(StreamCursor.company_id == bindparam("company_id"))
+_LOAD_ONE = _LOAD.where(StreamCursor.stream == bindparam("stream"))
 
 
 def load_cursors(session: Session, company_id: int) -> dict[str, StreamCursor]:
@@ -15,12 +16,12 @@ def load_cursors(session: Session, company_id: int) -> dict[str, StreamCursor]:
     return {row.stream: row for row in rows}
 
 
+def load_cursor(session: Session, company_id: int, stream: str) -> StreamCursor | None:
+    return session.scalars(_LOAD_ONE, {"company_id": company_id, "stream": stream}).first()
+
+
 def get_cursor(session: Session, company_id: int, stream: str) -> StreamCursor:
-    row = session.scalars(
-        select(StreamCursor)
-        .where(StreamCursor.company_id == company_id)
-        .where(StreamCursor.stream == stream)
-    ).first()
+    row = load_cursor(session, company_id, stream)
     return new_cursor(session, company_id, stream) if row is None else row
 
 

@@ -148,6 +148,7 @@ class Planner:
     def _gather(self, first: Outbound) -> Outbound:
         """``first`` and the requests of the steps after it that can join it, in one message
         set (sync/batch.py)."""
+        self.run.cursors()  # the streams after it: every cursor in one query, not one by one
         parts = [first]
         budget = self.run.tuning.first_look_budget - batch.cost(first[1])
         queue = self._queue()
@@ -180,13 +181,13 @@ class Planner:
     # a request without an answer as "too large?" and halves the stream's pages): its streams
     # are marked instead, and each asks alone the next time, where sizing works as always.
     def _mark_lost(self, meta: dict[str, Any]) -> None:
-        cursor = self.run.cursors().get(str(meta.get("stream")))
+        cursor = self.run.existing(str(meta.get("stream")))
         if cursor is not None:
             with editing_extra(cursor) as extra:
                 extra.awaiting = batch.LOST
 
     def _lost_in_a_batch(self, name: str, *, clear: bool) -> bool:
-        cursor = self.run.cursors().get(name)
+        cursor = self.run.existing(name)
         if cursor is None or stream_extra(cursor).awaiting != batch.LOST:
             return False
         if clear:
@@ -195,7 +196,7 @@ class Planner:
 
     def _on_its_way(self, meta: dict[str, Any]) -> None:
         """A prepared request leaves: the stream's own mark, as if sent when it was built."""
-        cursor = self.run.cursors().get(str(meta.get("stream")))
+        cursor = self.run.existing(str(meta.get("stream")))
         if cursor is not None and meta.get("kind") == "page" and meta.get("rid"):
             sizing.sent(cursor, str(meta["rid"]))
 
@@ -204,6 +205,7 @@ class Planner:
         if parts is None:
             self._answer(meta, response)
             return
+        self.run.cursors()  # the batch's streams: every cursor in one query, not one by one
         try:
             answers = split(response)
         except QbxmlParseError as exc:
@@ -251,9 +253,15 @@ class Planner:
         if not queue:
             return 100
         done = self.state.processed
-        cursors = self.run.cursors()
         start = self.run.history_start()
-        remaining = sum(estimate_remaining(name, cursors.get(name), start) for name in queue)
+        # Only the streams' cursors (the other steps count one request each, below): paging
+        # one stream, the call reads no other cursor.
+        remaining = sum(
+            estimate_remaining(
+                name, self.run.existing(name) if name in RECORD_TYPES else None, start
+            )
+            for name in queue
+        )
         # Each queued step costs at least one request even when it returns nothing.
         remaining += len(queue)
         total = done + remaining

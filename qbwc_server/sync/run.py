@@ -1,9 +1,10 @@
 """One SOAP call's view of the read sync: what every step (``sync/steps/``) works with.
 
 A :class:`SyncRun` lives for one SOAP call, inside its transaction: the company, the session's
-typed state, the company's stream cursors (read once per call: the company row is locked for
-the whole call, so nothing else changes them), and the bookkeeping the steps share — ending a
-step for the session, recording a stream's error, counting progress.
+typed state, the company's stream cursors (each read at most once per call: the company row is
+locked for the whole call, so nothing else changes them; a call paging one stream reads that
+stream's cursor alone, not the twenty-odd of the company), and the bookkeeping the steps share
+— ending a step for the session, recording a stream's error, counting progress.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from qbwc_server.qbxml.status import StatusPolicy, bookkeeper_message, classify
 from qbwc_server.records import vendor_balances
 from qbwc_server.records.queries import read_document
 from qbwc_server.records.record_type import RecordType
-from qbwc_server.sync.cursors import get_cursor, load_cursors, new_cursor
+from qbwc_server.records.types import RECORD_TYPES
+from qbwc_server.sync.cursors import get_cursor, load_cursor, load_cursors, new_cursor
 from qbwc_server.sync.progress import history_start
 from qbwc_server.sync.state import LiveIterator, SessionState, editing_extra
 
@@ -73,26 +75,43 @@ class SyncRun:
         self.state = state  # mutated in place; the driver saves it
         self.version = version
         self.tuning = tuning
-        self._loaded: dict[str, StreamCursor] | None = None
+        self._loaded: dict[str, StreamCursor] | None = None  # every cursor, once asked for
+        self._read: dict[str, StreamCursor | None] = {}  # those read one by one before that
 
     # --- cursors ------------------------------------------------------------------------------
     def cursors(self) -> dict[str, StreamCursor]:
-        """Every stream cursor of the company, by stream name (one query per SOAP call)."""
+        """Every stream cursor of the company, by stream name (one query per SOAP call; those
+        read one by one before are the same objects, the session's identity map)."""
         if self._loaded is None:
             self._loaded = load_cursors(self.session, self.company.id)
         return self._loaded
 
+    def existing(self, name: str) -> StreamCursor | None:
+        """The stream's cursor if it has one: a data stream's is read alone (unless all were
+        read); the other steps' (deletion sweeps) read the others' too, so all are read."""
+        if self._loaded is not None or name not in RECORD_TYPES:
+            return self.cursors().get(name)
+        if name not in self._read:
+            self._read[name] = load_cursor(self.session, self.company.id, name)
+        return self._read[name]
+
     def cursor(self, name: str) -> StreamCursor:
         """The stream's cursor, created on first use."""
-        cursors = self.cursors()
-        cursor = cursors.get(name)
+        cursor = self.existing(name)
         if cursor is None:
             # Not among the company's cursors read in this call (under the company's row
             # lock): the stream has none yet.
-            cursor = cursors[name] = new_cursor(self.session, self.company.id, name)
+            cursor = self._keep(name, new_cursor(self.session, self.company.id, name))
         elif inspect(cursor).detached or inspect(cursor).transient:
             # A cursor created inside a savepoint that was rolled back is gone: read it again.
-            cursor = cursors[name] = get_cursor(self.session, self.company.id, name)
+            cursor = self._keep(name, get_cursor(self.session, self.company.id, name))
+        return cursor
+
+    def _keep(self, name: str, cursor: StreamCursor) -> StreamCursor:
+        if self._loaded is not None:
+            self._loaded[name] = cursor
+        else:
+            self._read[name] = cursor
         return cursor
 
     def history_start(self) -> str | None:

@@ -92,14 +92,14 @@ class AuditRecorder:
         ids = context.current()
         session_id = ids.get("session_id")
         if self.settings.audit_mode == "off" or method not in AUDITED or session_id is None:
-            self._after_response(ctx, self._maybe_purge)
+            self._purge_after_response(ctx)
             return
         args = list(ctx.in_object or [])
         out = next(iter(ctx.out_object or [None]))
         if method == "authenticate" and self.settings.audit_mode == "errors":
             answer = list(out or [])
             if len(answer) < 2 or answer[1] != "":
-                self._after_response(ctx, self._maybe_purge)
+                self._purge_after_response(ctx)
                 return  # "none"/"nvu"/busy: no exchange follows, nothing to keep
         entry = self._entry(method, args, out)
         entry.update(
@@ -113,7 +113,7 @@ class AuditRecorder:
             # The session's last answer, without error: its entry would be written after the
             # response, racing the closeConnection that trims a clean trail (and could land
             # after the trim, leaving a clean session with a trail). Kept only in mode all.
-            self._after_response(ctx, self._maybe_purge)
+            self._purge_after_response(ctx)
             return
         ends = method == "closeConnection" or (method == "connectionError" and out == "done")
         self._after_response(ctx, lambda: self._write(entry, ends))
@@ -150,6 +150,13 @@ class AuditRecorder:
 
     def _text(self, value: str | None) -> str | None:
         return self.redact_text(value[:MAX_TEXT]) if value else None
+
+    def _purge_after_response(self, ctx: Any) -> None:
+        """The retention pass after the response, only when one is due (once a minute per
+        process): the idle poll's calls then have no after-response work at all, and the
+        serving worker finishes them on its event loop without a thread hand-off."""
+        if self.purge.pending():
+            self._after_response(ctx, self._maybe_purge)
 
     @staticmethod
     def _after_response(ctx: Any, work: Callable[[], None]) -> None:

@@ -102,6 +102,11 @@ class PurgeSchedule:
         self.interval = interval
         self._last = float("-inf")
 
+    def pending(self) -> bool:
+        """Whether :meth:`due` would say yes now (without claiming the pass): a request with
+        nothing else to do after its response then leaves the purge to a later one."""
+        return time.monotonic() - self._last >= self.interval
+
     def due(self) -> bool:
         now = time.monotonic()
         if now - self._last < self.interval:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Integer, bindparam, exists, select, update
+from sqlalchemy import Integer, bindparam, exists, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -30,6 +30,7 @@ from models import AppSetting, Company, Connector, Operation, QbwcSession, utcno
 from models.base import UTCDateTime
 from qbwc_server.config import Settings
 from qbwc_server.engine import client_versions, lease
+from qbwc_server.engine.prepared_read import PreparedReads, driver_runs
 from qbwc_server.engine.tickets import issue_ticket, new_ticket_value, no_work_ticket
 from qbwc_server.observability import context as log_context
 from qbwc_server.observability.counting import count_session_ended, session_ended
@@ -107,23 +108,37 @@ _LOGIN = select(
     _connector(Connector.id),
     _connector(Connector.last_seen_at),
     _connector(Connector.client_version),
-    exists().where(Operation.company_id == Company.id, Operation.state.in_((QUEUED, SENT))),
+    # Two equalities, not IN (…): an IN list is expanded into the SQL text at every execution.
+    exists().where(
+        Operation.company_id == Company.id, or_(Operation.state == QUEUED, Operation.state == SENT)
+    ),
     select(AppSetting.value).where(AppSetting.key == TICKET_SECRET_KEY).scalar_subquery(),
 ).where(Company.username == bindparam("username"))
 
 
+_LOGIN_QUICK = PreparedReads(_LOGIN)  # the poll's read on an autocommit connection
+
+
 def _read_login(
-    conn: Connection, settings: Settings, username: str, remote_addr: str, now: datetime
+    conn: Connection,
+    settings: Settings,
+    username: str,
+    remote_addr: str,
+    now: datetime,
+    *,
+    quick: bool = False,
 ) -> Login | None:
-    row = conn.execute(
-        _LOGIN,
-        {
-            "username": username,
-            "addr": remote_addr[:64],
-            "cutoff": login_throttle.window_start(settings, now),
-            "failure_limit": settings.login_failure_limit,
-        },
-    ).first()
+    """``quick``: ``conn`` is an autocommit connection (``Database.quick_read``)."""
+    params = {
+        "username": username,
+        "addr": remote_addr[:64],
+        "cutoff": login_throttle.window_start(settings, now),
+        "failure_limit": settings.login_failure_limit,
+    }
+    if quick and driver_runs(conn):
+        row = _LOGIN_QUICK.first(conn, params)  # straight on the driver (prepared_read.py)
+    else:
+        row = conn.execute(_LOGIN, params).first()
     return None if row is None else Login(*row)
 
 
@@ -279,7 +294,9 @@ def answer_without_writes(
     ``secret_bind``: the engine the ticket key is remembered for (closeConnection's check)."""
     username = (username or "").strip()[:200]
     now = utcnow()
-    login = _read_login(conn, settings, username, remote_addr, now) if username else None
+    login = (
+        _read_login(conn, settings, username, remote_addr, now, quick=True) if username else None
+    )
     refusal = _refusal(login, settings, username, password, remote_addr)
     if refusal is not None or login is None:
         refusal = refusal or Refusal(outcome="nvu")

@@ -33,6 +33,12 @@ MAX_QUERY_CHARS = 200
 SECRET_SEGMENT_PREFIXES = ("/setup/",)
 
 
+def after_response_pending(environ: dict[str, Any]) -> bool:
+    """Whether the request left work for after its response (e.g. an audit write), which may
+    wait for the database. Unknown (no request layer ran) counts as yes."""
+    return bool(environ.get(AFTER_RESPONSE_KEY, True))
+
+
 def loggable_path(path: str) -> str:
     """The path as the access line shows it: a setup link's token masked."""
     for prefix in SECRET_SEGMENT_PREFIXES:

@@ -24,7 +24,7 @@ def generate_key() -> str:
 
 def normalize_key(key: str) -> str:
     """People paste keys with stray spaces, lower case or without dashes: accept all of those."""
-    text = "".join(ch for ch in key.upper() if ch.isalnum())
+    text = "".join(filter(str.isalnum, key.upper()))  # every poll: no per-character frame
     if text.startswith("QBWC"):
         text = text[4:]
     return text

@@ -39,6 +39,7 @@ from functools import partial
 from typing import Any
 
 from qbwc_server.net import ClientTooSlow
+from qbwc_server.observability.http_logging import after_response_pending
 from qbwc_server.serving.client_socket import CONTINUE, MIN_RATE, DeadlineSocket
 from qbwc_server.serving.simple_http import PlainRequest, PlainResponder, read_plain
 from qbwc_server.soap.admission import AdmittingWorker, sheddable
@@ -285,12 +286,16 @@ class SlowClientWorker(AdmittingWorker):  # type: ignore[misc]
             # After the answer has left: the request's after-response work (the audit trail's
             # writes and its retention pass) runs here, as under gunicorn, without making the
             # client wait — on a thread, never on the event loop (it may wait for the database).
+            # Without such work (the idle poll's calls, but for the minute's retention pass)
+            # what is left is the access line: written here, sparing a thread hand-off.
             close = getattr(result, "close", None)
             if close is not None:
-                if on_loop and self.tpool is not None:
+                if not on_loop:
+                    close()
+                elif self.tpool is not None and after_response_pending(environ):
                     self.tpool.submit(_quietly, close)
                 else:
-                    close()
+                    _quietly(close)
         return keep
 
     def _send(self, conn: Any, payload: bytes, on_loop: bool) -> None:

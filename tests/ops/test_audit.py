@@ -267,3 +267,35 @@ def test_a_sync_calls_entry_has_every_column_it_writes(db: Any, database_url: st
         assert row.request_id and row.duration_ms >= 0 and row.error is False
         assert row.response_xml is not None and row.response_bytes > len(row.response_xml) > 0
         assert row.result is not None and int(row.result) >= 0
+
+
+def test_the_retention_pass_is_left_for_after_a_response_only_when_due(
+    db: Any, database_url: str
+) -> None:
+    """An idle poll's call leaves no work for after its response unless the minute's retention
+    pass is due (the serving worker then finishes it on its event loop, serving/worker.py);
+    when it is due, exactly one request takes it and runs it after its response."""
+    from types import SimpleNamespace
+
+    from qbwc_server.observability.http_logging import AFTER_RESPONSE_KEY, after_response_pending
+
+    recorder = AuditRecorder(db, make_settings(database_url, 80, QBWC_AUDIT="errors"))
+
+    def call(method: str) -> dict[str, Any]:
+        environ: dict[str, Any] = {AFTER_RESPONSE_KEY: []}
+        ctx = SimpleNamespace(
+            method_name=method, in_object=[], out_object=["x"], call_start=0.0,
+            transport=SimpleNamespace(req_env=environ),
+        )  # fmt: skip
+        recorder._on_return(ctx)
+        return environ
+
+    due = call("serverVersion")  # a new process: the first pass is due at once
+    assert after_response_pending(due) and len(due[AFTER_RESPONSE_KEY]) == 1
+    for work in due[AFTER_RESPONSE_KEY]:
+        work()  # the pass runs (and claims the minute)
+    for method in ("serverVersion", "clientVersion", "closeConnection"):
+        assert not after_response_pending(call(method))
+    recorder.purge._last -= store.PURGE_INTERVAL_SECONDS  # a minute later
+    assert after_response_pending(call("clientVersion"))
+    assert after_response_pending({})  # no request layer: unknown counts as pending

@@ -2,7 +2,8 @@
 
     python bench/bench_load.py [--connectors N] [--compress C] [--seconds S]
                                [--ramp R1 R2 ...] [--step-seconds S] [--workers N] [--threads N]
-                               [--incremental N] [--writeback N] [--first-syncs N] [--json]
+                               [--incremental N] [--writeback N] [--first-syncs N]
+                               [--first-sync-period S] [--json]
 
 ``--connectors`` simulated Web Connectors (default 5,000, up to 50,000), each polling on the
 real 15-minute schedule compressed ``--compress`` times (default 10: 5,000 connectors then
@@ -17,7 +18,8 @@ offer the session rate of 50,000 on the real schedule, ~56 sessions/s). The flee
 * ``--writeback`` companies (default 10), synced, not due; before each of their runs a new
   vendor is queued through the API: sessions that write, ``--writeback-share`` of them;
 * ``--first-syncs`` slots (default 2), each running first syncs of fresh ``tiny`` company
-  files back to back (new companies from a pool created in bulk).
+  files back to back (new companies from a pool created in bulk), or one every
+  ``--first-sync-period`` seconds.
 
 The client keeps each connector's session order (a connector due while its previous session
 runs skips that poll, as QBWC does) and drives sessions from a thread pool, each thread
@@ -267,6 +269,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--first-syncs", type=int, default=2, help="concurrent first syncs")
     # A tiny first sync takes ~0.3 s: the pool must last the ramp and the sustained phase.
     parser.add_argument("--first-pool", type=int, default=3000, help="fresh companies for them")
+    # Back to back (0) a slot runs ~3 tiny first syncs/s: far more new company files than a
+    # real fleet onboards; a period paces each slot (e.g. 5: 24 first syncs a minute for two).
+    parser.add_argument(
+        "--first-sync-period",
+        type=float,
+        default=0.0,
+        help="seconds between one slot's first syncs (0: back to back)",
+    )
     parser.add_argument("--client-threads", type=int, default=128)
     parser.add_argument(
         "--one-address",

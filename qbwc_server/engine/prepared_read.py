@@ -6,7 +6,7 @@ lookup, the execution context, the parameter and result-metadata set-up (psycopg
 description object per column for it). :class:`PreparedRead` compiles the statement once per
 dialect, runs it on the psycopg cursor as a prepared statement and applies the statement's own
 type processing (the UTC datetimes of ``models.base.UTCDateTime``) to the one row — the same
-values as ``conn.execute(statement, params).first()`` (``tests/engine/test_prepared_read.py``).
+values as ``conn.execute(statement, params).first()`` (``tests/profile/test_prepared_read.py``).
 A driver error is raised as SQLAlchemy raises it (``DBAPIError`` with ``connection_invalidated``
 for a lost connection), so the callers' retry and overload answers work unchanged.
 

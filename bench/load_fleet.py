@@ -234,15 +234,15 @@ class Fleet:
 
     def periods(self, connectors: list[Connector], rate: float) -> None:
         """Per-connector poll period for an offered ``rate`` of sessions/s: incremental and
-        write-back connectors make their shares of it, first-sync slots run back to back (or one
-        first sync per ``--first-sync-period`` seconds each)."""
+        write-back connectors make their shares of it, each first-sync slot starts one first sync
+        every ``--first-sync-period`` seconds (0: back to back)."""
         args = self.args
         counts = {k: sum(1 for c in connectors if c.kind == k) for k in EXPECTED}
         shares = {"incremental": args.incremental_share, "writeback": args.writeback_share}
         idle_share = 1.0 - sum(shares.values())
         for c in connectors:
             if c.kind == "first":
-                # Back to back by default; --first-sync-period paces each slot instead.
+                # --first-sync-period paces each slot (default 5 s); 0 runs them back to back.
                 c.period = max(0.05, args.first_sync_period)
             elif c.kind == "idle":
                 c.period = counts["idle"] / max(1e-9, rate * idle_share)

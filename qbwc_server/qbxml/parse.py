@@ -253,6 +253,32 @@ def _records_without_attributes(text: str, root: etree._Element) -> bool:
     return text.count("=") <= structural
 
 
+# Above this a response is taken to carry records without looking (an empty answer is a few
+# hundred characters; a page of records is tens of kilobytes at least).
+RECORDLESS_MAX_CHARS = 16 * 1024
+
+
+def carries_records(text: str) -> bool:
+    """Whether a response may hold records: False only for a small document that parses and
+    whose ``…Rs`` elements hold nothing (no element, comment or text but whitespace), such as
+    an incremental pass's "no match" answer. Anything larger, unreadable or unsafe counts as
+    holding records, so its reader meets it as before (the sync steps take an answer that
+    holds none without a savepoint: sync/steps/base.py)."""
+    if len(text) > RECORDLESS_MAX_CHARS:
+        return True
+    try:
+        _body, root = parse_whole(text, body_offset(text))
+    except QbxmlParseError:
+        return True
+    for msgs in root:
+        if msgs.tag != "QBXMLMsgsRs":
+            continue
+        for rs in msgs:
+            if len(rs) or (rs.text and not rs.text.isspace()):
+                return True
+    return False
+
+
 # --- events ---------------------------------------------------------------------------------
 
 

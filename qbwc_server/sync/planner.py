@@ -255,7 +255,8 @@ class Planner:
         done = self.state.processed
         start = self.run.history_start()
         # Only the streams' cursors (the other steps count one request each, below): paging
-        # one stream, the call reads no other cursor.
+        # one stream, the call reads no other cursor; with several unread, all in one query.
+        self.run.read_ahead(queue)
         remaining = sum(
             estimate_remaining(
                 name, self.run.existing(name) if name in RECORD_TYPES else None, start

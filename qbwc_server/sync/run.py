@@ -95,6 +95,16 @@ class SyncRun:
             self._read[name] = load_cursor(self.session, self.company.id, name)
         return self._read[name]
 
+    def read_ahead(self, names: list[str]) -> None:
+        """About to look at the cursors of ``names``: when more than one of them is not read
+        yet, every cursor is read now in one statement instead of one statement each (an
+        incremental session's progress looks at every queued stream)."""
+        if self._loaded is not None:
+            return
+        unread = [n for n in names if n in RECORD_TYPES and n not in self._read]
+        if len(unread) > 1:
+            self.cursors()
+
     def cursor(self, name: str) -> StreamCursor:
         """The stream's cursor, created on first use."""
         cursor = self.existing(name)

@@ -16,6 +16,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import event
@@ -136,4 +137,30 @@ def test_a_first_pass_ends_with_one_open_window_when_its_opening_look_says_so(
     rig.run_session()
     assert transport.vendor_pages > 20  # many windows of a few pages each
     assert transport.empty_vendor_pages == 0
+    compare_all(rig).assert_equal()
+
+
+def test_an_incremental_session_reads_the_cursors_in_one_statement_per_call(
+    inproc_app: Any, request_schema: Any, db: Any
+) -> None:
+    """An incremental session's calls look at every queued stream (its progress, its batch):
+    the cursors are read in one statement for them all, not one each (was ~20 for the restore
+    probe's answer: sync/run.py read_ahead)."""
+    app, api = inproc_app()
+    transport = CountingTransport(WsgiTransport(app))
+    company = CompanyFile.generate(seed=9, profile="tiny")
+    rig = make_rig(
+        app=app, api=api, qb=FakeQuickBooks(company), schema=request_schema, transport=transport
+    )
+    rig.run_session()
+    rig.run_session()  # the first incremental session re-reads the overlap
+    company.clock.advance(timedelta(hours=3))
+    transport.calls.clear()
+    with counting(db.engine, transport):
+        rig.run_session()
+    work = [(method, counts) for method, counts in transport.calls if method in WORK_CALLS]
+    assert len(work) >= 4, [method for method, _ in work]
+    for method, counts in work:
+        cursor_reads = counts["SELECT stream_cursors"] + counts["SELECT one stream_cursor"]
+        assert cursor_reads <= 2, (method, dict(counts))
     compare_all(rig).assert_equal()

@@ -13,7 +13,7 @@ from abc import ABC, abstractmethod
 from typing import Any
 
 from models import StreamCursor
-from qbwc_server.qbxml.parse import QbxmlParseError
+from qbwc_server.qbxml.parse import QbxmlParseError, carries_records
 from qbwc_server.records.types import RecordError
 from qbwc_server.sync.run import Outbound, SyncRun, UnexpectedResponse
 
@@ -52,10 +52,14 @@ class CursorStep(Step):
     def on_response(self, run: SyncRun, meta: dict[str, Any], response: str) -> None:
         cursor = run.cursor(self.name)
         try:
-            with run.session.begin_nested():
-                # Inside the savepoint, so the cursor's answered mark and the page's move of it
-                # are one UPDATE (begin_nested flushes what is dirty when it starts); a page
-                # that fails rolls the mark back with it, and it is made again below.
+            if self.needs_savepoint(meta, response):
+                with run.session.begin_nested():
+                    # Inside the savepoint, so the cursor's answered mark and the page's move
+                    # of it are one UPDATE (begin_nested flushes what is dirty when it starts);
+                    # a page that fails rolls the mark back with it, and it is made again below.
+                    self.answered(run, cursor)
+                    self.take(run, cursor, meta, response)
+            else:
                 self.answered(run, cursor)
                 self.take(run, cursor, meta, response)
         except QbxmlParseError as exc:
@@ -81,6 +85,15 @@ class CursorStep(Step):
 
     def answered(self, run: SyncRun, cursor: StreamCursor) -> None:
         """An answer (or an HRESULT) came for the step's request."""
+
+    def needs_savepoint(self, meta: dict[str, Any], response: str) -> bool:
+        """Whether the answer is taken in a savepoint. An answer that holds no record
+        (:func:`~qbwc_server.qbxml.parse.carries_records`) writes nothing but this step's
+        cursor, and ``take`` raises the errors caught above only while it reads the answer,
+        before it moves the cursor: the outcome is the savepoint's without its SAVEPOINT,
+        RELEASE and two flushes. Most parts of an incremental session's batch are such
+        answers ("no match"), and those statements were most of the session's cost."""
+        return carries_records(response)
 
     def smaller(self, run: SyncRun, cursor: StreamCursor, why: str) -> bool:
         """Make the next request smaller (True), when the step has pages."""

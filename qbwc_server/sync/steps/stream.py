@@ -76,6 +76,10 @@ class StreamStep(CursorStep):
     def answered(self, run: SyncRun, cursor: StreamCursor) -> None:
         sizing.answered(cursor)
 
+    def needs_savepoint(self, meta: dict[str, Any], response: str) -> bool:
+        # A reconciliation pass marks deleted what an answer lacks: an empty one writes too.
+        return meta.get("pass") == "reconcile" or super().needs_savepoint(meta, response)
+
     def smaller(self, run: SyncRun, cursor: StreamCursor, why: str) -> bool:
         return sizing.shrink(run, self.rt, cursor, why)
 

@@ -200,14 +200,23 @@ class AuditRecorder:
             return
         try:
             with self.db.transaction() as session:
-                # A session without a trail: nothing to add, nothing to trim (errors mode).
-                skip = (
-                    self.settings.audit_mode == "errors"
+                session_id = entry["session_id"]
+                if (
+                    errors_mode
+                    and session_ends
+                    and not entry["error"]
+                    and store.is_clean(session, session_id)
+                ):
+                    # A clean session's trail goes at its end (errors mode), this call's entry
+                    # with it: not written only to be deleted.
+                    store.drop_trail(session, session_id)
+                elif not (
+                    # A session without a trail: nothing to add (errors mode).
+                    errors_mode
                     and not entry["error"]
                     and entry["method"] in FOLLOWERS
-                    and not store.has_trail(session, entry["session_id"])
-                )
-                if not skip:
+                    and not store.has_trail(session, session_id)
+                ):
                     session.add(
                         AuditEntry(
                             at=utcnow(),
@@ -218,9 +227,6 @@ class AuditRecorder:
                             **entry,
                         )
                     )
-                    session.flush()
-                    if session_ends and self.settings.audit_mode == "errors":
-                        store.trim_if_clean(session, entry["session_id"])
         except Exception:
             log.exception("audit trail: could not store the %s call", entry["method"])
         self._maybe_purge()

@@ -64,18 +64,31 @@ def has_trail(session: Session, session_id: int) -> bool:
     return bool(session.scalar(select(exists().where(AuditEntry.session_id == session_id))))
 
 
-def trim_if_clean(session: Session, session_id: int) -> bool:
-    """QBWC_AUDIT=errors, at the end of a session: drop its trail when nothing went wrong (it
-    completed, or had nothing to do, and no call saw an error). Returns True when dropped."""
+def is_clean(session: Session, session_id: int) -> bool:
+    """Whether a session went without anything wrong: it completed or had nothing to do, no
+    HRESULT came, and no call of its trail saw an error (QBWC_AUDIT=errors keeps no trail
+    for it)."""
     row = session.get(QbwcSession, session_id)
     if row is None:
+        return False
+    if row.outcome not in CLEAN_OUTCOMES or row.hresults:
         return False
     had_error = session.scalar(
         select(exists().where(AuditEntry.session_id == session_id, AuditEntry.error.is_(True)))
     )
-    if row.outcome not in CLEAN_OUTCOMES or had_error or row.hresults:
-        return False
+    return not had_error
+
+
+def drop_trail(session: Session, session_id: int) -> None:
     session.execute(delete(AuditEntry).where(AuditEntry.session_id == session_id))
+
+
+def trim_if_clean(session: Session, session_id: int) -> bool:
+    """QBWC_AUDIT=errors, at the end of a session: drop its trail when nothing went wrong
+    (:func:`is_clean`). Returns True when dropped."""
+    if not is_clean(session, session_id):
+        return False
+    drop_trail(session, session_id)
     return True
 
 

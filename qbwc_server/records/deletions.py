@@ -6,8 +6,9 @@ records altogether. Every deletion is logged in the change feed (records/feed.py
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, Table, select, update
 from sqlalchemy.orm import Session
 
 from models import utcnow
@@ -38,20 +39,21 @@ def mark_deleted(
     if not wanted:
         return 0
     conn = session.connection()
-    lock_feed(conn, company_id)
     table = rt.table
     id_col = table.c[rt.id_column]
     now = utcnow()
     deleted_at = utc_instant(time_deleted) or now
     marked = 0
+    locked = False
     for chunk in _chunks(wanted):
-        found = conn.execute(
-            select(id_col, table.c.edit_sequence).where(
-                table.c.company_id == company_id,
-                one_of(conn, id_col, chunk),
-                table.c.is_deleted.is_(False),
-            )
-        ).all()
+        found = _unmarked(conn, table, id_col, company_id, chunk)
+        if found and not locked:
+            # The feed lock only when there is something to mark: a deletion sweep re-reads
+            # the deletions its overlap covers every session, already marked, and takes no
+            # lock (no write) for them. Read again under the lock: exact, as every write is.
+            lock_feed(conn, company_id)
+            locked = True
+            found = _unmarked(conn, table, id_col, company_id, chunk)
         if not found:
             continue
         found_ids = [r[0] for r in found]
@@ -65,6 +67,21 @@ def mark_deleted(
         log_changes(conn, company_id, rt.name, [(r[0], "delete", r[1]) for r in found], now)
         marked += len(found)
     return marked
+
+
+def _unmarked(
+    conn: Connection, table: Table, id_col: Any, company_id: int, ids: Sequence[str]
+) -> list[Any]:
+    """(id, EditSequence) of the stored records among ``ids`` not marked deleted yet."""
+    return list(
+        conn.execute(
+            select(id_col, table.c.edit_sequence).where(
+                table.c.company_id == company_id,
+                one_of(conn, id_col, ids),
+                table.c.is_deleted.is_(False),
+            )
+        ).all()
+    )
 
 
 def missing_ids(

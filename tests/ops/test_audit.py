@@ -95,6 +95,9 @@ def test_errors_keeps_only_sessions_with_an_error(db: Any, database_url: str) ->
     errored = detail(bench, kept[0]["id"])
     assert any(e["error"] for e in errored["exchange"])
     assert any('statusCode="3175"' in (e["response"] or "") for e in errored["exchange"])
+    # Its trail runs to its end: the closing call is kept with it (a clean session's closing
+    # call is not written at all: its trail goes, audit/recorder.py).
+    assert errored["exchange"][-1]["method"] == "closeConnection", errored["exchange"][-1]
     clean = detail(bench, dropped[0]["id"])
     assert clean["outcome"] in ("completed", "none")
     assert clean["audit"]["kept"] is False and "without errors" in clean["audit"]["reason"]
@@ -299,3 +302,27 @@ def test_the_retention_pass_is_left_for_after_a_response_only_when_due(
     recorder.purge._last -= store.PURGE_INTERVAL_SECONDS  # a minute later
     assert after_response_pending(call("clientVersion"))
     assert after_response_pending({})  # no request layer: unknown counts as pending
+
+
+def test_errors_mode_does_not_write_a_clean_sessions_closing_call(
+    db: Any, database_url: str
+) -> None:
+    """A clean session's trail goes at its end under QBWC_AUDIT=errors: its closing call is
+    not written only to be deleted with it (audit/recorder.py), and nothing is left."""
+    from sqlalchemy import event
+
+    bench = bench_with(db, database_url, "errors")
+    inserted: list[str] = []
+
+    def count(_mapper: Any, _connection: Any, target: AuditEntry) -> None:
+        inserted.append(target.method)
+
+    event.listen(AuditEntry, "before_insert", count)
+    try:
+        write_a_vendor(bench)
+    finally:
+        event.remove(AuditEntry, "before_insert", count)
+    assert "closeConnection" not in inserted, inserted
+    assert sessions(bench)
+    for s in sessions(bench):
+        assert not detail(bench, s["id"])["exchange"], s

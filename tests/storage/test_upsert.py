@@ -8,7 +8,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from models import QbTxnLine, QbTxnLink, RecordChange, RecordChangeHead
 from models.records import QbBill, QbItem, QbVendor
@@ -248,8 +248,20 @@ def test_mark_deleted_and_undelete(db: Any) -> None:
     assert row.time_deleted == "2024-05-01T12:00:00-07:00"
     assert row.deleted_at == datetime(2024, 5, 1, 19, 0, tzinfo=UTC)
     assert in_tx(db, lambda s: count_records(s, cid, "vendors")) == 2
-    # Deleting again is a no-op: nothing marked, nothing logged.
-    assert in_tx(db, lambda s: mark_deleted(s, cid, "vendors", [gone])) == 0
+    # Deleting again is a no-op: nothing marked, nothing logged, and no write at all: not
+    # even the feed lock (a deletion sweep re-reads what its overlap covers every session).
+    writes: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        if not statement.lstrip().upper().startswith(("SELECT", "BEGIN", "SAVEPOINT", "RELEASE")):
+            writes.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        assert in_tx(db, lambda s: mark_deleted(s, cid, "vendors", [gone, "unknown-id"])) == 0
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    assert writes == []
     log = changes(db, cid)
     assert [(c.op, c.object_id) for c in log[3:]] == [("delete", gone)]
     assert log[3].edit_sequence == "1700000000"

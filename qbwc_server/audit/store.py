@@ -80,16 +80,8 @@ def is_clean(session: Session, session_id: int) -> bool:
 
 
 def drop_trail(session: Session, session_id: int) -> None:
+    """QBWC_AUDIT=errors, at the end of a session that :func:`is_clean`: its trail goes."""
     session.execute(delete(AuditEntry).where(AuditEntry.session_id == session_id))
-
-
-def trim_if_clean(session: Session, session_id: int) -> bool:
-    """QBWC_AUDIT=errors, at the end of a session: drop its trail when nothing went wrong
-    (:func:`is_clean`). Returns True when dropped."""
-    if not is_clean(session, session_id):
-        return False
-    drop_trail(session, session_id)
-    return True
 
 
 def purge_expired(session: Session, retention_days: int) -> int:

@@ -53,9 +53,20 @@ def parse_trusted_proxies(raw: str | None) -> tuple[IPNetwork, ...]:
     return tuple(networks)
 
 
-@functools.lru_cache(maxsize=4096)  # every request parses its peer (and its proxies' hops)
+MAX_ADDRESS_CHARS = 100  # far beyond "[v6 address%zone]:port"; longer text is no address
+
+
 def _parse_ip(text: str) -> IPAddress | None:
     """An address as proxies write it: ``1.2.3.4``, ``1.2.3.4:5678``, ``::1``, ``[::1]:5678``."""
+    if len(text) > MAX_ADDRESS_CHARS:  # never kept by the cache below, whatever a client sends
+        text = text.strip().strip('"')
+        if len(text) > MAX_ADDRESS_CHARS:
+            return None
+    return _parse_address(text)
+
+
+@functools.lru_cache(maxsize=4096)  # every request parses its peer (and its proxies' hops)
+def _parse_address(text: str) -> IPAddress | None:
     text = text.strip().strip('"')
     if text.startswith("["):
         text = text[1:].split("]", 1)[0]
@@ -80,14 +91,27 @@ def client_ip(environ: Mapping[str, Any], settings: Any) -> str:
     ``settings`` is anything with ``trusted_proxies`` (a tuple of networks; see
     :func:`parse_trusted_proxies`).
     """
+    proxies: tuple[IPNetwork, ...] = getattr(settings, "trusted_proxies", ())
     peer_text = str(environ.get("REMOTE_ADDR") or "")
+    header = str(environ.get("HTTP_X_FORWARDED_FOR") or "")
+    if len(header) <= CACHED_HEADER_CHARS and isinstance(proxies, tuple):
+        return _remembered_client_ip(peer_text, header, proxies)
+    return _client_ip(peer_text, header, proxies)
+
+
+# Every request asks (the access line, the login throttle, the session's address), and a Web
+# Connector's session asks the same question four times or more in a row. Only for headers of
+# a few hops: the cache's memory stays bounded whatever a client sends.
+CACHED_HEADER_CHARS = 256
+_remembered_client_ip = functools.lru_cache(maxsize=4096)(lambda *key: _client_ip(*key))
+
+
+def _client_ip(peer_text: str, header: str, proxies: tuple[IPNetwork, ...]) -> str:
     peer = _parse_ip(peer_text)
     if peer is None:
         return (peer_text or UNKNOWN)[:MAX_LEN]
-    proxies: tuple[IPNetwork, ...] = getattr(settings, "trusted_proxies", ())
     if not proxies or not _trusted(peer, proxies):
         return str(peer)
-    header = str(environ.get("HTTP_X_FORWARDED_FOR") or "")
     client = peer
     for hop in reversed(header.split(",")):
         if not hop.strip():

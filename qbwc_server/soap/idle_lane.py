@@ -173,8 +173,14 @@ class IdleLane:
             call_start=time.time(),
             transport=SimpleNamespace(req_env=environ),
         )
-        self.events.fire_event("method_call", ctx)
+        self._fire("method_call", ctx)
         result = self.handlers[method](args, environ)
         ctx.out_object = [result]
-        self.events.fire_event("method_return_object", ctx)
+        self._fire("method_return_object", ctx)
         return response(method, result)
+
+    def _fire(self, event: str, ctx: Any) -> None:
+        """spyne's ``fire_event`` without its cost: it builds an empty ordered set for a default
+        on every call, listeners or not (a tenth of an idle call's time in the lane)."""
+        for listener in self.events.handlers.get(event, ()):
+            listener(ctx)

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from models import QbwcSession
+from qbwc_server import net
 from qbwc_server.config import ConfigError, load_settings
 from qbwc_server.net import client_ip, parse_trusted_proxies
 from tests.foundation.helpers import create_company
@@ -54,6 +55,30 @@ def test_garbage_or_missing_header_leaves_the_last_trusted_hop() -> None:
     assert client_ip(env("127.0.0.1", ""), s) == "127.0.0.1"
     assert client_ip(env("127.0.0.1"), s) == "127.0.0.1"
     assert client_ip(env("127.0.0.1", "evil, 198.51.100.4"), s) == "198.51.100.4"
+
+
+def test_answers_are_remembered_for_short_headers_only() -> None:
+    """The same question asked again is answered from memory (a session asks it on every
+    call); a long header is answered as well but never kept, so what a client sends cannot grow
+    the server's memory, and a long hop is no address."""
+    s = _S("10.0.0.0/8")
+    net._remembered_client_ip.cache_clear()
+    net._parse_address.cache_clear()
+    for _ in range(3):
+        assert client_ip(env("10.0.0.1", "198.51.100.4"), s) == "198.51.100.4"
+    assert net._remembered_client_ip.cache_info().hits == 2
+    long_header = "1.1.1.1, " * 100 + "198.51.100.5"
+    assert len(long_header) > net.CACHED_HEADER_CHARS
+    for _ in range(2):
+        assert client_ip(env("10.0.0.1", long_header), s) == "198.51.100.5"
+    assert net._remembered_client_ip.cache_info().currsize == 1
+    assert client_ip(env("10.0.0.1", "x" * 5000 + ", 198.51.100.6"), s) == "198.51.100.6"
+    hop = " " * 3 + "198.51.100.7" + " " * (net.MAX_ADDRESS_CHARS + 1)
+    assert client_ip(env("10.0.0.1", hop), s) == "198.51.100.7"  # blanks around one address
+    assert client_ip(env("10.0.0.1", "9" * (net.MAX_ADDRESS_CHARS + 1)), s) == "10.0.0.1"
+    net._parse_address.cache_clear()
+    assert client_ip(env("10.0.0.2", "x" * 5000), s) == "10.0.0.2"
+    assert net._parse_address.cache_info().currsize == 1  # the peer's address alone
 
 
 def test_missing_or_odd_peer() -> None:

@@ -9,7 +9,7 @@ had come alone, so nothing downstream knows about batches.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from lxml import etree
 
@@ -30,11 +30,14 @@ def combine(documents: Sequence[str], version: str) -> str:
     return build_document(requests, version=version, on_error="continueOnError")
 
 
-def split(text: str) -> dict[str, str]:
+def split(text: str, together: Mapping[str, Sequence[str]] | None = None) -> dict[str, str]:
     """Each ``…Rs`` of a response by its ``requestID``, as a response document of its own
-    (its message set's attributes kept). Raises :class:`QbxmlParseError` for a response that
-    cannot be read and :class:`~qbwc_server.qbxml.parse.UnsafeXmlError` for a DTD."""
-    out: dict[str, str] = {}
+    (its message set's attributes kept). ``together`` names groups of requests answered as one
+    document instead: key -> their ids; the group's ``…Rs`` come under the key, in the order
+    QuickBooks answered them (a group none of whose requests was answered is left out). Raises
+    :class:`QbxmlParseError` for a response that cannot be read and
+    :class:`~qbwc_server.qbxml.parse.UnsafeXmlError` for a DTD."""
+    inner: dict[str, tuple[str, str]] = {}  # request id -> (its message set's attributes, Rs)
     for msgs in parse_whole(text, body_offset(text))[1]:
         if msgs.tag != "QBXMLMsgsRs":
             continue
@@ -45,13 +48,19 @@ def split(text: str) -> dict[str, str]:
             if not isinstance(rs.tag, str):
                 continue
             request_id = rs.get("requestID")
-            if request_id is None or request_id in out:
+            if request_id is None or request_id in inner:
                 continue  # not ours to route (each of our requests has its own id)
             rs.tail = None
-            inner = etree.tostring(rs, encoding="unicode")
-            out[request_id] = (
-                f"{_HEAD}<QBXMLMsgsRs{attributes}>\n{inner}\n</QBXMLMsgsRs>\n</QBXML>\n"
-            )
+            inner[request_id] = (attributes, etree.tostring(rs, encoding="unicode"))
+    group_of = {rid: key for key, rids in (together or {}).items() for rid in rids}
+    grouped: dict[str, tuple[str, list[str]]] = {}
+    for request_id, (attributes, rs_text) in inner.items():
+        key = group_of.get(request_id, request_id)
+        grouped.setdefault(key, (attributes, []))[1].append(rs_text)
+    out: dict[str, str] = {}
+    for key, (attributes, parts) in grouped.items():
+        body = "\n".join(parts)
+        out[key] = f"{_HEAD}<QBXMLMsgsRs{attributes}>\n{body}\n</QBXMLMsgsRs>\n</QBXML>\n"
     return out
 
 

@@ -19,6 +19,12 @@ sends those requests together:
   answer stays the size of one or two ordinary pages.
   Windows of a dense stream, reconciliations and iterator continuations go alone (their
   pages are full ones, sized one at a time by ``sync/sizing.py``);
+- the restore probe (``sync/steps/restore_probe.py``), a session's first request, leads the
+  batch when it has anything to ask: its requests (one per stream with a watermark, a record
+  each) travel with the streams' and come back as one answer (``rids``: its requests' ids,
+  answered together under its ``rid``), taken first, as if it had come alone — one round trip
+  less per incremental session. Nothing asked ahead reads what it finds: its suspects are
+  settled after the deletion sweeps, which answer later in the same batch or after it;
 - only steps whose request does not depend on the answers before it are asked ahead
   (:attr:`~qbwc_server.sync.steps.base.Step.asked_ahead`): the stream steps and the deletion
   sweeps, never the vendor balance re-read, which reads what the session's answers stored;
@@ -47,7 +53,7 @@ LOST = "batch"
 def joins(meta: dict[str, Any]) -> bool:
     """Whether the request described by ``meta`` may share a message set with others."""
     kind = meta.get("kind")
-    if kind == "deleted":
+    if kind in ("deleted", "probe"):
         return True
     if kind != "page" or meta.get("iterator") not in OPENING:
         return False

@@ -206,8 +206,9 @@ class Planner:
             self._answer(meta, response)
             return
         self.run.cursors()  # the batch's streams: every cursor in one query, not one by one
+        together = {str(p["rid"]): p["rids"] for p in parts if isinstance(p.get("rids"), list)}
         try:
-            answers = split(response)
+            answers = split(response, together)
         except QbxmlParseError as exc:
             for part in parts:
                 self.handle_hresult(part, "", f"the answer could not be read ({exc})")

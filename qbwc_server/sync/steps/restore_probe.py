@@ -45,7 +45,9 @@ class RestoreProbe(Step):
             asked[rid] = [rt.name, record_id, cursor.watermark]
         if not probes:
             return None
-        return run.document(probes), {"kind": "probe", "stream": self.name, "asked": asked}
+        # Its answers come back as one (sync/batch.py): ``rids`` under ``rid`` when batched.
+        meta = {"kind": "probe", "stream": self.name, "rid": self.name, "rids": list(asked)}
+        return run.document(probes), {**meta, "asked": asked}
 
     def on_response(self, run: SyncRun, meta: dict[str, Any], response: str) -> None:
         try:

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 import migrations
+from qbwc_server.flush_batching import align_updates
 
 MIGRATIONS_DIR = Path(migrations.__file__).resolve().parent
 # Any constant will do: it only has to be the same in every process of this product.
@@ -262,6 +263,7 @@ class Database:
         self.behind_pgbouncer = pgbouncer_url(database_url)[1]
         self.engine = make_engine(database_url)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        event.listen(self.sessionmaker, "before_flush", align_updates)  # flush_batching.py
         self.quick_engine = make_quick_engine(database_url)
 
     def engines(self) -> list[Engine]:

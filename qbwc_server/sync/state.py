@@ -130,7 +130,7 @@ class StreamExtra:
     @classmethod
     def from_json(cls, data: Any) -> StreamExtra:
         data = data if isinstance(data, Mapping) else {}
-        known = {f.name for f in fields(cls)}
+        known = _EXTRA_DEFAULTS  # keys the class knows (read on every cursor, many per call)
         values = {k: v for k, v in data.items() if k in known}
         extra = cls(**values)
         extra.reconcile_requested = bool(extra.reconcile_requested)
@@ -140,12 +140,19 @@ class StreamExtra:
         return extra
 
     def to_json(self) -> dict[str, Any]:
-        default = StreamExtra()
+        values = self.__dict__
         return {
-            f.name: getattr(self, f.name)
-            for f in fields(self)
-            if getattr(self, f.name) != getattr(default, f.name)
+            name: values[name]
+            for name, default in _EXTRA_DEFAULTS.items()
+            if values[name] != default
         }
+
+
+# Each field of StreamExtra and its default, worked out once: a call reads and writes the
+# extras of every stream it touches, some of them several times.
+_EXTRA_DEFAULTS: dict[str, Any] = {
+    f.name: getattr(StreamExtra(), f.name) for f in fields(StreamExtra)
+}
 
 
 def stream_extra(cursor: StreamCursor) -> StreamExtra:

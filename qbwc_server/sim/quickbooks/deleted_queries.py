@@ -73,7 +73,7 @@ def deleted_records(
     attrs = status_attrs(request_id, status.code, status.severity, status.message)
     if args.meta_data == "MetaDataOnly":
         return Outcome(f'<{rs_name}{attrs} retCount="{len(rets)}" />\n', status)
-    xml = f"<{rs_name}{attrs}>" + "".join(rets) + f"</{rs_name}>\n"
+    xml = f"<{rs_name}{attrs}>\n" + "".join(rets) + f"</{rs_name}>\n"
     return Outcome(
         xml, status, records=len(rets), object_type="TxnDeleted" if is_txn else "ListDeleted"
     )

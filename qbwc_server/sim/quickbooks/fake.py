@@ -196,7 +196,8 @@ class FakeQuickBooks:
     ) -> str:
         ok = st.ok()
         body = aggregate_xml(ret, record, major, include)
-        return f"<{rs}{status_attrs(request_id, ok.code, ok.severity, ok.message)}>{body}</{rs}>\n"
+        attrs = status_attrs(request_id, ok.code, ok.severity, ok.message)
+        return f"<{rs}{attrs}>\n{body}</{rs}>\n"
 
     # --- request processing ------------------------------------------------------------------
     def process(self, request_xml: str) -> str:
@@ -329,7 +330,7 @@ class FakeQuickBooks:
             ret_name(object_type), record, major, include, self.company.display_name
         )
         attrs = status_attrs(request_id, ok.code, ok.severity, ok.message)
-        xml = f"<{rs_name}{attrs}>{body}</{rs_name}>\n"
+        xml = f"<{rs_name}{attrs}>\n{body}</{rs_name}>\n"
         id_field = "TxnID" if "TxnID" in record else "ListID"
         recovery = {id_field: str(record[id_field]), "EditSequence": str(record["EditSequence"])}
         if "TxnNumber" in record:
@@ -449,6 +450,6 @@ class FakeQuickBooks:
         attrs = status_attrs(request_id, status.code, status.severity, status.message)
         if args.meta_data == "MetaDataAndResponseData":
             attrs += f' retCount="{len(body)}"'
-        xml = f"<{rs_name}{attrs}{iterator_attrs}>" + "".join(body) + f"</{rs_name}>\n"
+        xml = f"<{rs_name}{attrs}{iterator_attrs}>\n" + "".join(body) + f"</{rs_name}>\n"
         object_type = spec.object_types[0] if len(spec.object_types) == 1 else "Item"
         return Outcome(xml, status, records=len(body), lines=lines, object_type=object_type)

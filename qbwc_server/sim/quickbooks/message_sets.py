@@ -35,7 +35,7 @@ def recovery_response(
                 body = ""
                 if item.recovery:
                     body = aggregate_xml("ErrorRecovery", item.recovery, 16)
-                parts.append(f"<{item.rs_name}{attrs}>{body}</{item.rs_name}>\n")
+                parts.append(f"<{item.rs_name}{attrs}>\n{body}</{item.rs_name}>\n")
             if not new_id:
                 del company.message_sets[old_id]
     for rq in requests:

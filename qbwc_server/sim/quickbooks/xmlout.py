@@ -92,11 +92,14 @@ def aggregate_xml(
     include: Iterable[str] | None = None,
     names: NameLookup | None = None,
 ) -> str:
-    """``<name>…</name>`` with the record's children in schema order for version ``major``."""
+    """``<name>…</name>`` with the record's children in schema order for version ``major``,
+    laid out as QuickBooks writes it: every element on a line of its own (each tag of an
+    aggregate, each leaf with its value), the last line ended too."""
     out: list[str] = [f"<{name}>"]
     write_children(out, name, record, major, include, names)
     out.append(f"</{name}>")
-    return "".join(out)
+    out.append("")
+    return "\n".join(out)
 
 
 def unknown_keys(name: str, record: Mapping[str, Any]) -> list[str]:

@@ -8,12 +8,17 @@ watermark, another its page counts, a third a new window), so each was its own s
 about a third of an incremental session's SQL, each paying SQLAlchemy's and the driver's
 per-statement cost.
 
-Before each flush, :func:`align_updates` gives the changed rows of each mapped class the
-same set of changed columns: every column some of them changed, flagged on the others with
-their current value (the database stores the same row; PostgreSQL writes a whole new row
-version for any UPDATE anyway). The rows then go as one ``executemany`` per table, which
-psycopg sends in one pipeline. Nothing else changes: the same rows end up with the same
-values, in the same transaction, checked by the same row counts.
+Before each flush, :func:`align_updates` gives the changed rows of each class of
+:data:`ALIGNED` the same set of changed columns: every column some of them changed, flagged on
+the others with their current value (the database stores the same row; PostgreSQL writes a
+whole new row version for any UPDATE anyway). The rows then go as one ``executemany`` per
+table, which psycopg sends in one pipeline. Nothing else changes: the same rows end up with the
+same values, in the same transaction, checked by the same row counts.
+
+Writing a column back with the value this transaction read is only safe for rows no other
+transaction changes meanwhile, hence the list: every write of a company's stream cursors (a
+sync call, the reconcile request of the API and the CLI) holds that company's row lock
+(``engine/tickets.py``, ``services/companies.get_company(for_update=True)``).
 """
 
 from __future__ import annotations
@@ -25,12 +30,19 @@ from sqlalchemy import inspect
 from sqlalchemy.orm import ColumnProperty, Mapper, Session
 from sqlalchemy.orm.attributes import flag_modified
 
+from models import StreamCursor
+
+# The classes whose changed rows are aligned (see above: their writers are serialized).
+ALIGNED: frozenset[type] = frozenset({StreamCursor})
+
 
 def align_updates(session: Session, _flush_context: Any, _instances: Any) -> None:
-    """``before_flush``: the changed rows of each class share one set of changed columns."""
+    """``before_flush``: the changed rows of each class of :data:`ALIGNED` share one set of
+    changed columns."""
     by_class: dict[type, list[Any]] = {}
     for obj in session.dirty:
-        by_class.setdefault(type(obj), []).append(obj)
+        if type(obj) in ALIGNED:
+            by_class.setdefault(type(obj), []).append(obj)
     for cls, objects in by_class.items():
         if len(objects) > 1:
             _align(_columns(cls), objects)

@@ -31,18 +31,28 @@ def cursor_ids(db: Any) -> list[int]:
         return [row.id for row in rows]
 
 
-@pytest.fixture
-def updates(db: Any) -> Iterator[list[tuple[str, int]]]:
-    """(UPDATE statement, rows it carried) for each UPDATE of stream_cursors the test sends."""
+@contextmanager
+def counting(db: Any, table: str) -> Iterator[list[tuple[str, int]]]:
+    """(UPDATE statement, rows it carried) for each UPDATE of ``table`` sent meanwhile."""
     seen: list[tuple[str, int]] = []
+    prefix = f"UPDATE {table.upper()} "
 
-    def count(_conn: Any, _cursor: Any, statement: str, params: Any, _ctx: Any, many: bool) -> None:
-        if statement.lstrip().upper().startswith("UPDATE STREAM_CURSORS"):
-            seen.append((statement, len(params) if many else 1))
+    def count(_conn: Any, _cursor: Any, sql: str, params: Any, _ctx: Any, many: bool) -> None:
+        if sql.lstrip().upper().startswith(prefix):
+            seen.append((sql, len(params) if many else 1))
 
     event.listen(db.engine, "before_cursor_execute", count)
-    yield seen
-    event.remove(db.engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+
+
+@pytest.fixture
+def updates(db: Any) -> Iterator[list[tuple[str, int]]]:
+    """The UPDATEs of stream_cursors the test sends."""
+    with counting(db, "stream_cursors") as seen:
+        yield seen
 
 
 def stored(db: Any, ids: list[int]) -> dict[str, dict[str, Any]]:
@@ -137,3 +147,19 @@ def test_one_changed_row_is_written_as_before(
     statement, rows = updates[0]
     assert rows == 1 and "records_seen" in statement and "phase" not in statement
     assert stored(db, cursor_ids)["vendors"]["records_seen"] == 2
+
+
+def test_rows_of_other_tables_keep_their_own_columns(db: Any) -> None:
+    """Only stream cursors are aligned (their writers hold the company's row lock): two
+    companies changed in one flush write only what each changed."""
+    from models import Company
+
+    with db.transaction() as s:
+        ids = [create_company(s, name).company.id for name in ("One Co", "Two Co")]
+    with counting(db, "companies") as seen, db.transaction() as s:
+        one, two = (s.get(Company, i) for i in ids)
+        assert one is not None and two is not None
+        one.name = "One Co renamed"
+        two.sync_interval_minutes = 120
+    assert len(seen) == 2
+    assert all(("name=" in u) != ("sync_interval_minutes=" in u) for u, _rows in seen)

@@ -679,7 +679,7 @@ def test_the_line_breaks_between_elements_are_not_built() -> None:
     laid_out = _quickbooks_layout(page)
     assert laid_out.count("\n") > 1000
     _body, root = parse_whole(laid_out, body_offset(laid_out))
-    blanks = [el for el in root.iter() if (el.text or el.tail or "x").isspace()]
+    blanks = [el for el in root.iter() for t in (el.text, el.tail) if t and t.isspace()]
     assert blanks == []
     assert _events(laid_out, whole=True) == _events(page, whole=True)
     assert _events(laid_out, whole=True) == _events(laid_out, whole=False)

@@ -5,6 +5,7 @@ of the QBWC session come from the request's log context (bound when the ticket w
 The entry is written in its own transaction *after* the response has left (the request's
 after-response callbacks, observability/http_logging.py), so compressing a multi-MB page adds
 nothing to the Web Connector's wait, and a call whose own transaction failed is still recorded.
+authenticate's entry (no qbXML in it) is written before the answer: see :meth:`_on_return`.
 
 Never recorded: credentials (authenticate's arguments) and tickets.
 
@@ -116,6 +117,14 @@ class AuditRecorder:
             self._purge_after_response(ctx)
             return
         ends = method == "closeConnection" or (method == "connectionError" and out == "done")
+        if method == "authenticate":
+            # Before the answer: a session's first entry, written after the response, could
+            # wait on the database (SQLite's one writer) until the whole session had run and
+            # its closeConnection had dropped a clean trail, then land as a trail of one
+            # entry. It holds no qbXML to compress, so writing it now costs the wait nothing.
+            self._write(entry, ends, purge=False)
+            self._purge_after_response(ctx)
+            return
         self._after_response(ctx, lambda: self._write(entry, ends))
 
     def _entry(self, method: str, args: list[Any], out: Any) -> dict[str, Any]:
@@ -177,7 +186,8 @@ class AuditRecorder:
         blob, _ = store.compress(redact_qbxml(kept))
         return blob, store.size_of(text)
 
-    def _write(self, entry: dict[str, Any], session_ends: bool) -> None:
+    def _write(self, entry: dict[str, Any], session_ends: bool, purge: bool = True) -> None:
+        """Store ``entry``; then, with ``purge``, the retention pass when one is due."""
         errors_mode = self.settings.audit_mode == "errors"
         whole = not errors_mode or bool(entry["error"])
         request, request_bytes = self._body(entry.pop("request"), whole)
@@ -196,7 +206,8 @@ class AuditRecorder:
                 self._insert(row)
             except Exception:
                 log.exception("audit trail: could not store the %s call", entry["method"])
-            self._maybe_purge()
+            if purge:
+                self._maybe_purge()
             return
         try:
             with self.db.transaction() as session:
@@ -229,7 +240,8 @@ class AuditRecorder:
                     )
         except Exception:
             log.exception("audit trail: could not store the %s call", entry["method"])
-        self._maybe_purge()
+        if purge:
+            self._maybe_purge()
 
     def _insert(self, row: dict[str, Any]) -> None:
         if not self.db.is_postgres:

@@ -3,6 +3,7 @@ two ways to read it (the API and ``qbwc-server session show``)."""
 
 from __future__ import annotations
 
+import time
 import zlib
 from datetime import timedelta
 from typing import Any
@@ -326,3 +327,37 @@ def test_errors_mode_does_not_write_a_clean_sessions_closing_call(
     assert sessions(bench)
     for s in sessions(bench):
         assert not detail(bench, s["id"])["exchange"], s
+
+
+@pytest.mark.parametrize("mode", ["errors", "all"])
+def test_authenticates_entry_is_written_before_the_answer(
+    db: Any, database_url: str, company_id: int, mode: str
+) -> None:
+    """A session's first entry is stored before authenticate answers: written after the
+    response, it could wait on the database until the whole session had run and its
+    closeConnection had dropped a clean trail, and be left as a trail of one entry."""
+    from types import SimpleNamespace
+
+    from qbwc_server.observability import context
+    from qbwc_server.observability.http_logging import AFTER_RESPONSE_KEY
+
+    with db.transaction() as s:
+        row = QbwcSession(company_id=company_id, username="u", state={}, hresults=[])
+        s.add(row)
+        s.flush()
+        session_id = row.id
+    recorder = AuditRecorder(db, make_settings(database_url, 80, QBWC_AUDIT=mode))
+    recorder.purge.due()  # claims this minute's retention pass: no other work is left
+    environ: dict[str, Any] = {AFTER_RESPONSE_KEY: []}
+    ctx = SimpleNamespace(
+        method_name="authenticate", in_object=["user", "secret"], out_object=[["t" * 43, ""]],
+        call_start=time.time(), transport=SimpleNamespace(req_env=environ),
+    )  # fmt: skip
+    with context.request_context({}):
+        context.bind(company_id=company_id, session_id=session_id)
+        recorder._on_return(ctx)
+    assert environ[AFTER_RESPONSE_KEY] == []  # nothing left for after the response
+    with db.transaction() as s:
+        entries = list(s.scalars(select(AuditEntry).where(AuditEntry.session_id == session_id)))
+    assert [(e.method, e.result) for e in entries] == [("authenticate", "(work)")]
+    assert "secret" not in repr(entries[0].__dict__) and "t" * 43 not in repr(entries[0].__dict__)

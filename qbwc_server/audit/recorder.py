@@ -121,7 +121,8 @@ class AuditRecorder:
             # Before the answer: a session's first entry, written after the response, could
             # wait on the database (SQLite's one writer) until the whole session had run and
             # its closeConnection had dropped a clean trail, then land as a trail of one
-            # entry. It holds no qbXML to compress, so writing it now costs the wait nothing.
+            # entry. It holds no qbXML to compress: writing it now adds one small INSERT to
+            # the answer's wait (only for a session with work: a "none" writes nothing).
             self._write(entry, ends, purge=False)
             self._purge_after_response(ctx)
             return

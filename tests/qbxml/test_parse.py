@@ -704,3 +704,36 @@ def test_a_document_with_comments_cdata_or_instructions_keeps_every_blank(memo: 
     text = _leaves_vendor(memo)
     assert parse_module._markup_only(text[body_offset(text) :]) is False
     assert _events(text, whole=True) == _events(text, whole=False)
+
+
+@pytest.mark.parametrize(
+    ("memo", "markup_only"),
+    [
+        ("Hello!", True),  # a "!" in text, no "<!"
+        ("Why? Because!", True),  # "?" and "!" in text, no markup
+        ("Hi! <!-- note --> there", False),
+        ("Why? <?pi x?>", False),
+        ("<![CDATA[a]]>!", False),
+        ("plain", True),
+    ],
+)
+def test_markup_is_found_whatever_else_the_text_holds(memo: str, markup_only: bool) -> None:
+    """The search for ``<!`` and ``<?`` first looks for their rare second character alone;
+    that shortcut must never hide markup that is there, nor invent it."""
+    text = _leaves_vendor(memo)
+    assert parse_module._markup_only(text[body_offset(text) :]) is markup_only
+    assert _events(text, whole=True) == _events(text, whole=False)
+
+
+@pytest.mark.parametrize(
+    "doctype",
+    [
+        '<!DOCTYPE QBXML [<!ENTITY x "y">]>',
+        "<!DOCTYPE QBXML>",
+    ],
+)
+def test_a_dtd_is_refused_in_a_page_full_of_exclamation_marks(doctype: str) -> None:
+    text = _leaves_vendor("Wow! Great!").replace("<QBXML>", doctype + "<QBXML>", 1)
+    assert doctype in text
+    with pytest.raises(UnsafeXmlError):
+        body_offset(text)

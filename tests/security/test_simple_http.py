@@ -20,6 +20,7 @@ from gunicorn.config import Config
 from gunicorn.http.parser import RequestParser
 from gunicorn.http.wsgi import Response, create
 
+from qbwc_server.serving import simple_http
 from qbwc_server.serving.simple_http import PlainResponder, read_plain
 from tests.conftest import _clean
 from tests.foundation.helpers import QbwcSessionDriver, create_company, synced_company
@@ -88,6 +89,7 @@ def test_a_web_connector_call_is_plain() -> None:
 )
 def test_anything_else_goes_to_gunicorn(data: bytes) -> None:
     assert read_plain(data) is None
+    assert read_plain(data) is None  # its header lines now come from the reader's memory
 
 
 # --- the environ and the answer are gunicorn's ------------------------------------------------
@@ -116,18 +118,19 @@ def gunicorn_environ(cfg: Config, data: bytes, client: Any, server: Any) -> dict
 def test_the_environ_is_gunicorns(extra: bytes, client: Any) -> None:
     cfg = Config()
     data = request(line=b"POST /qbwc?x=1&y=%20 HTTP/1.1", extra=extra)
-    plain = read_plain(data)
-    assert plain is not None
     server = ("127.0.0.1", 8080)
     responder = PlainResponder(cfg)
-    scheme = responder.scheme(plain, client)
-    assert scheme is not None
-    ours = responder.environ(plain, scheme, client, server, None)
     theirs = gunicorn_environ(cfg, data, client, server)
-    assert {k: v for k, v in ours.items() if k not in SKIPPED} == {
-        k: v for k, v in theirs.items() if k not in SKIPPED
-    }
-    assert ours["wsgi.input"].read() == BODY
+    for _ in range(2):  # the second time its header lines and the peer's trust are remembered
+        plain = read_plain(data)
+        assert plain is not None
+        scheme = responder.scheme(plain, client)
+        assert scheme is not None
+        ours = responder.environ(plain, scheme, client, server, None)
+        assert {k: v for k, v in ours.items() if k not in SKIPPED} == {
+            k: v for k, v in theirs.items() if k not in SKIPPED
+        }
+        assert ours["wsgi.input"].read() == BODY
 
 
 def test_contradictory_scheme_headers_are_refused_like_gunicorn() -> None:
@@ -170,9 +173,49 @@ def test_the_answer_is_written_as_gunicorn_writes_it(
     resp.start_response(status, headers)
     resp.write(b"hello")
     resp.close()
-    ours, kept = PlainResponder(cfg).answer(status, headers, b"hello", True)
-    assert without_date(ours) == without_date(sock.data)
-    assert kept is keep and kept is not resp.should_close()
+    responder = PlainResponder(cfg)
+    for _ in range(2):  # the second time from the checked headers it remembers
+        ours, kept = responder.answer(status, headers, b"hello", True)
+        assert without_date(ours) == without_date(sock.data)
+        assert kept is keep and kept is not resp.should_close()
+
+
+@pytest.mark.parametrize(
+    ("status", "headers"),
+    [
+        ("200 OK", [("X-Bad", "a\nb")]),
+        ("200 OK", [("Bad Name", "x")]),
+        ("200 OK", [("Content-Length", "five")]),
+        ("2000 OK", [("Content-Length", "5")]),
+    ],
+)
+def test_a_header_or_status_gunicorn_refuses_is_refused_every_time(
+    status: str, headers: list[tuple[str, str]]
+) -> None:
+    responder = PlainResponder(Config())
+    for _ in range(2):
+        with pytest.raises(ValueError):
+            responder.answer(status, headers, b"hello", True)
+
+
+def test_what_the_reader_remembers_is_bounded() -> None:
+    """A client sending ever new header lines (or peers, or response headers) cannot grow the
+    worker's memory: each store is emptied when full, and reads stay right after that."""
+    responder = PlainResponder(Config())
+    for n in range(simple_http.LINES_KEPT + 50):
+        extra = b"X-Forwarded-For: 10.%d.%d.%d\r\n" % (n >> 16, (n >> 8) & 255, n & 255)
+        plain = read_plain(request(extra=extra))
+        assert plain is not None
+        assert ("X-FORWARDED-FOR", f"10.{n >> 16}.{(n >> 8) & 255}.{n & 255}") in plain.headers
+        assert responder.scheme(plain, (f"192.0.2.{n % 250}", n)) == "http"
+        responder.answer("200 OK", [("X-Request-ID", str(n)), ("Content-Length", "1")], b"x", True)
+    assert 0 < len(simple_http._LINES) <= simple_http.LINES_KEPT
+    assert 0 < len(simple_http._WRITTEN) <= simple_http.LINES_KEPT
+    plain = read_plain(request(extra=b"X-Forwarded-Proto: https\r\n"))
+    assert plain is not None
+    assert responder.scheme(plain, ("127.0.0.1", 1)) == "https"  # trusted (the default list)
+    assert responder.scheme(plain, ("192.0.2.7", 1)) == "http"  # not trusted: ignored
+    assert responder.scheme(plain, ("127.0.0.1", 2)) == "https"  # remembered, still right
 
 
 # --- the real server -----------------------------------------------------------------------------

@@ -25,6 +25,7 @@ The values replace whatever a handler set, so a handler cannot weaken them by ac
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -67,15 +68,22 @@ def security_headers(
 ) -> list[tuple[str, str]]:
     """The headers for one response. ``cache_control`` is what the handler asked for; it is
     kept only for static assets (which hold no company data)."""
+    kept_cache = cache_control if path.startswith(STATIC_PREFIX) else None
+    return list(_headers_for(content_type, https, kept_cache))
+
+
+@functools.lru_cache(maxsize=256)
+def _headers_for(
+    content_type: str, https: bool, cache_control: str | None
+) -> tuple[tuple[str, str], ...]:
+    """:func:`security_headers` by what they depend on, made once: every SOAP answer needs the
+    same ones (the handlers set a few content types and cache controls)."""
     is_html = content_type.split(";", 1)[0].strip().lower() == "text/html"
     out = [*_FIXED, ("Content-Security-Policy", PAGE_CSP if is_html else DOCUMENT_CSP)]
-    if path.startswith(STATIC_PREFIX) and cache_control:
-        out.append(("Cache-Control", cache_control))
-    else:
-        out.append(("Cache-Control", "no-store"))
+    out.append(("Cache-Control", cache_control or "no-store"))
     if https:
         out.append(("Strict-Transport-Security", HSTS))
-    return out
+    return tuple(out)
 
 
 def with_security_headers(
@@ -84,6 +92,7 @@ def with_security_headers(
     """Wrap a WSGI ``start_response`` so the response gets :func:`security_headers`."""
     path = str(environ.get("PATH_INFO") or "")
     https = settings.public_url.startswith("https://")
+    static = path.startswith(STATIC_PREFIX)
 
     def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
         content_type = ""
@@ -97,7 +106,7 @@ def with_security_headers(
                 cache_control = value
             if lowered not in MANAGED:
                 kept.append((name, value))
-        kept.extend(security_headers(path, content_type, https, cache_control))
+        kept.extend(_headers_for(content_type, https, cache_control if static else None))
         if exc_info is not None:
             return start_response(status, kept, exc_info)
         return start_response(status, kept)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -152,3 +153,23 @@ def test_redaction_net() -> None:
         assert secret not in cleaned
     assert "<Name>A</Name>" in cleaned and "<SSN/>" in cleaned
     assert cleaned.count("[redacted]") == 4
+
+
+def test_generated_request_ids_are_unique_hex_and_each_worker_has_its_own() -> None:
+    """Ids are this process's random half and a count: 32 hex digits, never repeated; a forked
+    worker draws a new half, so two workers of one master never hand out the same id."""
+    ids = [context.new_request_id() for _ in range(5000)]
+    assert len(set(ids)) == len(ids)
+    assert all(len(i) == 32 and all(c in "0123456789abcdef" for c in i) for i in ids)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report its first id and leave without running anything else
+        os.write(write, context.new_request_id().encode())
+        os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    child = os.read(read, 64).decode()
+    os.close(read)
+    parent = context.new_request_id()
+    assert len(child) == 32 and child[:16] != parent[:16]
+    assert child not in ids

@@ -133,3 +133,25 @@ def test_https_public_url_adds_hsts(server: LiveServer, reconfigure: Any) -> Non
     for path in ("/healthz", "/login", "/qbwc"):
         reply = fetch(server, "GET", path)
         assert reply.headers["strict-transport-security"] == "max-age=31536000", path
+
+
+def test_the_headers_depend_only_on_what_they_should() -> None:
+    """security_headers is made once per kind of answer: still the right set for each, and a
+    caller changing its list does not change the next one's."""
+    from qbwc_server.security.headers import HSTS, security_headers
+
+    soap = security_headers("/qbwc", "text/xml; charset=utf-8", False, "max-age=60")
+    assert ("Cache-Control", "no-store") in soap  # only static assets keep a cache control
+    assert ("Content-Security-Policy", DOCUMENT_CSP) in soap
+    static = security_headers("/static/app.css", "text/css", False, "max-age=60")
+    assert ("Cache-Control", "max-age=60") in static
+    assert ("Cache-Control", "no-store") in security_headers(
+        "/static/x.css", "text/css", False, None
+    )
+    page = security_headers("/login", "text/html; charset=utf-8", True, None)
+    assert ("Content-Security-Policy", PAGE_CSP) in page
+    assert ("Strict-Transport-Security", HSTS) in page
+    assert not any(name == "Strict-Transport-Security" for name, _ in soap)
+    soap.append(("X-Added", "by a caller"))
+    again = security_headers("/qbwc", "text/xml; charset=utf-8", False, None)
+    assert ("X-Added", "by a caller") not in again

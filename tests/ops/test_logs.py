@@ -173,3 +173,27 @@ def test_generated_request_ids_are_unique_hex_and_each_worker_has_its_own() -> N
     parent = context.new_request_id()
     assert len(child) == 32 and child[:16] != parent[:16]
     assert child not in ids
+
+
+def test_the_access_line_comes_when_the_server_closes_the_body_even_if_its_close_fails() -> None:
+    from qbwc_server.observability.http_logging import AfterClose
+
+    done: list[str] = []
+
+    class Body:
+        def __iter__(self) -> Iterator[bytes]:
+            yield from (b"a", b"b")
+
+        def close(self) -> None:
+            done.append("body")
+            raise RuntimeError("the body's close failed")
+
+    wrapped = AfterClose(Body(), lambda: done.append("finished"))
+    assert b"".join(wrapped) == b"ab" and done == []
+    with pytest.raises(RuntimeError):
+        wrapped.close()
+    assert done == ["body", "finished"]
+    plain = AfterClose([b"x"], lambda: done.append("plain"))  # a body without close()
+    assert list(plain) == [b"x"]
+    plain.close()
+    assert done[-1] == "plain"

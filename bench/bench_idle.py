@@ -1,7 +1,8 @@
 """The idle poll and the 20,000-vendor sync, side by side with a peer (issue 13, items 1-2).
 
-    python bench/bench_idle.py [--seconds S] [--rounds N] [--vendors N] [--profile]
-                               [--peer-version V|latest] [--peer-venv DIR] [--pg URL] [--json]
+    python bench/bench_idle.py [--seconds S] [--rounds N] [--vendors N] [--sync-rounds N]
+                               [--profile] [--peer-version V|latest] [--peer-venv DIR]
+                               [--pg URL] [--json]
 
 One run on this machine, both servers up at the same time, driven by the same client:
 
@@ -27,7 +28,10 @@ Figures:
 * **records per second of server time** on a first sync of a company file with ``--vendors``
   vendors (plus the few dozen list records every file has): records QuickBooks returned over
   the server's CPU seconds (not wall). Ours commits every record with its change-feed entry;
-  the peer parses each page and keeps nothing.
+  the peer parses each page and keeps nothing. ``--sync-rounds`` times (default 3), ours then
+  the peer in each round (each of ours a never-synced company); every round is printed, and
+  each side's median run gives the ratio: a single sync takes a second or two of CPU, and
+  either side's time moves by up to a fifth from one run to the next.
 * ``--profile``: a CPU-time cProfile of our WSGI app in this process (no HTTP) for idle polls
   and for the vendor sync: the top 20 functions by own time and by cumulative time, and our
   CPU per empty session in-process next to over HTTP (what gunicorn and HTTP add).
@@ -37,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import statistics
 import time
 from collections.abc import Callable, Iterator
@@ -53,6 +58,7 @@ from common import (
     make_app,
     process_tree,
     served,
+    settle,
 )
 from companies import (
     PAGE_SIZE,
@@ -211,7 +217,11 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
         lines.append(f"peer: {penv.describe()} (throw-away venv {penv.root})")
         app = make_app(url)
         idle_id, idle_login = our_company(app, "Idle Co", interval=24 * 60, history_start="all")
-        sync_id, sync_login = our_company(app, "Vendors Co", interval=0, history_start="all")
+        # One never-synced company per sync round: each round is a first sync.
+        sync_companies = [
+            our_company(app, f"Vendors Co {n}", interval=0, history_start="all")
+            for n in range(1, args.sync_rounds + 1)
+        ]
         app.rt.db.dispose()
         db_pids = lambda: database_backends(url)  # noqa: E731
         tiny = FakeQuickBooks(CompanyFile.generate(seed=args.seed, profile="tiny"))
@@ -248,28 +258,78 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
         out["idle"] = idle
         lines += idle_lines(idle)
 
-        vendors_file = vendor_file(args.vendors, args.seed)
-        with our_server(url, args.workers) as (ours_url, ours_pid):
+        pairs: list[tuple[SyncFigures, SyncFigures]] = []
+        lines.append(
+            f"first sync of a {args.vendors:,}-vendor company file, {args.sync_rounds} round(s), "
+            "ours first in odd rounds, the peer in even ones, each on a quiet machine:"
+        )
+        with (
+            our_server(url, args.workers) as (ours_url, ours_pid),
+            serve_peer(penv, "vendors", PAGE_SIZE) as (peer_url, peer_pid),
+        ):
             base = ours_url.rsplit("/qbwc", 1)[0]
-            fake = FakeQuickBooks(vendors_file)
-            wc = connector(sync_login, fake, ours_url, keep_alive(ours_url, args.one_address))
-            ours_sync = measure_sync(
-                "ours",
-                wc,
-                fake,
-                lambda: first_sync_done(base, sync_id),
-                lambda: process_tree(ours_pid),
-                db_pids,
-                sum(len(table) for table in vendors_file.tables.values()),
-            )
-        with serve_peer(penv, "vendors", PAGE_SIZE) as (peer_url, peer_pid):
-            fake = FakeQuickBooks(vendors_file)
             peer_login = Login(PEER_USER, PEER_PASSWORD, "Peer", PEER_OWNER, PEER_FILE)
-            wc = connector(peer_login, fake, peer_url, keep_alive(peer_url, args.one_address))
-            peer_sync = measure_sync(
-                "peer", wc, fake, lambda: True, lambda: process_tree(peer_pid), None, args.vendors
-            )
+            for number, (sync_id, sync_login) in enumerate(sync_companies, 1):
+                # A file of its own per round (the server would refuse a file already bound
+                # to another company): the same size, other names.
+                vendors_file = vendor_file(args.vendors, args.seed + number - 1)
+                distinct = sum(len(table) for table in vendors_file.tables.values())
+
+                def ours_run(
+                    vendors_file: CompanyFile = vendors_file,
+                    sync_id: int = sync_id,
+                    sync_login: Login = sync_login,
+                    distinct: int = distinct,
+                ) -> SyncFigures:
+                    fake = FakeQuickBooks(vendors_file)
+                    wc = connector(
+                        sync_login, fake, ours_url, keep_alive(ours_url, args.one_address)
+                    )
+                    return measure_sync(
+                        "ours",
+                        wc,
+                        fake,
+                        functools.partial(first_sync_done, base, sync_id),
+                        lambda: process_tree(ours_pid),
+                        db_pids,
+                        distinct,
+                    )
+
+                def peer_run(vendors_file: CompanyFile = vendors_file) -> SyncFigures:
+                    fake = FakeQuickBooks(vendors_file)
+                    wc = connector(
+                        peer_login, fake, peer_url, keep_alive(peer_url, args.one_address)
+                    )
+                    return measure_sync(
+                        "peer",
+                        wc,
+                        fake,
+                        lambda: True,
+                        lambda: process_tree(peer_pid),
+                        None,
+                        args.vendors,
+                    )
+
+                # Each measurement starts on a quiet machine (settle: what the last one left
+                # running, such as PostgreSQL analysing the table ours just filled, would land on
+                # it), and the order alternates, so neither side always goes first.
+                first, second = (ours_run, peer_run) if number % 2 else (peer_run, ours_run)
+                settle()
+                one = first()
+                settle()
+                other = second()
+                ours_sync, peer_sync = (one, other) if number % 2 else (other, one)
+                pairs.append((ours_sync, peer_sync))
+                lines.append(
+                    f"  round {number}: ours {ours_sync.per_app_cpu:7,.0f} records/s "
+                    f"({ours_sync.app_cpu:.2f} s), peer {peer_sync.per_app_cpu:7,.0f} records/s "
+                    f"({peer_sync.app_cpu:.2f} s); ratio "
+                    f"{ours_sync.per_app_cpu / peer_sync.per_app_cpu:.2f}x"
+                )
+        ours_sync = _median_run([o for o, _ in pairs])
+        peer_sync = _median_run([p for _, p in pairs])
         out["sync"] = sync_dict(ours_sync, peer_sync, args.vendors)
+        out["sync"]["rounds"] = [sync_dict(o, p, args.vendors) for o, p in pairs]
         lines += sync_lines(ours_sync, peer_sync, args.vendors)
 
         if args.profile:
@@ -323,6 +383,13 @@ def idle_lines(idle: dict[str, Any]) -> list[str]:
     ]
 
 
+def _median_run(runs: list[SyncFigures]) -> SyncFigures:
+    """The run with the median records per server-CPU second (the upper one of an even count):
+    one real run, so its figures belong together."""
+    ranked = sorted(runs, key=lambda f: f.per_app_cpu)
+    return ranked[len(ranked) // 2]
+
+
 def sync_dict(ours: SyncFigures, peer: SyncFigures, vendors: int) -> dict[str, Any]:
     def one(f: SyncFigures) -> dict[str, Any]:
         return {
@@ -349,7 +416,8 @@ def sync_dict(ours: SyncFigures, peer: SyncFigures, vendors: int) -> dict[str, A
 
 def sync_lines(ours: SyncFigures, peer: SyncFigures, vendors: int) -> list[str]:
     return [
-        f"first sync of a {vendors:,}-vendor company file, records per second of server CPU:",
+        f"first sync of a {vendors:,}-vendor company file, records per second of server CPU "
+        "(each side's median run):",
         f"  ours  {ours.per_app_cpu:8,.0f} records/s of server-process CPU "
         f"({ours.records:,} records, {ours.returned:,} returned, in {ours.app_cpu:.2f} s), "
         f"{ours.per_total_cpu:,.0f} with PostgreSQL's {ours.db_cpu:.2f} s; "
@@ -368,6 +436,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=10.0, help="per idle measurement")
     parser.add_argument("--rounds", type=int, default=3, help="idle measurements per server")
     parser.add_argument("--vendors", type=int, default=20_000)
+    parser.add_argument(
+        "--sync-rounds", type=int, default=3, help="first syncs per server (medians printed)"
+    )
     parser.add_argument("--workers", type=int, default=2, help="ours: serve --workers")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--pg", default=DEFAULT_PG, help="PostgreSQL server URL")

@@ -387,6 +387,30 @@ class MeasuredTransport:
 # --- output ---------------------------------------------------------------------------------
 
 
+def _busy_jiffies() -> tuple[int, int]:
+    """(busy, total) CPU jiffies of the whole machine since boot (/proc/stat)."""
+    with open("/proc/stat") as fh:
+        values = [int(v) for v in fh.readline().split()[1:]]
+    idle = values[3] + (values[4] if len(values) > 4 else 0)  # idle + iowait
+    return sum(values) - idle, sum(values)
+
+
+def settle(quiet: float = 0.1, window: float = 0.5, longest: float = 15.0) -> float:
+    """Wait until the machine is quiet — under ``quiet`` of one core busy over ``window``
+    seconds — or ``longest`` seconds passed; returns the seconds waited. What one server left
+    running (PostgreSQL analysing a table it just filled, a WAL flush) would otherwise land
+    on the next measurement of the other."""
+    cores = os.cpu_count() or 1
+    started = time.monotonic()
+    while time.monotonic() - started < longest:
+        busy0, total0 = _busy_jiffies()
+        time.sleep(window)
+        busy1, total1 = _busy_jiffies()
+        if total1 > total0 and (busy1 - busy0) / (total1 - total0) * cores < quiet:
+            break
+    return time.monotonic() - started
+
+
 def load_average() -> float:
     """1-minute load average: other work on this 2-core machine inflates wall-clock figures."""
     with open("/proc/loadavg") as fh:

@@ -198,6 +198,18 @@ def test_a_header_or_status_gunicorn_refuses_is_refused_every_time(
             responder.answer(status, headers, b"hello", True)
 
 
+def test_credentials_are_read_every_time_and_never_kept() -> None:
+    data = request(extra=b"Authorization: Bearer s3cret-token\r\nCookie: session=abc123\r\n")
+    for _ in range(2):
+        plain = read_plain(data)
+        assert plain is not None
+        assert ("AUTHORIZATION", "Bearer s3cret-token") in plain.headers
+        assert ("COOKIE", "session=abc123") in plain.headers
+    kept = b"".join(simple_http._LINES)
+    assert b"s3cret-token" not in kept and b"abc123" not in kept
+    assert b"Host: localhost:8080" in simple_http._LINES  # the rest is kept
+
+
 def test_what_the_reader_remembers_is_bounded() -> None:
     """A client sending ever new header lines (or peers, or response headers) cannot grow the
     worker's memory: each store is emptied when full, and reads stay right after that."""

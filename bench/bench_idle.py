@@ -24,7 +24,10 @@ Figures:
   first sync (a tiny company file) and is not due, so authenticate has nothing to do.
 * **server CPU per empty session**: from ``/proc/<pid>/stat`` of the server's processes (the
   gunicorn master and workers; uvicorn), before and after; ours also with the PostgreSQL
-  backends' CPU (the peer has no database).
+  backends' CPU (the peer has no database), and split by thread (``/proc/<pid>/task``): the
+  main threads — the workers' event loops, which read, parse and answer the four requests and
+  run the three calls answered there, and the idle master — and the request threads
+  (authenticate with its database read).
 * **records per second of server time** on a first sync of a company file with ``--vendors``
   vendors (plus the few dozen list records every file has): records QuickBooks returned over
   the server's CPU seconds (not wall). Ours commits every record with its change-feed entry;
@@ -51,6 +54,7 @@ from typing import Any
 from common import (
     DEFAULT_PG,
     CpuMeter,
+    ThreadMeter,
     database_backends,
     emit,
     fresh_database,
@@ -92,6 +96,7 @@ class IdleFigures:
     db_cpu: float
     load: float
     errors: list[str] = field(default_factory=list)
+    threads: dict[str, float] = field(default_factory=dict)  # CPU s by thread kind (ours)
 
     @property
     def per_second(self) -> float:
@@ -121,9 +126,11 @@ def measure_idle(
             raise RuntimeError(f"{name}: an idle poll ended {report.outcome}: {report.errors[:2]}")
     app_cpu = CpuMeter(app_pids)
     db_cpu = CpuMeter(db_pids or list)
+    threads = ThreadMeter(app_pids)
     load = load_average()
     app_cpu.start()
     db_cpu.start()
+    threads.start()
     sessions = 0
     started = time.perf_counter()
     deadline = started + seconds
@@ -134,7 +141,14 @@ def measure_idle(
             errors.append(f"{report.outcome}: {report.errors[:1]}")
     wall = time.perf_counter() - started
     return IdleFigures(
-        name, sessions, wall, app_cpu.stop(), db_cpu.stop(), max(load, load_average()), errors
+        name,
+        sessions,
+        wall,
+        app_cpu.stop(),
+        db_cpu.stop(),
+        max(load, load_average()),
+        errors,
+        threads.stop(),
     )
 
 
@@ -363,6 +377,17 @@ def summarize_idle(rounds: list[tuple[IdleFigures, IdleFigures]]) -> dict[str, A
 
     ours = side([r[0] for r in rounds])
     peer = side([r[1] for r in rounds])
+    # Where ours spends it: the workers' event loops (reading, parsing and answering the four
+    # requests, three calls answered there) and their request threads (authenticate).
+    ours["threads_ms_per_session"] = {
+        key: round(
+            statistics.median(
+                1000 * r[0].threads.get(key, 0.0) / max(1, r[0].sessions) for r in rounds
+            ),
+            3,
+        )
+        for key in ("loop_user", "loop_system", "threads_user", "threads_system")
+    }
     ratio = ours["sessions_per_second"] / peer["sessions_per_second"]
     return {"ours": ours, "peer": peer, "ratio": round(ratio, 3), "target_ratio": 1.0}
 
@@ -377,6 +402,11 @@ def idle_lines(idle: dict[str, Any]) -> list[str]:
         f"  ours  {ours['sessions_per_second']:8.1f} sessions/s   CPU/session "
         f"{ours['app_cpu_ms_per_session']:.2f} ms server processes, "
         f"{ours['total_cpu_ms_per_session']:.2f} ms with PostgreSQL   (target <= 1 ms)",
+        "  ours by thread (ms per session, user + system): event loops "
+        f"{ours['threads_ms_per_session']['loop_user']:.2f} + "
+        f"{ours['threads_ms_per_session']['loop_system']:.2f}, request threads "
+        f"{ours['threads_ms_per_session']['threads_user']:.2f} + "
+        f"{ours['threads_ms_per_session']['threads_system']:.2f}",
         f"  peer  {peer['sessions_per_second']:8.1f} sessions/s   CPU/session "
         f"{peer['app_cpu_ms_per_session']:.2f} ms (in memory, no database)",
         f"  ratio ours/peer {idle['ratio']:.2f}x   (target >= 1.0x){shown}",

@@ -303,6 +303,51 @@ class CpuMeter:
         return self.seconds
 
 
+def _thread_cpu(pid: int) -> dict[str, float]:
+    """User and system CPU seconds of a process's main thread and of its other threads
+    together (``/proc/<pid>/task``): in a gthread worker, the event loop and the request
+    threads."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {"loop_user": 0.0, "loop_system": 0.0, "threads_user": 0.0, "threads_system": 0.0}
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return out
+    for tid in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # a thread that ended meanwhile
+        where = "loop" if int(tid) == pid else "threads"
+        out[f"{where}_user"] += int(fields[11]) / tick
+        out[f"{where}_system"] += int(fields[12]) / tick
+    return out
+
+
+class ThreadMeter:
+    """:class:`CpuMeter` split by thread kind across processes: the main threads (a gthread
+    worker's event loop, gunicorn's master) and all other threads (its request threads).
+    A thread that ended between start and stop loses its time (the pool keeps its threads)."""
+
+    def __init__(self, pids: Callable[[], list[int]]) -> None:
+        self.pids = pids
+        self._before: dict[int, dict[str, float]] = {}
+        self.seconds: dict[str, float] = {}
+
+    def start(self) -> None:
+        self._before = {pid: _thread_cpu(pid) for pid in self.pids()}
+
+    def stop(self) -> dict[str, float]:
+        totals: dict[str, float] = {}
+        for pid in self.pids():
+            before = self._before.get(pid, {})
+            for key, value in _thread_cpu(pid).items():
+                totals[key] = totals.get(key, 0.0) + value - before.get(key, 0.0)
+        self.seconds = totals
+        return totals
+
+
 class GcTimer:
     """Time spent in garbage collections while ``active`` (hooked into ``gc.callbacks``)."""
 

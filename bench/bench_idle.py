@@ -210,6 +210,23 @@ def measure_sync(
     )
 
 
+def sync_once(
+    name: str,
+    login: Login,
+    url: str,
+    pid: int,
+    done: Callable[[], bool],
+    db_pids: Callable[[], list[int]] | None,
+    distinct: int,
+    file: CompanyFile,
+    one_address: bool,
+) -> SyncFigures:
+    """One first sync of ``file`` against the server at ``url`` (its process ``pid``)."""
+    fake = FakeQuickBooks(file)
+    wc = connector(login, fake, url, keep_alive(url, one_address))
+    return measure_sync(name, wc, fake, done, lambda: process_tree(pid), db_pids, distinct)
+
+
 # --- the run --------------------------------------------------------------------------------
 
 
@@ -289,50 +306,35 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
                 vendors_file = vendor_file(args.vendors, args.seed + number - 1)
                 distinct = sum(len(table) for table in vendors_file.tables.values())
 
-                def ours_run(
-                    vendors_file: CompanyFile = vendors_file,
-                    sync_id: int = sync_id,
-                    sync_login: Login = sync_login,
-                    distinct: int = distinct,
-                ) -> SyncFigures:
-                    fake = FakeQuickBooks(vendors_file)
-                    wc = connector(
-                        sync_login, fake, ours_url, keep_alive(ours_url, args.one_address)
-                    )
-                    return measure_sync(
-                        "ours",
-                        wc,
-                        fake,
-                        functools.partial(first_sync_done, base, sync_id),
-                        lambda: process_tree(ours_pid),
-                        db_pids,
-                        distinct,
-                    )
-
-                def peer_run(vendors_file: CompanyFile = vendors_file) -> SyncFigures:
-                    fake = FakeQuickBooks(vendors_file)
-                    wc = connector(
-                        peer_login, fake, peer_url, keep_alive(peer_url, args.one_address)
-                    )
-                    return measure_sync(
-                        "peer",
-                        wc,
-                        fake,
-                        lambda: True,
-                        lambda: process_tree(peer_pid),
-                        None,
-                        args.vendors,
-                    )
-
+                ours_run = functools.partial(
+                    sync_once,
+                    "ours",
+                    sync_login,
+                    ours_url,
+                    ours_pid,
+                    functools.partial(first_sync_done, base, sync_id),
+                    db_pids,
+                    distinct,
+                )
+                peer_run = functools.partial(
+                    sync_once,
+                    "peer",
+                    peer_login,
+                    peer_url,
+                    peer_pid,
+                    lambda: True,
+                    None,
+                    args.vendors,
+                )
                 # Each measurement starts on a quiet machine (settle: what the last one left
                 # running, such as PostgreSQL analysing the table ours just filled, would land on
                 # it), and the order alternates, so neither side always goes first.
-                first, second = (ours_run, peer_run) if number % 2 else (peer_run, ours_run)
-                settle()
-                one = first()
-                settle()
-                other = second()
-                ours_sync, peer_sync = (one, other) if number % 2 else (other, one)
+                done: dict[str, SyncFigures] = {}
+                for run_side in (ours_run, peer_run) if number % 2 else (peer_run, ours_run):
+                    settle()
+                    figures = run_side(vendors_file, args.one_address)
+                    done[figures.server] = figures
+                ours_sync, peer_sync = done["ours"], done["peer"]
                 pairs.append((ours_sync, peer_sync))
                 lines.append(
                     f"  round {number}: ours {ours_sync.per_app_cpu:7,.0f} records/s "

@@ -100,6 +100,14 @@ def main(argv: list[str] | None = None) -> int:
             f"{rest:.2f} s, {1000 * rest / calls:.2f} ms per call"
             + (f"; {per_call:.1f} SQL statements per call" if args.sql else "")
         )
+        by_method: dict[str, list[float]] = {}
+        for sample in transport.samples:
+            by_method.setdefault(sample.method, []).append(sample.cpu)
+        for method, cpus in sorted(by_method.items(), key=lambda kv: -sum(kv[1])):
+            print(
+                f"  {method:20s} {len(cpus):4d} calls, {sum(cpus):.3f} s, "
+                f"{1000 * sum(cpus) / len(cpus):.2f} ms per call"
+            )
     for statement, count in statements.most_common(40):
         print(f"{count:6d}  {statement}")
     if profiler is not None:

@@ -117,8 +117,13 @@ class DeadlineSocket:
         return self._requested
 
     def setblocking(self, flag: bool) -> None:
+        """As the socket's own, without its system call when the socket is in that mode
+        already: CPython asks the kernel every time (``ioctl``), and the serving worker sets
+        the mode several times per request. The socket's own ``gettimeout`` mirrors the mode
+        it set (None: blocking, 0.0: non-blocking, else waits with a timeout)."""
         self._requested = None if flag else 0.0
-        self.raw.setblocking(flag)
+        if self.raw.gettimeout() != self._requested:
+            self.raw.setblocking(flag)
 
     def fileno(self) -> int:
         return self.raw.fileno()

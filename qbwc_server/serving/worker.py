@@ -170,12 +170,26 @@ class SlowClientWorker(AdmittingWorker):  # type: ignore[misc]
     # --- the gate (event loop) ----------------------------------------------------------------
 
     def enqueue_req(self, conn: Any) -> None:
-        """Every way a request reaches a thread (a new connection, a kept-alive one that became
-        readable, bytes read ahead) passes the gate first."""
+        """Every way a request reaches a thread (a new connection, bytes read ahead, a
+        kept-alive connection that became readable: :meth:`on_client_socket_readable`) passes
+        the gate first."""
+        self._gather(conn, registered=False)
+
+    def on_client_socket_readable(self, conn: Any, client: Any) -> None:
+        """A kept-alive connection sent its next request. gthread takes it off the poller
+        first; here it stays registered while the gate reads it, and a request answered on the
+        loop keeps it there (:meth:`_answer_on_loop`): an idle poll's call costs no
+        ``epoll_ctl`` and none of the selector's bookkeeping. It leaves the poller only when
+        its request goes to a thread or it closes (:meth:`_forget`)."""
+        self.keepalived_conns.remove(conn)
+        self._gather(conn, registered=True)
+
+    def _gather(self, conn: Any, registered: bool) -> None:
+        """``registered``: the connection's socket is on the poller already."""
         if not isinstance(conn.sock, DeadlineSocket):
             conn.sock = DeadlineSocket(conn.sock, self.client_timeout)
-        conn.sock.setblocking(False)
-        job = _Gathering(conn, time.monotonic())
+        conn.sock.setblocking(False)  # no system call when it is already (client_socket.py)
+        job = _Gathering(conn, time.monotonic(), registered=registered)
         if conn.parser is not None:  # a kept-alive connection: what gunicorn read ahead
             job.data += conn.parser.unreader.take_buffered()
             self._held += len(job.data)
@@ -190,8 +204,13 @@ class SlowClientWorker(AdmittingWorker):  # type: ignore[misc]
             self._readable(job, None)
             if id(conn) not in self._gathering:
                 return  # handed to a thread, answered or closed
-        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._readable, job))
-        job.registered = True
+        gathering = partial(self._readable, job)
+        if job.registered:
+            # The same events, another callback: the selector only swaps its record.
+            self.poller.modify(conn.sock, selectors.EVENT_READ, gathering)
+        else:
+            self.poller.register(conn.sock, selectors.EVENT_READ, gathering)
+            job.registered = True
 
     def opens_session(self, conn: Any) -> bool:
         gathered = getattr(conn, "qbwc_gathered", None)
@@ -232,12 +251,14 @@ class SlowClientWorker(AdmittingWorker):  # type: ignore[misc]
         self._held -= len(job.data)
 
     def _to_thread(self, job: _Gathering) -> None:
-        self._forget(job)
         data = bytes(job.data)
         plain = read_plain(data) if job.head is not None and not job.head.chunked else None
         if plain is not None and self._alive() and self._answers_at_once(plain):
-            self._answer_on_loop(job.conn, plain)  # no thread, no database: see below
+            registered, job.registered = job.registered, False  # it stays on the poller
+            self._forget(job)
+            self._answer_on_loop(job.conn, plain, registered)  # no thread, no database
             return
+        self._forget(job)
         job.conn.qbwc_gathered = (data, job.started, plain)
         super().enqueue_req(job.conn)
 
@@ -311,11 +332,13 @@ class SlowClientWorker(AdmittingWorker):  # type: ignore[misc]
             finally:
                 raw.setblocking(False)
 
-    def _answer_on_loop(self, conn: Any, plain: PlainRequest) -> None:
+    def _answer_on_loop(self, conn: Any, plain: PlainRequest, registered: bool = False) -> None:
         """serverVersion, clientVersion and the closeConnection of a signed ``none`` ticket
         touch neither the database nor the network beyond this socket (soap/idle_lane.py):
         answered here, on the event loop, without a thread. The SOAP endpoint checks the
-        parsed body once more (``EVENT_LOOP_KEY``), so nothing that waits can run on the loop."""
+        parsed body once more (``EVENT_LOOP_KEY``), so nothing that waits can run on the loop.
+        ``registered``: the socket is on the poller (a kept-alive connection); it stays there
+        if the connection is kept, and leaves before it is closed."""
         scheme = self._plain.scheme(plain, conn.client)
         keep = False
         try:
@@ -337,10 +360,14 @@ class SlowClientWorker(AdmittingWorker):  # type: ignore[misc]
             conn.sock.setblocking(False)
             conn.set_timeout()
             self.keepalived_conns.append(conn)
-            self.poller.register(
-                conn.sock, selectors.EVENT_READ, partial(self.on_client_socket_readable, conn)
-            )
+            waiting = partial(self.on_client_socket_readable, conn)
+            if registered:
+                self.poller.modify(conn.sock, selectors.EVENT_READ, waiting)  # no system call
+            else:
+                self.poller.register(conn.sock, selectors.EVENT_READ, waiting)
             return
+        if registered:
+            self.poller.unregister(conn.sock)
         self.nr_conns -= 1
         self._linger(conn.sock.raw)
 

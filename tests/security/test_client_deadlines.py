@@ -119,6 +119,52 @@ def test_continue_already_sent_is_not_sent_twice(
     assert client.recv(100) == b"HTTP/1.1 200 OK\r\n\r\n"
 
 
+class CountingSocket:
+    """A real socket that counts the mode changes that reach it (each one a system call)."""
+
+    def __init__(self, raw: socket.socket) -> None:
+        self.raw = raw
+        self.mode_changes = 0
+
+    def setblocking(self, flag: bool) -> None:
+        self.mode_changes += 1
+        self.raw.setblocking(flag)
+
+    def settimeout(self, value: float | None) -> None:
+        self.mode_changes += 1
+        self.raw.settimeout(value)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.raw, name)
+
+
+def test_setting_the_mode_it_has_already_costs_nothing(
+    pair: tuple[socket.socket, socket.socket],
+) -> None:
+    """Issue 13: the serving worker sets a connection's mode several times per request; only a
+    change reaches the socket (CPython makes a system call every time). A read or write with a
+    deadline leaves the socket waiting with a timeout, and blocking or not is set again then."""
+    server, client = pair
+    counting = CountingSocket(server)
+    wrapped = DeadlineSocket(counting, timeout=1)  # type: ignore[arg-type]
+    wrapped.setblocking(False)
+    wrapped.setblocking(False)
+    assert (counting.mode_changes, server.gettimeout()) == (1, 0.0)
+    wrapped.setblocking(True)
+    wrapped.setblocking(True)
+    assert (counting.mode_changes, server.gettimeout()) == (2, None)
+    client.sendall(b"x")
+    assert wrapped.recv(1) == b"x"  # waits with the deadline: a timeout set on the socket
+    assert counting.mode_changes == 3 and server.gettimeout() not in (None, 0.0)
+    wrapped.setblocking(True)
+    assert (counting.mode_changes, server.gettimeout()) == (4, None)
+    wrapped.sendall(b"y")  # the write's deadline
+    wrapped.setblocking(False)
+    assert (counting.mode_changes, server.gettimeout()) == (6, 0.0)
+    with pytest.raises(BlockingIOError):
+        wrapped.recv(1)  # really non-blocking
+
+
 class StallingInput:
     """A request body that gives ``first`` and then times out, as gunicorn's body does when the
     deadline socket under it gives up (its read waits for all ``size`` bytes)."""

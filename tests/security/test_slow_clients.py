@@ -201,6 +201,56 @@ def test_expect_continue_and_keep_alive_still_work(served: ServedProcess) -> Non
         assert second.count(b"100 Continue") == 0
 
 
+def soap_request(method: str, body: bytes, extra: bytes = b"") -> bytes:
+    action = b'SOAPAction: "http://developer.intuit.com/%s"\r\n' % method.encode()
+    return (
+        b"POST /qbwc HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/xml; charset=utf-8\r\n"
+        + action
+        + extra
+        + b"Content-Length: %d\r\n\r\n" % len(body)
+        + body
+    )
+
+
+def test_one_connection_moves_between_the_event_loop_and_threads(served: ServedProcess) -> None:
+    """Issue 13: a kept-alive connection stays on the worker's poller while the calls its event
+    loop answers come and go (serverVersion), leaves it for a call a thread answers
+    (authenticate: the database) and comes back, gathers a request sent in pieces. A last call
+    the loop answers and then closes (contradictory scheme headers from a trusted proxy: 400,
+    as gunicorn) leaves the poller first, then is half-closed and drained: what the client
+    still sends is read, so it sees the end of the stream, not a reset; and the worker goes on
+    taking new connections (a socket left on the poller would make the next one on its file
+    descriptor fail to register)."""
+    version = envelope("serverVersion")
+    wrong = envelope("authenticate", [("strUserName", "nobody"), ("strPassword", "wrong")])
+    with socket.create_connection(("127.0.0.1", served.port), timeout=15) as sock:
+        for _round in range(3):
+            for _ in range(5):
+                sock.sendall(soap_request("serverVersion", version))
+                answer = _one_response(sock)
+                assert answer.startswith(b"HTTP/1.1 200 ") and b"qbwc-server" in answer
+            sock.sendall(soap_request("authenticate", wrong))
+            answer = _one_response(sock)
+            assert answer.startswith(b"HTTP/1.1 200 ") and b">nvu<" in answer, answer[-300:]
+        pieces = soap_request("serverVersion", version)
+        sock.sendall(pieces[:40])
+        time.sleep(0.2)
+        sock.sendall(pieces[40:])
+        assert b"qbwc-server" in _one_response(sock)
+        contradictory = b"X-Forwarded-Proto: https\r\nX-Forwarded-Ssl: off\r\n"
+        sock.sendall(soap_request("serverVersion", version, contradictory))
+        last = _one_response(sock)
+        assert last.startswith(b"HTTP/1.1 400 "), last[:200]
+        sock.sendall(b"x" * 1000)
+        time.sleep(0.2)
+        assert sock.recv(100) == b""
+    for _ in range(6):  # new connections, on both workers
+        with socket.create_connection(("127.0.0.1", served.port), timeout=15) as sock:
+            sock.sendall(soap_request("serverVersion", version))
+            assert b"qbwc-server" in _one_response(sock)
+    assert healthz_seconds(served) < HEALTHZ_WITHIN
+
+
 def _one_response(sock: socket.socket) -> bytes:
     data = b""
     while b"\r\n\r\n" not in data:

@@ -427,8 +427,11 @@ def parse_whole(text: str, offset: int) -> tuple[str, etree._Element]:
     # processing instruction in one, so a document with any of those keeps every blank.
     parser = _whole_document_parser(_markup_only(body))
     try:
-        root = etree.fromstring(body.encode(), parser)
-    except (etree.XMLSyntaxError, UnicodeEncodeError):
+        # The text as it is: lxml hands libxml2 the string's own buffer (Latin-1, UTF-16 or
+        # UCS-4, whichever the page needed), which it reads faster than Python encodes the
+        # page to UTF-8 first (a page of names like "Café" is two bytes a character).
+        root = etree.fromstring(body, parser)
+    except (etree.XMLSyntaxError, UnicodeEncodeError, ValueError):
         # libxml2 refuses every character XML cannot carry, raw or as a reference (and a lone
         # surrogate cannot even be encoded), so the usual clean page skips the sanitizing
         # pass; a refused one is sanitized (user-pains #11) and parsed again, fed as text the

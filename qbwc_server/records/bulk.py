@@ -56,6 +56,13 @@ def dumps_json(value: Any) -> str:
     return json.dumps(value, default=_json_default, separators=(",", ":"))
 
 
+def dumps_json_bytes(value: Any) -> bytes:
+    """:func:`dumps_json` as UTF-8 bytes, without making the text (orjson writes bytes)."""
+    if orjson is not None:
+        return orjson.dumps(value, default=_json_default)
+    return dumps_json(value).encode()
+
+
 def _sqlite_statement(
     table: Table, columns: tuple[str, ...], conflict: tuple[str, ...] | None
 ) -> Any:
@@ -192,16 +199,21 @@ COPY_CHUNK_CHARS = 32 * 1024
 
 
 def copy_text(
-    conn: Connection, table: Table, columns: tuple[str, ...], lines: Iterable[str]
+    conn: Connection,
+    table: Table,
+    columns: tuple[str, ...],
+    lines: Iterable[str] | Iterable[bytes],
 ) -> None:
     """``COPY table (columns) FROM STDIN`` of rows already in COPY's text format (PostgreSQL),
     each of ``lines`` one or more whole rows: a caller that formats its rows with f-strings
-    skips psycopg's adaptation of every value. An iterator is consumed while the COPY runs.
-    No lines, no statement."""
-    iterator = iter(lines)
+    skips psycopg's adaptation of every value. The lines are all text or all UTF-8 bytes
+    (psycopg encodes text; bytes go as they are). An iterator is consumed while the COPY
+    runs. No lines, no statement."""
+    iterator: Iterator[Any] = iter(lines)
     first = next(iterator, None)
     if first is None:
         return
+    join = b"".join if isinstance(first, bytes) else "".join
     raw = conn.connection.driver_connection  # psycopg, inside the session's transaction
     assert raw is not None
     with raw.cursor() as cursor, cursor.copy(_copy_sql(conn, table, columns)) as copy:
@@ -211,11 +223,11 @@ def copy_text(
             pending.append(line)
             size += len(line)
             if size >= COPY_CHUNK_CHARS:
-                copy.write("".join(pending))
+                copy.write(join(pending))
                 pending = []
                 size = 0
         if pending:
-            copy.write("".join(pending))
+            copy.write(join(pending))
 
 
 def upsert_rows(

@@ -17,6 +17,13 @@ record's JSON (the ``qb`` column, made anyway) writes each of those characters w
 backslash; so a record whose JSON holds none of those escapes (``\\\\``, ``\\t``, ``\\n``,
 ``\\r``) needs no escaping of its values — the usual case; a quote's ``\\"`` only doubles the
 JSON's backslashes — and the others take the generated twin that escapes every text value.
+
+Bytes: a record's line is written as UTF-8 bytes, its JSON last (:func:`copy_columns` puts
+``qb`` at the end of the COPY's column list). The JSON is orjson's UTF-8 as it comes; only the
+short text of the typed columns before it is encoded. A line built as one ``str`` took the
+JSON's bytes to text and back again: a page of vendors with names like "Café" is text of two
+bytes a character, and encoding it to UTF-8 character by character was a twentieth of a first
+sync's instructions (issue 13; bench/bench_instructions.py).
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
-from qbwc_server.records.bulk import COPY_NULL, copy_escape, dumps_json
+from qbwc_server.records.bulk import COPY_NULL, copy_escape, dumps_json_bytes
 from qbwc_server.records.fields import (
     Field,
     as_list,
@@ -44,11 +51,13 @@ from qbwc_server.records.record_type import RecordType
 from qbwc_server.records.rows import LINE_COLUMNS, LINK_COLUMNS
 from qbwc_server.records.types import item_type_for_tag
 
-# (data, tag, company_id, synced_at, qb JSON) -> the row's line
-CopyRow = Callable[[Mapping[str, Any], str | None, int, str, str], str]
+# (data, tag, company_id, synced_at) -> the row's line up to its JSON: every column but ``qb``,
+# each followed by a tab
+CopyRow = Callable[[Mapping[str, Any], str | None, int, str], str]
 
 # How the record's JSON writes a backslash, tab, newline or carriage return of a string.
 _ESCAPED = ("\\\\", "\\t", "\\n", "\\r")
+_ESCAPED_BYTES = tuple(e.encode() for e in _ESCAPED)
 
 # Converters whose values print safely (no character COPY escapes) as psycopg prints them.
 _PLAIN = (decimal, integer, day)
@@ -82,7 +91,7 @@ def _env() -> dict[str, Any]:
 def _compile(rt: RecordType, escaping: bool) -> CopyRow:
     env = _env()
     converters = {f.column: f.convert for f in rt.fields}
-    lines = ["def copy_row(data, tag, company_id, synced_at, qb):", "    get = data.get"]
+    lines = ["def copy_row(data, tag, company_id, synced_at):", "    get = data.get"]
     # Every column a line reads is a local, None unless a field sets it.
     read = dict.fromkeys([*converters, "time_modified", "is_active"])
     lines += [f"    c_{column} = None" for column in read]
@@ -97,7 +106,6 @@ def _compile(rt: RecordType, escaping: bool) -> CopyRow:
         "time_deleted": "NULL",
         "deleted_at": "NULL",
         "synced_at": "synced_at",
-        "qb": "esc(qb)" if escaping else "qb",
     }
     lines.append("    u = instant_text(c_time_modified)")
     if rt.is_list:
@@ -107,14 +115,14 @@ def _compile(rt: RecordType, escaping: bool) -> CopyRow:
         lines.append("    it = item_type_for_tag(tag)")
         fixed["item_type"] = f"NULL if it is None else {'esc(it)' if escaping else 'it'}"
     values = []
-    for column in rt.blank_row:
+    for column in copy_columns(rt)[:-1]:  # qb, the last, is the caller's (copy_lines)
         if column in fixed:
             values.append(fixed[column])
         elif column in converters:
             values.append(_value(column, converters[column], escaping))
         else:
             values.append("NULL")
-    lines.append('    return f"' + "\\t".join("{" + v + "}" for v in values) + '\\n"')
+    lines.append('    return f"' + "".join("{" + v + "}\\t" for v in values) + '"')
     exec("\n".join(lines), env)  # the source is built above from constant declarations
     return env["copy_row"]  # type: ignore[no-any-return]
 
@@ -125,9 +133,11 @@ def _writers(rt: RecordType) -> tuple[CopyRow, CopyRow]:
     return _compile(rt, escaping=False), _compile(rt, escaping=True)
 
 
+@functools.cache
 def copy_columns(rt: RecordType) -> tuple[str, ...]:
-    """The columns of the lines :func:`copy_lines` writes, in their order: all of them."""
-    return tuple(rt.blank_row)
+    """The columns of the lines :func:`copy_lines` writes, in their order: all of them, the
+    record's JSON (``qb``) last."""
+    return (*(c for c in rt.blank_row if c != "qb"), "qb")
 
 
 def needs_escaping(qb: str) -> bool:
@@ -141,21 +151,26 @@ def copy_lines(
     company_id: int,
     synced_at: str,
     escaped: set[str],
-) -> Iterator[str]:
-    """The COPY text lines of new ``(id, tag, data)`` records of ``rt``: the rows
-    :func:`records.rows.prepare_row` makes with ``stamps_as_text`` and ``now=synced_at``
-    (PostgreSQL's ISO 8601 text of the batch's time). The ids of records with a string COPY
-    must escape are added to ``escaped`` (for their lines: :func:`child_lines`)."""
+) -> Iterator[bytes]:
+    """The COPY text lines (UTF-8, columns as :func:`copy_columns`) of new ``(id, tag, data)``
+    records of ``rt``: the rows :func:`records.rows.prepare_row` makes with ``stamps_as_text``
+    and ``now=synced_at`` (PostgreSQL's ISO 8601 text of the batch's time). The ids of records
+    with a string COPY must escape are added to ``escaped`` (for their lines:
+    :func:`child_lines`)."""
     plain, escaping = _writers(rt)
     for object_id, tag, data in records:
-        qb = dumps_json(data if isinstance(data, dict) else dict(data))
-        if "\\" not in qb:
-            yield plain(data, tag, company_id, synced_at, qb)
-        elif any(e in qb for e in _ESCAPED):
+        qb = dumps_json_bytes(data if isinstance(data, dict) else dict(data))
+        if b"\\" not in qb:
+            yield b"%s%s\n" % (plain(data, tag, company_id, synced_at).encode(), qb)
+            continue
+        if any(e in qb for e in _ESCAPED_BYTES):  # a string holds one of them
             escaped.add(object_id)
-            yield escaping(data, tag, company_id, synced_at, qb)
+            head = escaping(data, tag, company_id, synced_at)
         else:  # only JSON's own escapes, such as \" for a quote: the values are safe
-            yield plain(data, tag, company_id, synced_at, qb.replace("\\", "\\\\"))
+            head = plain(data, tag, company_id, synced_at)
+        # JSON writes no raw tab, newline or carriage return: its COPY text only doubles the
+        # backslashes (what copy_escape does to it).
+        yield b"%s%s\n" % (head.encode(), qb.replace(b"\\", b"\\\\"))
 
 
 # --- lines and links -------------------------------------------------------------------------

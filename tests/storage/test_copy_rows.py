@@ -65,6 +65,17 @@ QUOTED: dict[str, Any] = {
     "ExpenseLineRet": {"TxnLineID": "Q-1", "Memo": '"Best"', "Amount": "1"},
     "AppliedToTxnRet": [{"TxnID": "Q-P", "RefNumber": '"7"'}],
 }
+# Beyond ASCII, in the typed columns and the JSON alike (the lines are UTF-8 bytes): Latin-1,
+# other scripts, a character outside the Basic Multilingual Plane, a quote.
+UNICODE: dict[str, Any] = {
+    "ListID": "Ü-1",
+    "TxnID": "Ü-1",
+    "EditSequence": "1",
+    "Name": 'Café Größe "№ 5" 日本 😀',
+    "CompanyName": "Ærø Søn & Co",
+    "Memo": "ünïcödé",
+    "TimeModified": "2024-03-10T02:30:00-08:00",
+}
 NOW = "2026-12-06T18:00:00.123456+00:00"
 
 
@@ -84,6 +95,7 @@ def test_copy_lines_store_what_prepare_row_stores(db: Any, type_name: str) -> No
         *sim_records(type_name),
         (rt.ret_tags[0], dict(ODD)),
         (rt.ret_tags[-1], dict(QUOTED)),
+        (rt.ret_tags[0], dict(UNICODE)),
     ]
     one, two = new_company(db, "One"), new_company(db, "Two")
 
@@ -140,10 +152,11 @@ def test_child_lines_store_what_iter_lines_stores(db: Any, type_name: str) -> No
 
 def test_every_declared_type_writes_one_line_per_record() -> None:
     for rt in RECORD_TYPES.values():
-        for data in (ODD, QUOTED, {"ListID": "1", "TxnID": "1"}):
+        for data in (ODD, QUOTED, UNICODE, {"ListID": "1", "TxnID": "1"}):
             (line,) = copy_lines(rt, [("1", rt.ret_tags[0], data)], 1, NOW, set())
-            assert line.endswith("\n") and line.count("\n") == 1, rt.name
-            assert line.count("\t") == len(copy_columns(rt)) - 1, rt.name
+            assert line.endswith(b"\n") and line.count(b"\n") == 1, rt.name
+            assert line.count(b"\t") == len(copy_columns(rt)) - 1, rt.name
+            assert copy_columns(rt)[-1] == "qb" and line.rstrip().endswith(b"}"), rt.name
 
 
 @pytest.mark.parametrize(

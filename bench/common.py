@@ -22,7 +22,7 @@ import time
 import tracemalloc
 import urllib.request
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -124,12 +124,19 @@ def make_company(app: QbwcApp, *, history_start: str = "all") -> BenchCompany:
 
 @contextlib.contextmanager
 def served(
-    database_url: str, *, workers: int = 1, threads: int | None = None, **env: str
+    database_url: str,
+    *,
+    workers: int = 1,
+    threads: int | None = None,
+    wrapper: Sequence[str] = (),
+    start_seconds: float = 60,
+    **env: str,
 ) -> Iterator[tuple[str, int]]:
     """Run the production server (``qbwc-server serve``: gunicorn, gthread) in its own process
     on 127.0.0.1 against an already migrated database; yield its /qbwc URL and its PID. In its
     own process its heap (and so each garbage collection) holds the server only. ``threads``:
-    ``serve --threads`` (default: serve's own)."""
+    ``serve --threads`` (default: serve's own). ``wrapper``: a command the server runs under
+    (valgrind, say), given ``start_seconds`` to answer."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -145,6 +152,8 @@ def served(
         **env,
     }
     command = [
+        *wrapper,
+        *([sys.executable] if wrapper else []),  # the venv's Python, not the script's #! line
         str(Path(sys.executable).with_name("qbwc-server")),
         "serve",
         "--host",
@@ -162,7 +171,7 @@ def served(
     with opened as log:
         child = subprocess.Popen(command, env=child_env, stdout=subprocess.DEVNULL, stderr=log)
         try:
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + start_seconds
             while not _healthy(base):
                 if child.poll() is not None or time.monotonic() > deadline:
                     log.seek(0)

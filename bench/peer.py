@@ -24,7 +24,7 @@ import textwrap
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -146,9 +146,18 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve_peer(env: PeerEnv, mode: str, page_size: int = 500) -> Iterator[tuple[str, int]]:
+def serve_peer(
+    env: PeerEnv,
+    mode: str,
+    page_size: int = 500,
+    *,
+    wrapper: Sequence[str] = (),
+    start_seconds: float = 60,
+    extra_env: Mapping[str, str] | None = None,
+) -> Iterator[tuple[str, int]]:
     """uvicorn serving the peer app in ``mode`` (idle|vendors) on 127.0.0.1; yields its /qbwc
-    URL and the PID of the server process."""
+    URL and the PID of the server process. ``wrapper``: a command the server runs under
+    (valgrind, say), given ``start_seconds`` to answer."""
     port = free_port()
     url = f"http://127.0.0.1:{port}/qbwc"
     child_env = {
@@ -159,17 +168,18 @@ def serve_peer(env: PeerEnv, mode: str, page_size: int = 500) -> Iterator[tuple[
         "PEER_PASSWORD": PEER_PASSWORD,
         "PEER_URL": url,
         "PYTHONPATH": str(env.root),
+        **(extra_env or {}),
     }
     # uvicorn's defaults otherwise (access log on, like gunicorn's in ``qbwc-server serve``);
     # both servers write their logs to /dev/null here.
-    command = [str(env.python), "-m", "uvicorn", "peer_app:app", "--host", "127.0.0.1"]
+    command = [*wrapper, str(env.python), "-m", "uvicorn", "peer_app:app", "--host", "127.0.0.1"]
     command += ["--port", str(port)]
     with tempfile.TemporaryFile() as log:
         child = subprocess.Popen(
             command, env=child_env, cwd=env.root, stdout=subprocess.DEVNULL, stderr=log
         )
         try:
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + start_seconds
             while not _answers(url):
                 if child.poll() is not None or time.monotonic() > deadline:
                     log.seek(0)

@@ -38,6 +38,12 @@ run bench/bench_sync.py --profile large --transport inproc --time-budget 150 --p
 run bench/bench_ingest.py --pg "$PG" "${JSON[@]}"
 # The idle poll and a 20,000-vendor sync, ours vs the peer qbwc-kit (throw-away venv from PyPI).
 run bench/bench_idle.py --pg "$PG" "${JSON[@]}"
+# The same two in instructions (callgrind: repeatable run to run); needs valgrind.
+if command -v valgrind >/dev/null; then
+  run bench/bench_instructions.py --pg "$PG" "${JSON[@]}"
+else
+  echo "== bench/bench_instructions.py skipped: valgrind is not installed"
+fi
 # 5,000 Web Connectors on a 15-minute schedule compressed 10x, then a ramp to the p99 knee.
 run bench/bench_load.py --pg "$PG" "${JSON[@]}"
 # Faults while companies sync and write back (its own PostgreSQL cluster); exits 1 on a discrepancy.

@@ -55,8 +55,8 @@ from common import (
     DEFAULT_PG,
     CpuMeter,
     ThreadMeter,
+    bench_main,
     database_backends,
-    emit,
     fresh_database,
     load_average,
     make_app,
@@ -78,7 +78,7 @@ from companies import (
     vendor_file,
 )
 from idle_profile import profile_ours
-from peer import PEER_PASSWORD, PEER_USER, PEER_VERSION, peer_venv, serve_peer
+from peer import PEER_PASSWORD, PEER_USER, add_peer_arguments, peer_venv, serve_peer
 
 from qbwc_server.sim.quickbooks import CompanyFile, FakeQuickBooks
 from qbwc_server.sim.report import Outcome
@@ -474,8 +474,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="ours: serve --workers")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--pg", default=DEFAULT_PG, help="PostgreSQL server URL")
-    parser.add_argument("--peer-version", default=PEER_VERSION, help="qbwc-kit version|latest")
-    parser.add_argument("--peer-venv", help="keep the peer's venv in DIR (reused next time)")
+    add_peer_arguments(parser)
     parser.add_argument("--profile", action="store_true", help="cProfile top 20 of our app")
     parser.add_argument("--profile-sessions", type=int, default=500)
     parser.add_argument(
@@ -483,11 +482,7 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="every session from 127.0.0.1 (default: a new X-Forwarded-For address each)",
     )
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args(argv)
-    results, lines = run(args)
-    emit(results, args.json, lines)
-    return 0
+    return bench_main(parser, run, argv)
 
 
 if __name__ == "__main__":

@@ -3,8 +3,8 @@
 bench_idle.py measures CPU time, and on this shared 2-core machine either side's time moves by
 up to a fifth from one run to the next: a change of a few percent cannot be seen there. Here
 both servers run under valgrind's callgrind, which counts the instructions each executes in
-user space. The count is the same from run to run, within a fraction of a percent, whatever
-else the machine is doing.
+user space. The count moves by about 1 % from run to run (how a body's bytes arrive and the
+threads interleave still vary), whatever else the machine is doing.
 
 * ours: ``qbwc-server serve --workers 1`` (gunicorn: the arbiter and its worker, all threads)
   on a fresh PostgreSQL database; the peer: qbwc-kit under uvicorn (bench/peer.py, in a
@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from common import DEFAULT_PG, emit, fresh_database, make_app, process_tree, served
+from common import DEFAULT_PG, bench_main, fresh_database, make_app, process_tree, served
 from companies import (
     PAGE_SIZE,
     PEER_FILE,
@@ -54,7 +54,7 @@ from companies import (
     run_first_sync,
     vendor_file,
 )
-from peer import PEER_PASSWORD, PEER_USER, PEER_VERSION, peer_venv, serve_peer
+from peer import PEER_PASSWORD, PEER_USER, add_peer_arguments, peer_venv, serve_peer
 
 from qbwc_server.sim.quickbooks import CompanyFile, FakeQuickBooks
 from qbwc_server.sim.report import Outcome
@@ -284,18 +284,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--vendors", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--pg", default=DEFAULT_PG, help="PostgreSQL server URL")
-    parser.add_argument("--peer-version", default=PEER_VERSION, help="qbwc-kit version|latest")
-    parser.add_argument("--peer-venv", help="keep the peer's venv in DIR (reused next time)")
+    add_peer_arguments(parser)
     parser.add_argument(
         "--ours-only",
         action="store_true",
         help="count ours alone (to compare two checkouts: BENCH_PROJECT_ROOT=<other checkout>)",
     )
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args(argv)
-    out, lines = run(args)
-    emit(out, args.json, lines)
-    return 0
+    return bench_main(parser, run, argv)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ over real HTTP on 127.0.0.1) and measure time and memory of the server's SOAP ca
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import cProfile
 import gc
@@ -480,3 +481,15 @@ def emit(results: dict[str, Any], as_json: bool, lines: list[str]) -> None:
         print(json.dumps(results, indent=2, sort_keys=False, default=str))
     else:
         print("\n".join(lines))
+
+
+Run = Callable[[argparse.Namespace], tuple[dict[str, Any], list[str]]]
+
+
+def bench_main(parser: argparse.ArgumentParser, run: Run, argv: list[str] | None) -> int:
+    """Add ``--json``, parse ``argv``, run the benchmark and print its figures (text or JSON)."""
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    results, lines = run(args)
+    emit(results, args.json, lines)
+    return 0

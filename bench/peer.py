@@ -13,6 +13,7 @@ way its README mounts it, with one of two trivial handlers:
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 import shutil
@@ -83,6 +84,12 @@ _APP_SOURCE = textwrap.dedent(
     )
     '''
 )
+
+
+def add_peer_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--peer-version`` and ``--peer-venv``, for :func:`peer_venv`."""
+    parser.add_argument("--peer-version", default=PEER_VERSION, help="qbwc-kit version|latest")
+    parser.add_argument("--peer-venv", help="keep the peer's venv in DIR (reused next time)")
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,18 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, text, update
+from sqlalchemy import (
+    Integer,
+    String,
+    bindparam,
+    event,
+    func,
+    literal,
+    literal_column,
+    select,
+    text,
+    update,
+)
 from sqlalchemy import exc as sa_exc
 
 from models import Company, Operation, utcnow
@@ -139,3 +150,52 @@ def test_a_lost_connection_is_reported_as_sqlalchemy_does_and_read_again(pg: Any
         lambda conn: auth._read_login(conn, settings, username, "x", utcnow(), quick=True)
     )
     assert login is not None and login.sync_interval_minutes == 30
+
+
+def test_a_preparation_the_server_forgot_is_made_again(pg: Any) -> None:
+    """The connection's record remembers what is prepared on it; after ``DEALLOCATE ALL``
+    (a pooler's or an operator's reset) the read prepares its statement again, once."""
+    settings = make_settings(pg.url, 8000)
+    username = _company(pg, settings, everything=False)
+    read = PreparedRead(auth._LOGIN, pg.quick_engine.dialect)
+    params = {"username": username, "addr": "x", "cutoff": utcnow(), "failure_limit": 5}
+    with pg.quick_engine.connect() as conn:
+        first = read.first(conn, params)
+        assert first is not None
+        prepared = conn.exec_driver_sql("select name from pg_prepared_statements").scalars()
+        assert read.statement_name.decode() in set(prepared)
+        conn.exec_driver_sql("deallocate all")
+        assert read.first(conn, params) == first
+        again = conn.exec_driver_sql("select count(*) from pg_prepared_statements").scalar_one()
+        assert again == 1
+
+
+def test_a_statement_error_is_sqlalchemys_and_leaves_the_connection_usable(pg: Any) -> None:
+    zero = bindparam("zero", type_=Integer())
+    statement = select(func.mod(literal(1, Integer()), zero, type_=Integer()))
+    read = PreparedRead(statement, pg.quick_engine.dialect)
+    with pg.quick_engine.connect() as conn:
+        with pytest.raises(sa_exc.DBAPIError) as raised:
+            read.first(conn, {"zero": 0})
+        assert not raised.value.connection_invalidated
+        assert "division by zero" in str(raised.value.orig)
+        assert read.first(conn, {"zero": 2}) == (1,)
+        assert conn.exec_driver_sql("select 7").scalar_one() == 7
+
+
+def test_parameters_repeat_and_percent_signs_stay_literal(pg: Any) -> None:
+    """Each named parameter is sent once, however often the statement uses it, and a ``%``
+    in the statement's text (``%%`` in SQLAlchemy's pyformat) reaches the server as one."""
+    word = bindparam("word", type_=String())
+    statement = select(literal_column("'50%'", String()), word, word + "!", literal(3))
+    read = PreparedRead(statement, pg.quick_engine.dialect)
+    assert read.names == ["word", "param_1", "param_2"]  # "word" once, used twice
+    assert read.server_sql.count(b"$1") == 2
+    with pg.quick_engine.connect() as conn:
+        assert read.first(conn, {"word": "o'hara %s"}) == ("50%", "o'hara %s", "o'hara %s!", 3)
+        assert conn.execute(statement, {"word": "o'hara %s"}).first() == (
+            "50%",
+            "o'hara %s",
+            "o'hara %s!",
+            3,
+        )

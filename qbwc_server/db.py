@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import migrations
 from qbwc_server.flush_batching import align_updates
+from qbwc_server.loop_reads import loop_reads_for
 
 MIGRATIONS_DIR = Path(migrations.__file__).resolve().parent
 # Any constant will do: it only has to be the same in every process of this product.
@@ -265,10 +266,15 @@ class Database:
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         event.listen(self.sessionmaker, "before_flush", align_updates)  # flush_batching.py
         self.quick_engine = make_quick_engine(database_url)
+        # The serving worker's event loop reads on its own connection (loop_reads.py).
+        self.loop_reads = loop_reads_for(pgbouncer_url(database_url)[0], self.behind_pgbouncer)
 
     def engines(self) -> list[Engine]:
         """Every engine of this database (for listeners that must see every statement)."""
-        return [self.engine] + ([self.quick_engine] if self.quick_engine is not None else [])
+        extra = [self.quick_engine] if self.quick_engine is not None else []
+        if self.loop_reads is not None:
+            extra.append(self.loop_reads.engine)
+        return [self.engine, *extra]
 
     def quick_read(self, work: Callable[[Connection], T]) -> T | None:
         """``work`` on an autocommit connection of the quick engine: the idle poll's one read
@@ -304,6 +310,8 @@ class Database:
             session.close()
 
     def dispose(self) -> None:
+        if self.loop_reads is not None:
+            self.loop_reads.dispose()
         for engine in self.engines():
             engine.dispose()
 

@@ -25,16 +25,21 @@ from __future__ import annotations
 
 import hashlib
 import re
+import select
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
+import psycopg
 from psycopg import errors as psycopg_errors
 from psycopg import pq
 from psycopg.adapt import PyFormat, Transformer
 from sqlalchemy import Select
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Dialect
+
+from qbwc_server.loop_reads import READ_DEADLINE
 
 _NAMED = re.compile(r"%\((\w+)\)s|%%")  # pyformat's parameters, and its escaped "%"
 _PREPARED = "qbwc.prepared_reads"  # the connection record's: (pgconn, names, Transformer)
@@ -131,13 +136,17 @@ class PreparedRead:
         )
         for attempt in (1, 2):
             if self.statement_name not in prepared:
-                made = pgconn.prepare(self.statement_name, self.server_sql)
+                made = _prepare(dbapi_conn, self.statement_name, self.server_sql)
                 if made.status != pq.ExecStatus.COMMAND_OK:
                     raise psycopg_errors.error_from_result(made, encoding=encoding)
                 prepared.add(self.statement_name)
-            result = pgconn.exec_prepared(
-                self.statement_name, dumped, result_format=pq.Format.BINARY
-            )
+            until = READ_DEADLINE.get()
+            if until is None:
+                result = pgconn.exec_prepared(
+                    self.statement_name, dumped, result_format=pq.Format.BINARY
+                )
+            else:
+                result = _within(dbapi_conn, until, self.statement_name, dumped)
             if result.status == pq.ExecStatus.TUPLES_OK:
                 if not result.ntuples:
                     return None
@@ -149,6 +158,48 @@ class PreparedRead:
                 continue
             raise failure
         raise AssertionError("unreachable")
+
+
+def _prepare(dbapi_conn: Any, name: bytes, sql: bytes) -> Any:
+    until = READ_DEADLINE.get()
+    if until is None:
+        return dbapi_conn.pgconn.prepare(name, sql)
+    return _within(dbapi_conn, until, name, None, sql)
+
+
+def _within(
+    dbapi_conn: Any, until: float, name: bytes, params: Any, sql: bytes | None = None
+) -> Any:
+    """The statement's result (``sql``: its preparation), waited for until ``until`` at most
+    (``READ_DEADLINE``: the event loop's reads, loop_reads.py). Past it the connection is
+    closed — the statement is still running on it — and psycopg's OperationalError raised,
+    which :meth:`PreparedRead.first` reports as a lost connection."""
+    pgconn = dbapi_conn.pgconn
+    if sql is not None:
+        pgconn.send_prepare(name, sql)
+    else:
+        pgconn.send_query_prepared(name, params, result_format=pq.Format.BINARY)
+    fileno = pgconn.socket
+    while pgconn.flush():  # what the socket did not take at once (never, for a short read)
+        if not select.select([], [fileno], [], max(0.0, until - time.monotonic()))[1]:
+            return _gave_up(dbapi_conn)
+    while True:
+        pgconn.consume_input()
+        if not pgconn.is_busy():
+            break
+        if not select.select([fileno], [], [], max(0.0, until - time.monotonic()))[0]:
+            return _gave_up(dbapi_conn)
+    result = pgconn.get_result()
+    while pgconn.get_result() is not None:  # the end of this statement's results
+        pass
+    if result is None:
+        raise psycopg.OperationalError("the database answered nothing")
+    return result
+
+
+def _gave_up(dbapi_conn: Any) -> Any:
+    dbapi_conn.close()
+    raise psycopg.OperationalError("the database did not answer within the read's deadline")
 
 
 class PreparedReads:

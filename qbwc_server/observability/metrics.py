@@ -70,6 +70,14 @@ QBXML_ERRORS = Counter(
     "(codes outside the known catalogs are counted as 'other')",
     ["code"],
 )
+EVENT_LOOP_READS = Counter(
+    "qbwc_event_loop_reads",
+    "authenticate reads tried on a serving worker's event loop (loop_reads.py), by outcome: "
+    "answered there; needs_thread (a write to make: sent to a request thread); failed (an "
+    "error or the deadline: sent to a thread, the loop's reads paused); unavailable (no "
+    "connection ready: sent to a thread)",
+    ["outcome"],
+)
 DB_POOL = Gauge(
     "qbwc_db_pool_connections",
     "Database connections of the server processes' pools: in_use (checked out) and idle",

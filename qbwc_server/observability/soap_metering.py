@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from qbwc_server.loop_reads import NotOnLoop
 from qbwc_server.observability import context
 from qbwc_server.observability.qbxml_errors import hresult_label, status_error_labels
 
@@ -67,9 +68,14 @@ class SoapMetering:
             return start_response(line, headers, exc_info)
 
         try:
-            return self.endpoint(environ, start)
-        finally:
+            body = self.endpoint(environ, start)
+        except NotOnLoop:
+            raise  # not answered: the request thread that takes it over is metered instead
+        except BaseException:
             self._observe(status[0] if status else "500", time.perf_counter() - started)
+            raise
+        self._observe(status[0] if status else "500", time.perf_counter() - started)
+        return body
 
     @staticmethod
     def _observe(status: str, seconds: float) -> None:

@@ -30,7 +30,6 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
-import re
 import selectors
 import socket
 import time
@@ -38,18 +37,17 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+from qbwc_server.loop_reads import NotOnLoop
 from qbwc_server.net import ClientTooSlow
 from qbwc_server.observability.http_logging import after_response_pending
 from qbwc_server.serving.client_socket import CONTINUE, MIN_RATE, DeadlineSocket
+from qbwc_server.serving.request_head import BODY_HELD, MAX_HEAD, Head, read_head
 from qbwc_server.serving.simple_http import PlainRequest, PlainResponder, read_plain
 from qbwc_server.soap.admission import AdmittingWorker, sheddable
-from qbwc_server.soap.envelope import BLOCK_SIZE, SMALL_CALL_MAX_BYTES
 from qbwc_server.soap.idle_lane import EVENT_LOOP_KEY, NO_DATABASE_METHODS
 
 log = logging.getLogger("qbwc.serve")
 
-BODY_HELD = SMALL_CALL_MAX_BYTES + BLOCK_SIZE
-MAX_HEAD = 64 * 1024  # request line and headers; far beyond any client of ours
 GATE_MEMORY = 32 * 1024 * 1024  # bytes the gate holds per worker, all connections together
 READ_SIZE = 64 * 1024
 LINGER_SECONDS = 2.0  # a closed connection's unread request bytes are drained this long
@@ -60,47 +58,9 @@ DEFAULT_CLIENT_TIMEOUT = 30.0
 # gthread runs it after every round of events, several per request.
 HOUSEKEEPING_SECONDS = 0.1
 GC_YOUNG_THRESHOLD = 10_000  # allocations between collections of the youngest generation
-# Calls the application may answer on the event loop (it decides: _answers_at_once).
-AT_ONCE_CANDIDATES = NO_DATABASE_METHODS | {"closeConnection"}
-
-
-@dataclass(frozen=True)
-class Head:
-    """What the gate needs to know of a request head."""
-
-    body_held: int  # body bytes to gather before a thread takes the request
-    chunked: bool = False
-    expect_continue: bool = False
-
-
-_FRAMING = re.compile(rb"\r\n[ \t]*(content-length|transfer-encoding|expect)[ \t]*:([^\r\n]*)")
-
-
-def read_head(head: bytes) -> Head:
-    """The request line and headers (without the blank line) -> how much body to gather.
-
-    A head gunicorn will refuse (a bad or repeated Content-Length) gathers no body: it is
-    answered 400 without reading one. Only the three headers that frame a body are looked at
-    (one pass of a regular expression over the lower-cased head: this runs for every request).
-    """
-    length: int | None = None
-    chunked = expect = False
-    for name, raw in _FRAMING.findall(head.lower()):
-        value = raw.strip()
-        if name == b"content-length":
-            if not value.isdigit():
-                return Head(0)
-            declared = int(value) if len(value) <= 18 else 1 << 62
-            if length is not None and declared != length:
-                return Head(0)
-            length = declared
-        elif name == b"transfer-encoding":
-            chunked = b"chunked" in value
-        else:
-            expect = value == b"100-continue"
-    if chunked:
-        return Head(BODY_HELD, chunked=True, expect_continue=expect)
-    return Head(min(length or 0, BODY_HELD), expect_continue=expect and bool(length))
+# Calls the application may answer on the event loop (soap/wsgi.py answers_at_once): no
+# database, or authenticate's one bounded read on the loop's own connection (loop_reads.py).
+AT_ONCE_CANDIDATES = NO_DATABASE_METHODS | {"closeConnection", "authenticate"}
 
 
 @dataclass
@@ -256,7 +216,14 @@ class SlowClientWorker(AdmittingWorker):  # type: ignore[misc]
         if plain is not None and self._alive() and self._answers_at_once(plain):
             registered, job.registered = job.registered, False  # it stays on the poller
             self._forget(job)
-            self._answer_on_loop(job.conn, plain, registered)  # no thread, no database
+            if self._answer_on_loop(job.conn, plain, registered):  # no thread
+                return
+            # The application sent it to a thread after all (loop_reads.NotOnLoop): nothing
+            # was answered; the request goes on as any other.
+            if registered:
+                self.poller.unregister(job.conn.sock)
+            job.conn.qbwc_gathered = (data, job.started, plain)
+            super().enqueue_req(job.conn)
             return
         self._forget(job)
         job.conn.qbwc_gathered = (data, job.started, plain)
@@ -296,7 +263,11 @@ class SlowClientWorker(AdmittingWorker):  # type: ignore[misc]
             started[:] = [status, list(headers)]
             return chunks.append
 
-        result = self.wsgi(environ, start_response)
+        try:
+            result = self.wsgi(environ, start_response)
+        except NotOnLoop:
+            self.nr -= 1  # not served here: the thread that takes it over counts it
+            raise
         try:
             chunks.extend(result)
             if not started:
@@ -332,13 +303,16 @@ class SlowClientWorker(AdmittingWorker):  # type: ignore[misc]
             finally:
                 raw.setblocking(False)
 
-    def _answer_on_loop(self, conn: Any, plain: PlainRequest, registered: bool = False) -> None:
+    def _answer_on_loop(self, conn: Any, plain: PlainRequest, registered: bool = False) -> bool:
         """serverVersion, clientVersion and the closeConnection of a signed ``none`` ticket
-        touch neither the database nor the network beyond this socket (soap/idle_lane.py):
+        touch neither the database nor the network beyond this socket (soap/idle_lane.py);
+        authenticate's one read is bounded on the loop's own connection (loop_reads.py): all
         answered here, on the event loop, without a thread. The SOAP endpoint checks the
         parsed body once more (``EVENT_LOOP_KEY``), so nothing that waits can run on the loop.
         ``registered``: the socket is on the poller (a kept-alive connection); it stays there
-        if the connection is kept, and leaves before it is closed."""
+        if the connection is kept, and leaves before it is closed. False, with nothing sent
+        and the connection as it was, when the application says the call belongs on a thread
+        (authenticate, loop_reads.py)."""
         scheme = self._plain.scheme(plain, conn.client)
         keep = False
         try:
@@ -348,6 +322,8 @@ class SlowClientWorker(AdmittingWorker):  # type: ignore[misc]
             else:
                 # gunicorn answers 400 to contradictory scheme headers; so do we, and close.
                 self._send(conn, _plain_answer("400 Bad Request", "Bad request."), True)
+        except NotOnLoop:
+            return False
         except OSError:
             keep = False  # the client went away
         except Exception as exc:
@@ -365,11 +341,12 @@ class SlowClientWorker(AdmittingWorker):  # type: ignore[misc]
                 self.poller.modify(conn.sock, selectors.EVENT_READ, waiting)  # no system call
             else:
                 self.poller.register(conn.sock, selectors.EVENT_READ, waiting)
-            return
+            return True
         if registered:
             self.poller.unregister(conn.sock)
         self.nr_conns -= 1
         self._linger(conn.sock.raw)
+        return True
 
     def _close(self, job: _Gathering, answer: bytes = b"") -> None:
         self._forget(job)

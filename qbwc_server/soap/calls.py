@@ -16,7 +16,9 @@ from qbwc_server.engine.authenticate import answer_without_writes, authenticate
 from qbwc_server.engine.client_versions import client_version
 from qbwc_server.engine.conversation import DONE, Conversation
 from qbwc_server.help import catalog
+from qbwc_server.loop_reads import NotOnLoop
 from qbwc_server.net import client_ip
+from qbwc_server.observability.metrics import EVENT_LOOP_READS
 from qbwc_server.observability.soap_metering import call_failed
 from qbwc_server.soap import admission
 
@@ -57,7 +59,29 @@ class QbwcCalls:
             log.exception("QBWC clientVersion failed")
             return ""
 
-    def authenticate(self, username: str | None, password: str | None, addr: str) -> list[str]:
+    def authenticate(
+        self, username: str | None, password: str | None, addr: str, *, on_loop: bool = False
+    ) -> list[str]:
+        """``on_loop``: the serving worker's event loop runs this call; it is answered there
+        only when one read on the loop's connection decides it (loop_reads.py), else
+        :class:`~qbwc_server.loop_reads.NotOnLoop` sends it to a request thread."""
+        if on_loop:
+            loop = self.db.loop_reads
+            try:
+                if loop is None:
+                    raise NotOnLoop("unavailable")
+                found = loop.read(
+                    lambda conn: answer_without_writes(
+                        conn, self.db.engine, self.settings, username, password, addr
+                    )
+                )
+            except NotOnLoop as away:
+                EVENT_LOOP_READS.labels(outcome=away.outcome).inc()
+                raise
+            EVENT_LOOP_READS.labels(outcome="answered").inc()
+            return [a if a is not None else "" for a in found]
+        if self.db.loop_reads is not None:
+            self.db.loop_reads.warm()  # a connection for the loop, if it has none (after a pause)
         try:
             # Most polls: nothing due, nothing to write — one read, no transaction.
             answer = self.db.quick_read(

@@ -150,7 +150,7 @@ class IdleLane:
                 args[0], calls.remote_addr(env)
             ),
             "authenticate": lambda args, env: calls.authenticate(
-                args[0], args[1], calls.remote_addr(env)
+                args[0], args[1], calls.remote_addr(env), on_loop=bool(env.get(EVENT_LOOP_KEY))
             ),
             "closeConnection": lambda args, env: calls.close_connection(args[0]),
             "sendRequestXML": lambda args, env: calls.send_request_xml(*args),

@@ -25,6 +25,7 @@ from spyne.server.wsgi import WsgiApplication
 from qbwc_server.config import Settings
 from qbwc_server.db import Database
 from qbwc_server.engine import tickets
+from qbwc_server.loop_reads import NotOnLoop
 from qbwc_server.net import ClientTooSlow, client_ip
 from qbwc_server.soap import admission
 from qbwc_server.soap.calls import QbwcCalls
@@ -116,9 +117,13 @@ class SoapEndpoint:
         """Whether a call is answered without waiting (the worker's event loop may run it):
         serverVersion and clientVersion always; closeConnection of a signed ``none`` ticket
         this process can check without the database (engine/tickets.py). Told from the
-        SOAPAction and the body's bytes; :meth:`_waits_for_nothing` checks the parsed body."""
+        SOAPAction and the body's bytes; :meth:`_waits_for_nothing` checks the parsed body.
+        And authenticate while the loop has its own connection ready (loop_reads.py): its one
+        read is bounded there, and a poll it does not decide goes to a thread."""
         if soap_action in NO_DATABASE_METHODS:
             return True
+        if soap_action == "authenticate":
+            return self.db.loop_reads is not None and self.db.loop_reads.available()
         if soap_action != "closeConnection":
             return False
         found = _TICKET.findall(body)
@@ -127,10 +132,16 @@ class SoapEndpoint:
         ticket = found[0].decode("ascii")
         return tickets.close_without_database(self.db.engine, ticket) is not None
 
-    def _waits_for_nothing(self, root: Any) -> bool:
+    def _waits_for_nothing(self, root: Any, environ: dict[str, Any]) -> bool:
         method = called_method(root)
         if method in NO_DATABASE_METHODS:
             return True
+        if method == "authenticate":
+            # Put on the loop for its SOAPAction, for the loop's bounded read: the idle lane
+            # reads there or says NotOnLoop. Another SOAPAction vouched for no read at all.
+            action = environ.get("HTTP_SOAPACTION", "").strip('"').rsplit("/", 1)[-1]
+            parsed = parse_call(root)
+            return action == "authenticate" and parsed is not None and parsed[0] == method
         if method != "closeConnection":
             return False
         parsed = parse_call(root)
@@ -204,7 +215,11 @@ class SoapEndpoint:
             log.warning("refused SOAP request from %s: %s", addr, refused.reason)
             # Stop here: what was not read stays on the socket, so the connection is closed.
             return self._fault(start_response, refused.status, refused.code, refused.message)
-        if environ.get(EVENT_LOOP_KEY) and not self._waits_for_nothing(root):
+        if environ.get(EVENT_LOOP_KEY) and not self._waits_for_nothing(root, environ):
+            if called_method(root) == "authenticate" and "authenticate" in environ.get(
+                "HTTP_SOAPACTION", ""
+            ):
+                raise NotOnLoop  # a body spyne must read: on a request thread
             # Answered on the worker's event loop because SOAPAction named a call that never
             # waits (soap/idle_lane.py); a body calling anything else is not run there.
             message = "The SOAPAction header names another method than the request body calls."

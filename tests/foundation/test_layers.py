@@ -28,7 +28,9 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("observability",),  # log context, metrics and counting: hooks from any layer above
     ("config",),
     ("qbxml", "db", "net"),
-    ("flush_batching",),  # one UPDATE per table and flush: installed by db on its sessions
+    # one UPDATE per table and flush: installed by db on its sessions; the event loop's reads,
+    # a connection db keeps beside its engines
+    ("flush_batching", "loop_reads"),
     ("help",),  # the help catalog: pure data, every layer may read its words
 )
 # Outside the layers: the simulator talks to the server only over the wire.

@@ -14,7 +14,7 @@ import pytest
 
 from qbwc_server.net import ClientTooSlow
 from qbwc_server.serving.client_socket import CONTINUE, DeadlineSocket
-from qbwc_server.serving.worker import BODY_HELD, Head, read_head
+from qbwc_server.serving.request_head import BODY_HELD, Head, read_head
 from qbwc_server.soap.envelope import SMALL_CALL_MAX_BYTES
 from tests.conftest import make_settings
 from tests.soap_util import envelope

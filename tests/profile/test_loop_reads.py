@@ -58,6 +58,7 @@ def test_the_loop_reads_only_on_a_connection_a_thread_made(loop: LoopReads, pg: 
     with pytest.raises(NotOnLoop):
         loop.read(lambda conn: 1)
     assert loop.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    assert loop.engine.pool.checkedin() == 0  # type: ignore[attr-defined]
     loop.warm()  # a request thread connects it
     assert loop.available()
     login = loop.read(_login(pg, username))

@@ -60,12 +60,12 @@ READ_DEADLINE: ContextVar[float | None] = ContextVar("qbwc_read_deadline", defau
 
 class NotOnLoop(Exception):
     """This call must be answered on a request thread: nothing of it was answered yet.
-    ``outcome``: why (``qbwc_event_loop_reads_total``'s label: unavailable, failed,
+    ``reason``: why (``qbwc_event_loop_reads_total``'s outcome: unavailable, failed,
     needs_thread; the caller counts it)."""
 
-    def __init__(self, outcome: str = "needs_thread") -> None:
-        super().__init__(outcome)
-        self.outcome = outcome
+    def __init__(self, reason: str = "needs_thread") -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 class LoopReads:

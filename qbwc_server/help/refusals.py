@@ -180,6 +180,10 @@ SERVER_MESSAGES: tuple[tuple[str, str | None], ...] = (
     ("This endpoint speaks SOAP 1.1", None),
     ("The SOAPAction header names another method", None),
     ("QuickBooks reported error ", None),  # an HRESULT; its code names the entry
+    # The event loop's read giving up (engine/prepared_read.py): the call goes to a request
+    # thread, which answers as always; the words reach no one (the log names the error's kind).
+    ("the database answered nothing", None),
+    ("the database did not answer within", None),
 )  # fmt: skip
 
 # The ``outcome`` of a QBWC session (models/qbwc_session.py) -> the entry that explains it, or

@@ -106,6 +106,12 @@ def observe_soap_call(method: str, outcome: str, seconds: float) -> None:
     children[1].observe(seconds)
 
 
+def count_loop_read(result: str) -> None:
+    """``qbwc_event_loop_reads_total{outcome=result}``: what became of one authenticate tried
+    on a worker's event loop (loop_reads.py)."""
+    EVENT_LOOP_READS.labels(outcome=result).inc()
+
+
 def instrument_pool(engine: Engine) -> None:
     """Keep ``qbwc_db_pool_connections`` current from the pool's own events."""
     pool = engine.pool

@@ -18,7 +18,7 @@ from qbwc_server.engine.conversation import DONE, Conversation
 from qbwc_server.help import catalog
 from qbwc_server.loop_reads import NotOnLoop
 from qbwc_server.net import client_ip
-from qbwc_server.observability.metrics import EVENT_LOOP_READS
+from qbwc_server.observability.metrics import count_loop_read
 from qbwc_server.observability.soap_metering import call_failed
 from qbwc_server.soap import admission
 
@@ -76,9 +76,9 @@ class QbwcCalls:
                     )
                 )
             except NotOnLoop as away:
-                EVENT_LOOP_READS.labels(outcome=away.outcome).inc()
+                count_loop_read(away.reason)
                 raise
-            EVENT_LOOP_READS.labels(outcome="answered").inc()
+            count_loop_read("answered")
             return [a if a is not None else "" for a in found]
         if self.db.loop_reads is not None:
             self.db.loop_reads.warm()  # a connection for the loop, if it has none (after a pause)

@@ -67,6 +67,12 @@ class QbwcApp:
         start_response = with_security_headers(start_response, environ, self.rt.settings)
         return self._logged(environ, start_response)
 
+    def serve_from_event_loop(self) -> None:
+        """The serving worker has an event loop that answers the calls that wait for nothing,
+        and authenticate's bounded read (loop_reads.py): let request threads connect it."""
+        if self.rt.db.loop_reads is not None:
+            self.rt.db.loop_reads.want()
+
     def answers_at_once(self, path: str, soap_action: str, body: bytes) -> bool:
         """Whether this request is answered without waiting on anything (no database, no
         network): the serving worker then answers it on its event loop (serving/worker.py)."""

@@ -8,7 +8,9 @@ loop make that read itself, on a connection of its own, and only while nothing c
 wait:
 
 - **Its own connection**, one per worker process, made on a request thread
-  (:meth:`LoopReads.warm`), never on the loop: connecting can wait for seconds.
+  (:meth:`LoopReads.warm`), never on the loop: connecting can wait for seconds. Only in a
+  serving worker, which says so at start (:meth:`LoopReads.want`): the app run in-process
+  makes none.
 - **Bounded on both sides**: the server gives up after :data:`LOCK_MILLISECONDS` waiting for a
   lock and :data:`STATEMENT_MILLISECONDS` in all (``lock_timeout``, ``statement_timeout``); the
   client stops waiting for the answer after :data:`WAIT_SECONDS` (``READ_DEADLINE``, read by
@@ -86,6 +88,13 @@ class LoopReads:
         self._conn: Connection | None = None  # made by a thread; the loop's while it is set
         self._retry_at = 0.0  # no new connection before this (time.monotonic())
         self._warming = threading.Lock()
+        self._wanted = False  # a serving worker's event loop will read: :meth:`want`
+
+    def want(self) -> None:
+        """A serving worker runs this process: its event loop will read, so request threads
+        connect for it (:meth:`warm`). Elsewhere (the app in-process, tests, benchmarks) no
+        connection is made for a loop that does not exist."""
+        self._wanted = True
 
     def available(self) -> bool:
         """Whether a read may run on the loop now: its connection is made (so the loop never
@@ -131,7 +140,7 @@ class LoopReads:
     def warm(self) -> None:
         """On a request thread: connect the loop's connection if it has none and the cooldown
         has passed (one thread at a time; the others go on at once)."""
-        if self._conn is not None or time.monotonic() < self._retry_at:
+        if not self._wanted or self._conn is not None or time.monotonic() < self._retry_at:
             return
         if not self._warming.acquire(blocking=False):
             return

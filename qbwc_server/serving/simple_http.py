@@ -44,6 +44,8 @@ from gunicorn.http.wsgi import HEADER_VALUE_RE, STATUS_RE, FileWrapper, WSGIErro
 from gunicorn.http.wsgi import base_environ as gunicorn_base_environ
 from gunicorn.util import is_hoppish
 
+from qbwc_server.soap.idle_lane import action_method
+
 _REQUEST_LINE = re.compile(
     rb"POST (/[!$&'()*+,\-./0-9:;=@A-Z_a-z~]*)"  # a path without percent-escapes
     rb"(?:\?([^ #\x00-\x20\x7f]*))? HTTP/1\.1"
@@ -126,7 +128,7 @@ def read_plain(data: bytes) -> PlainRequest | None:
         elif name == "CONNECTION" and value.lower() != "keep-alive":
             return None
         elif name == "SOAPACTION":
-            action = value.strip('"').rsplit("/", 1)[-1]
+            action = action_method(value)
         headers.append((name, value))
     body = data[head_end + 4 :]
     if length is None or len(body) != length:

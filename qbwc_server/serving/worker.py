@@ -122,6 +122,9 @@ class SlowClientWorker(AdmittingWorker):  # type: ignore[misc]
         collected every :data:`GC_YOUNG_THRESHOLD` allocations instead of 700 (a request makes
         thousands; short-lived cycles wait a little longer, memory stays bounded)."""
         super().load_wsgi()
+        serve_from_loop = getattr(self.wsgi, "serve_from_event_loop", None)
+        if serve_from_loop is not None:
+            serve_from_loop()  # authenticate's read may run on this loop (loop_reads.py)
         gc.collect()
         gc.freeze()
         _young, middle, old = gc.get_threshold()

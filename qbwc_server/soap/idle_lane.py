@@ -38,6 +38,13 @@ _BODY = f"{{{SOAP_ENV}}}Body"
 NO_DATABASE_METHODS = frozenset({"serverVersion", "clientVersion"})
 EVENT_LOOP_KEY = "qbwc.event_loop"
 
+
+def action_method(header: str) -> str:
+    """The method a SOAPAction header names (``"http://developer.intuit.com/authenticate"``
+    -> ``authenticate``)."""
+    return header.strip('"').rsplit("/", 1)[-1]
+
+
 # Parameters in schema order (protocol doc §3).
 PARAMETERS: dict[str, tuple[str, ...]] = {
     "serverVersion": ("strVersion",),

@@ -34,6 +34,7 @@ from qbwc_server.soap.idle_lane import (
     EVENT_LOOP_KEY,
     NO_DATABASE_METHODS,
     IdleLane,
+    action_method,
     called_method,
     parse_call,
 )
@@ -139,7 +140,7 @@ class SoapEndpoint:
         if method == "authenticate":
             # Put on the loop for its SOAPAction, for the loop's bounded read: the idle lane
             # reads there or says NotOnLoop. Another SOAPAction vouched for no read at all.
-            action = environ.get("HTTP_SOAPACTION", "").strip('"').rsplit("/", 1)[-1]
+            action = action_method(environ.get("HTTP_SOAPACTION", ""))
             parsed = parse_call(root)
             return action == "authenticate" and parsed is not None and parsed[0] == method
         if method != "closeConnection":
@@ -216,9 +217,8 @@ class SoapEndpoint:
             # Stop here: what was not read stays on the socket, so the connection is closed.
             return self._fault(start_response, refused.status, refused.code, refused.message)
         if environ.get(EVENT_LOOP_KEY) and not self._waits_for_nothing(root, environ):
-            if called_method(root) == "authenticate" and "authenticate" in environ.get(
-                "HTTP_SOAPACTION", ""
-            ):
+            action = action_method(environ.get("HTTP_SOAPACTION", ""))
+            if called_method(root) == "authenticate" == action:
                 raise NotOnLoop  # a body spyne must read: on a request thread
             # Answered on the worker's event loop because SOAPAction named a call that never
             # waits (soap/idle_lane.py); a body calling anything else is not run there.

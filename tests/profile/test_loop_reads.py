@@ -37,6 +37,7 @@ def pg(db: Any) -> Any:
 @pytest.fixture
 def loop(pg: Any) -> Iterator[LoopReads]:
     reads = LoopReads(pg.url)
+    reads.want()  # as a serving worker says at start
     yield reads
     reads.dispose()
 
@@ -66,6 +67,21 @@ def test_the_loop_reads_only_on_a_connection_a_thread_made(loop: LoopReads, pg: 
     with pytest.raises(NotOnLoop):
         loop.read(lambda conn: None)  # a poll that needs a write: to a thread
     assert loop.available()  # and the loop goes on reading
+
+
+def test_without_a_serving_worker_no_connection_is_made_for_a_loop(pg: Any) -> None:
+    """The app in-process (tests, benchmarks): authenticate on a request thread would connect
+    the loop's reads only when a serving worker said its loop will read."""
+    reads = LoopReads(pg.url)
+    try:
+        reads.warm()
+        assert not reads.available()
+        assert reads.engine.pool.checkedin() == 0  # type: ignore[attr-defined]
+        reads.want()
+        reads.warm()
+        assert reads.available()
+    finally:
+        reads.dispose()
 
 
 def test_a_locked_table_costs_the_loop_one_short_wait_then_threads_take_over(

@@ -124,6 +124,11 @@ def test_statement_listeners_see_the_driver_read(pg: Any) -> None:
     assert len(seen) == 1 and "WHERE companies.username = " in seen[0]
 
 
+# Waits (up to 5 s) until the backend has exited: without the wait, a read made at once may
+# still be answered, and the connection die only after it went back to the pool.
+TERMINATE = "select pg_terminate_backend(:pid, 5000)"
+
+
 def test_a_lost_connection_is_reported_as_sqlalchemy_does_and_read_again(pg: Any) -> None:
     settings = make_settings(pg.url, 8000)
     username = _company(pg, settings, everything=False)
@@ -132,7 +137,7 @@ def test_a_lost_connection_is_reported_as_sqlalchemy_does_and_read_again(pg: Any
     with pg.quick_engine.connect() as conn:
         backend = conn.execute(text("select pg_backend_pid()")).scalar_one()
         with pg.engine.begin() as other:
-            other.execute(text("select pg_terminate_backend(:pid)"), {"pid": backend})
+            other.execute(text(TERMINATE), {"pid": backend})
         with pytest.raises(sa_exc.DBAPIError) as raised:
             read.first(conn, params)
         assert raised.value.connection_invalidated
@@ -145,7 +150,7 @@ def test_a_lost_connection_is_reported_as_sqlalchemy_does_and_read_again(pg: Any
         ]
     with pg.engine.begin() as other:
         for backend in backends:
-            other.execute(text("select pg_terminate_backend(:pid)"), {"pid": backend})
+            other.execute(text(TERMINATE), {"pid": backend})
     login = pg.quick_read(
         lambda conn: auth._read_login(conn, settings, username, "x", utcnow(), quick=True)
     )

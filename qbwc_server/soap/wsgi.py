@@ -139,10 +139,9 @@ class SoapEndpoint:
             return True
         if method == "authenticate":
             # Put on the loop for its SOAPAction, for the loop's bounded read: the idle lane
-            # reads there or says NotOnLoop. Another SOAPAction vouched for no read at all.
-            action = action_method(environ.get("HTTP_SOAPACTION", ""))
-            parsed = parse_call(root)
-            return action == "authenticate" and parsed is not None and parsed[0] == method
+            # reads there or says NotOnLoop (and a body spyne must read goes to a thread,
+            # below). Another SOAPAction vouched for no read at all.
+            return action_method(environ.get("HTTP_SOAPACTION", "")) == method
         if method != "closeConnection":
             return False
         parsed = parse_call(root)
@@ -217,9 +216,6 @@ class SoapEndpoint:
             # Stop here: what was not read stays on the socket, so the connection is closed.
             return self._fault(start_response, refused.status, refused.code, refused.message)
         if environ.get(EVENT_LOOP_KEY) and not self._waits_for_nothing(root, environ):
-            action = action_method(environ.get("HTTP_SOAPACTION", ""))
-            if called_method(root) == "authenticate" == action:
-                raise NotOnLoop  # a body spyne must read: on a request thread
             # Answered on the worker's event loop because SOAPAction named a call that never
             # waits (soap/idle_lane.py); a body calling anything else is not run there.
             message = "The SOAPAction header names another method than the request body calls."
@@ -227,6 +223,8 @@ class SoapEndpoint:
         answer = self.idle_lane.answer(root, environ)  # a plain call: no spyne
         if answer is not None:
             return self._reply(start_response, "200 OK", answer, "text/xml; charset=utf-8")
+        if environ.get(EVENT_LOOP_KEY) and called_method(root) == "authenticate":
+            raise NotOnLoop  # a body spyne must read (it reads the database): on a thread
         environ = dict(environ)
         environ["wsgi.input"] = io.BytesIO(b"")
         environ["CONTENT_LENGTH"] = "0"

@@ -19,7 +19,12 @@ Each run uses a fresh PostgreSQL database (created and dropped):
    tracemalloc): RSS sampled every 2 ms during each bills page and read after it (following a
    gc.collect()), and Python allocations (peak, retained), for ``--memory-pages`` pages of
    ``--memory-page`` bills: the peak while ingesting the largest page, and the figures after
-   the 10th and the 100th page (memory must not grow with the number of pages).
+   the 10th and the 100th page (memory must not grow with the number of pages). tracemalloc
+   runs from the first page to the last; "retained" after page n is how much the traced total
+   grew from before the first bills page to after page n (each read after a gc.collect()).
+   Not a sum of what each call allocated and left alive: a cache of one entry that each call
+   replaces (the last long answer, observability/qbxml_errors.py, about a page of text) would
+   count a page per call although the process keeps only one.
 
 The simulator's company file lives in this process too; it is frozen out of the garbage
 collector (``gc.freeze``) so that the server's collections do not walk it.
@@ -37,6 +42,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tracemalloc
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -228,6 +234,7 @@ def ingest(
             pass
         finally:
             measured.gc_timer.remove()
+            tracemalloc.stop()  # the first measured call started it (trace); else a no-op
             app.rt.db.dispose()
     return pages
 
@@ -279,9 +286,9 @@ def memory_figures(
         "max_tracemalloc_peak_mib": mib(max(p.sample.traced_peak for p in traced)),
         "after_pages": {},
     }
-    retained = [0]
-    for page in traced:
-        retained.append(retained[-1] + page.sample.traced_kept)
+    # What the process kept: growth of the traced total since before the first bills page.
+    base = traced[0].sample.traced_before
+    retained = [0, *(page.sample.traced_after - base for page in traced)]
     for n in checkpoints:
         if n <= min(len(bills), len(traced)):
             out["after_pages"][n] = {

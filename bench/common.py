@@ -240,8 +240,9 @@ class CallSample:
     rss_before: int = 0
     rss_peak: int = 0
     rss_after: int = 0
-    traced_peak: int = 0  # tracemalloc peak of allocations made during the call
-    traced_kept: int = 0  # tracemalloc: allocated in the call, still alive after a gc.collect()
+    traced_peak: int = 0  # tracemalloc: the most the traced total rose above traced_before
+    traced_before: int = 0  # the traced total before the call, after a gc.collect()
+    traced_after: int = 0  # the traced total after the call, after a gc.collect()
     cpu: float = 0.0  # this thread's CPU seconds in the call
     other_cpu: float = 0.0  # CPU seconds of ``MeasuredTransport.other_cpu`` (e.g. PostgreSQL)
 
@@ -387,7 +388,8 @@ class GcTimer:
 class MeasuredTransport:
     """Wraps an in-process transport: times each SOAP call (the server's work only), the
     garbage collections inside it and, for the methods in ``memory_methods``, samples RSS and
-    (with ``trace``) tracemalloc."""
+    (with ``trace``) tracemalloc, from the first measured call until its owner stops it: what a
+    call frees of an earlier call's memory is seen (bench_ingest.py, item 2)."""
 
     inner: Transport
     memory_methods: frozenset[str] = frozenset()
@@ -404,9 +406,12 @@ class MeasuredTransport:
         sample = CallSample(method, 0.0, len(body))
         sampler = RssSampler() if measure else None
         if measure:
-            sample.rss_before = rss_bytes()
             if self.trace:
-                tracemalloc.start()
+                tracemalloc.start()  # a no-op while it runs
+                gc.collect()  # the caller's garbage in reference cycles is not the call's
+                sample.traced_before = tracemalloc.get_traced_memory()[0]
+                tracemalloc.reset_peak()
+            sample.rss_before = rss_bytes()
         if sampler is not None:
             sampler.__enter__()
         if self.profiler is not None:
@@ -434,8 +439,8 @@ class MeasuredTransport:
                 gc.collect()
                 sample.rss_after = rss_bytes()
                 if self.trace:
-                    sample.traced_kept, sample.traced_peak = tracemalloc.get_traced_memory()
-                    tracemalloc.stop()
+                    sample.traced_after, peak = tracemalloc.get_traced_memory()
+                    sample.traced_peak = peak - sample.traced_before
             self.samples.append(sample)
 
 

@@ -29,9 +29,19 @@ def hresult_label(text: str | None) -> str | None:
 
 # The last long answer scanned and its labels: the metrics (soap_metering.py) and the audit
 # trail (audit/recorder.py) both ask about the same answer of a call, a page of up to
-# megabytes; the second asks for the same object (a tuple, replaced whole: thread-safe).
-_last: tuple[str, list[str]] = ("", [])
+# megabytes; the second asks for the same object (a tuple, replaced whole: thread-safe). Only
+# for the length of the call: forget_long_answer() drops it when the call is over, so an idle
+# process does not keep its last page (up to QBWC_MAX_BODY_BYTES of text) alive.
+_NOTHING: tuple[str, list[str]] = ("", [])
+_last = _NOTHING
 _REMEMBER_FROM = 4096  # characters: short answers are cheaper to scan again
+
+
+def forget_long_answer() -> None:
+    """Drop the remembered answer (its call is over). Another thread's call in flight then
+    scans its answer once more: the same labels, a little later."""
+    global _last
+    _last = _NOTHING
 
 
 def status_error_labels(response: str | None) -> list[str]:

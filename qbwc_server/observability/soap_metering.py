@@ -14,7 +14,11 @@ from typing import Any
 
 from qbwc_server.loop_reads import NotOnLoop
 from qbwc_server.observability import context
-from qbwc_server.observability.qbxml_errors import hresult_label, status_error_labels
+from qbwc_server.observability.qbxml_errors import (
+    forget_long_answer,
+    hresult_label,
+    status_error_labels,
+)
 
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -74,6 +78,8 @@ class SoapMetering:
         except BaseException:
             self._observe(status[0] if status else "500", time.perf_counter() - started)
             raise
+        finally:
+            forget_long_answer()  # read by this call's metrics and audit entry, both done
         self._observe(status[0] if status else "500", time.perf_counter() - started)
         return body
 

@@ -147,7 +147,7 @@ def served(
         "DATABASE_URL": database_url,
         "QBWC_ADMIN_TOKEN": ADMIN_TOKEN,
         "QBWC_PUBLIC_URL": base,
-        "QBWC_LOG_LEVEL": "WARNING",
+        "QBWC_LOG_LEVEL": "INFO",  # the default: access lines, as the peer writes uvicorn's
         # The server imports this copy of the project, not whatever the venv has installed.
         "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
         **env,
@@ -166,7 +166,7 @@ def served(
         "--no-migrate",
         *(["--threads", str(threads)] if threads is not None else []),
     ]
-    # BENCH_SERVER_LOG=path keeps the server's log (WARNING and up) for a look after the run.
+    # BENCH_SERVER_LOG=path keeps the server's log (INFO and up) for a look after the run.
     kept = os.environ.get("BENCH_SERVER_LOG")
     opened = open(kept, "w+b") if kept else tempfile.TemporaryFile()  # noqa: SIM115
     with opened as log:

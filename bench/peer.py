@@ -177,8 +177,9 @@ def serve_peer(
         "PYTHONPATH": str(env.root),
         **(extra_env or {}),
     }
-    # uvicorn's defaults otherwise (access log on, like gunicorn's in ``qbwc-server serve``);
-    # both servers write their logs to /dev/null here.
+    # uvicorn's defaults otherwise: access log on, as ``qbwc-server serve`` writes its access
+    # lines at its default level, INFO (bench/common.py served; an idle poll's calls are DEBUG
+    # lines there). Both servers write their lines (to /dev/null or a temporary file).
     command = [*wrapper, str(env.python), "-m", "uvicorn", "peer_app:app", "--host", "127.0.0.1"]
     command += ["--port", str(port)]
     with tempfile.TemporaryFile() as log:

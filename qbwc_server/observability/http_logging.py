@@ -24,7 +24,8 @@ WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 # Work a handler leaves for after the response has been sent (a list of callables in the
 # environ; observability must not make the client wait, e.g. storing the audit trail).
 AFTER_RESPONSE_KEY = "qbwc.after_response"
-# Probes and scrapes arrive every few seconds; their lines would drown the rest at INFO.
+# Probes and scrapes arrive every few seconds; their lines would drown the rest at INFO. So
+# would an idle poll's calls (soap_metering.idle_poll_call): all of them at DEBUG.
 QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 MAX_QUERY_CHARS = 200
 # Paths whose next segment is a secret: a setup link's token (web/setup_page.py).
@@ -119,7 +120,10 @@ class RequestLogging:
         path = loggable_path(environ.get("PATH_INFO", "") or "/")
         method = environ.get("REQUEST_METHOD", "?")
         code = int(status.split(" ", 1)[0]) if status[:3].isdigit() else 0
-        level = logging.DEBUG if path in QUIET_PATHS and code < 400 else logging.INFO
+        routine = path in QUIET_PATHS or (
+            values.get("idle_poll") is True and values.get("outcome") != "error"
+        )
+        level = logging.DEBUG if routine and code < 400 else logging.INFO
         if not log.isEnabledFor(level):
             return
         query = environ.get("QUERY_STRING", "")[:MAX_QUERY_CHARS]

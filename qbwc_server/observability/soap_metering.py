@@ -32,6 +32,15 @@ def call_failed() -> None:
     context.bind(outcome="error")
 
 
+def idle_poll_call() -> None:
+    """This call is routine polling: serverVersion, clientVersion answered "" (go on), an
+    authenticate answered ``none`` (nothing to do), the closeConnection of such a session. Its
+    access line is written at DEBUG (observability/http_logging.py): a fleet of Web Connectors
+    polling every few minutes would write four lines per poll that say nothing; the metrics
+    count these calls and the company status shows the contact."""
+    context.bind(idle_poll=True)
+
+
 def _on_method_call(ctx: Any) -> None:
     name = ctx.method_name or ""
     context.bind(method=name)

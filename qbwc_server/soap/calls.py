@@ -19,7 +19,7 @@ from qbwc_server.help import catalog
 from qbwc_server.loop_reads import NotOnLoop
 from qbwc_server.net import client_ip
 from qbwc_server.observability.metrics import count_loop_read
-from qbwc_server.observability.soap_metering import call_failed
+from qbwc_server.observability.soap_metering import call_failed, idle_poll_call
 from qbwc_server.soap import admission
 
 log = logging.getLogger(__name__)
@@ -49,11 +49,15 @@ class QbwcCalls:
             return fallback
 
     def server_version(self) -> str:
+        idle_poll_call()
         return SERVER_VERSION
 
     def client_version(self, version: str | None, addr: str) -> str:
         try:  # touches no database (engine/client_versions.py)
-            return client_version(self.settings, version, addr)
+            answer = client_version(self.settings, version, addr)
+            if not answer:
+                idle_poll_call()  # "go on": a warning or a refusal is worth its line
+            return answer
         except Exception:
             call_failed()
             log.exception("QBWC clientVersion failed")
@@ -79,7 +83,7 @@ class QbwcCalls:
                 count_loop_read(away.reason)
                 raise
             count_loop_read("answered")
-            return [a if a is not None else "" for a in found]
+            return _noted([a if a is not None else "" for a in found])
         if self.db.loop_reads is not None:
             self.db.loop_reads.warm()  # a connection for the loop, if it has none (after a pause)
         try:
@@ -99,7 +103,7 @@ class QbwcCalls:
             call_failed()
             # "none" with a postpone: the connector comes back later, nothing is lost.
             return admission.failed_answer(exc, username)
-        return [a if a is not None else "" for a in answer]
+        return _noted([a if a is not None else "" for a in answer])
 
     def send_request_xml(
         self,
@@ -144,5 +148,13 @@ class QbwcCalls:
     def close_connection(self, ticket: str | None) -> str:
         quick = tickets.close_without_database(self.db.engine, ticket)  # a "none" session
         if quick is not None:
+            idle_poll_call()
             return quick
         return self.guarded("closeConnection", "OK", lambda c: c.close_connection(ticket)) or "OK"
+
+
+def _noted(answer: list[str]) -> list[str]:
+    """authenticate's answer, its call marked routine when it says ``none`` (nothing to do)."""
+    if len(answer) > 1 and answer[1] == "none":
+        idle_poll_call()
+    return answer

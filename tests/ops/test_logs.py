@@ -7,6 +7,7 @@ import io
 import json
 import logging
 import os
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,6 +22,7 @@ from qbwc_server.sim.report import Outcome
 from qbwc_server.sim.webconnector import WebConnector
 from qbwc_server.sim.wsgi_transport import WsgiTransport
 from tests.conftest import ADMIN_TOKEN, make_settings
+from tests.foundation.helpers import QbwcSessionDriver, synced_company
 from tests.ops.scenario import METRICS_TOKEN, PROXY_REQUEST_ID, TAX_ID, Run
 from tests.writeback.support import make_bench
 
@@ -45,13 +47,14 @@ def test_every_line_is_a_json_object_with_ids(served_run: Run) -> None:
     soap = [line for line in lines if line.get("path") == "/qbwc"]
     assert soap and all("request_id" in line and "duration_ms" in line for line in soap)
     assert {line["method"] for line in soap} >= {
-        "serverVersion",
-        "clientVersion",
         "authenticate",
         "sendRequestXML",
         "receiveResponseXML",
         "closeConnection",
     }
+    # serverVersion and a clientVersion that lets the session go on say nothing: at DEBUG only
+    # (test_an_idle_poll_writes_its_access_lines_at_debug_only).
+    assert not {line["method"] for line in soap} & {"serverVersion", "clientVersion"}
     in_session = [line for line in soap if line["method"] == "receiveResponseXML"]
     assert all(line["company_id"] == served_run.company_id for line in in_session)
     assert all(isinstance(line["session_id"], int) for line in in_session)
@@ -197,3 +200,65 @@ def test_the_access_line_comes_when_the_server_closes_the_body_even_if_its_close
     assert list(plain) == [b"x"]
     plain.close()
     assert done[-1] == "plain"
+
+
+def _access_lines(stream: io.StringIO) -> list[dict[str, Any]]:
+    lines = [json.loads(raw) for raw in stream.getvalue().splitlines() if raw.strip()]
+    return [line for line in lines if line.get("logger") == "qbwc.access"]
+
+
+def _empty_session(server: Any, company: dict[str, Any], key: str | None = None) -> list[str]:
+    wc = QbwcSessionDriver(server.qbwc_url)
+    assert wc.server_version()
+    assert wc.client_version("2.3.0.215") == ""
+    answer = wc.authenticate(company["username"], key or company["connector_key"])
+    if answer[1] == "none":
+        assert wc.close() == "Nothing to do right now."
+    return list(answer)
+
+
+def test_an_idle_poll_writes_its_access_lines_at_debug_only(
+    server_factory: Any, database_url: str, text_log: io.StringIO
+) -> None:
+    """A Web Connector that finds nothing to do every few minutes, times thousands: at INFO its
+    four calls write no line (the metrics count them; the status shows the contact); at DEBUG
+    each has its line, marked ``idle_poll``. A refused key is worth its line at INFO."""
+    server = server_factory(QBWC_AUDIT="off")
+    configure_logging(make_settings(database_url, 80, QBWC_LOG_FORMAT="json"), text_log)
+    company = synced_company(server)
+    for _ in range(100):  # the first sync's last line, written after its response left
+        if any(line.get("method") == "closeConnection" for line in _access_lines(text_log)):
+            break
+        time.sleep(0.02)
+    text_log.seek(0)
+    text_log.truncate()
+    assert _empty_session(server, company)[1] == "none"
+    wrong = "QBWC-AAAA-BBBB-CCCC-DDDD-EEEE-FFFF-GGGG-HHHH"
+    assert _empty_session(server, company, key=wrong)[1] == "nvu"
+    for _ in range(100):  # the refused login's line, written after its response left
+        if _access_lines(text_log):
+            break
+        time.sleep(0.02)
+    time.sleep(0.1)  # and any late line of the idle poll before it
+    refused = _access_lines(text_log)
+    assert [(line["method"], line["level"]) for line in refused] == [("authenticate", "INFO")]
+    assert "idle_poll" not in refused[0]
+
+    text_log.seek(0)
+    text_log.truncate()
+    debug = make_settings(database_url, 80, QBWC_LOG_FORMAT="json", QBWC_LOG_LEVEL="DEBUG")
+    configure_logging(debug, text_log)
+    assert _empty_session(server, company)[1] == "none"
+    lines: list[dict[str, Any]] = []
+    for _ in range(100):  # a line is written once its response has left: after the client read it
+        lines = [line for line in _access_lines(text_log) if line.get("path") == "/qbwc"]
+        if len(lines) >= 4:
+            break
+        time.sleep(0.02)
+    assert [line["method"] for line in lines] == [
+        "serverVersion",
+        "clientVersion",
+        "authenticate",
+        "closeConnection",
+    ]
+    assert all(line["level"] == "DEBUG" and line["idle_poll"] is True for line in lines)

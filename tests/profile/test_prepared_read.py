@@ -34,6 +34,10 @@ from tests.conftest import make_settings
 def pg(db: Any) -> Any:
     if not db.is_postgres or db.quick_engine is None:
         pytest.skip("the driver read runs on PostgreSQL's quick reads (psycopg) only")
+    # Fresh connections: these tests read on pooled ones directly, without Database.quick_read's
+    # retry, and a connection an earlier test's server dropped (terminated backends, a pool
+    # ping skipped within PING_AFTER_IDLE_SECONDS) would fail the first read of another test.
+    db.quick_engine.dispose()
     return db
 
 

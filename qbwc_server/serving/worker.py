@@ -225,10 +225,8 @@ class SlowClientWorker(AdmittingWorker):  # type: ignore[misc]
             # was answered; the request goes on as any other.
             if registered:
                 self.poller.unregister(job.conn.sock)
-            job.conn.qbwc_gathered = (data, job.started, plain)
-            super().enqueue_req(job.conn)
-            return
-        self._forget(job)
+        else:
+            self._forget(job)
         job.conn.qbwc_gathered = (data, job.started, plain)
         super().enqueue_req(job.conn)
 

@@ -12,7 +12,8 @@ changed transaction are replaced as a whole.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -101,6 +102,18 @@ def _split(item: RecordInput) -> tuple[str | None, Mapping[str, Any]]:
     return None, item
 
 
+def _record_id(rt: RecordType, tag: str | None, data: Mapping[str, Any]) -> str:
+    """The record's ListID/TxnID; RecordError for a record that cannot be stored."""
+    object_id = data.get(rt.id_key)
+    if object_id.__class__ is not str:
+        object_id = text(object_id)
+    if not object_id:
+        raise RecordError(f"{rt.name}: a record without {rt.id_key} cannot be stored")
+    if tag is not None and tag not in rt.ret_tags:
+        raise RecordError(f"{tag} records do not belong to {rt.name}")
+    return str(object_id)
+
+
 def _batches(
     rt: RecordType, records: Iterable[RecordInput]
 ) -> Iterator[dict[str, tuple[str | None, Mapping[str, Any]]]]:
@@ -108,13 +121,7 @@ def _batches(
     batch: dict[str, tuple[str | None, Mapping[str, Any]]] = {}
     for item in records:
         tag, data = _split(item)
-        object_id = data.get(rt.id_key)
-        if object_id.__class__ is not str:
-            object_id = text(object_id)
-        if not object_id:
-            raise RecordError(f"{rt.name}: a record without {rt.id_key} cannot be stored")
-        if tag is not None and tag not in rt.ret_tags:
-            raise RecordError(f"{tag} records do not belong to {rt.name}")
+        object_id = _record_id(rt, tag, data)
         batch.pop(object_id, None)
         batch[object_id] = (tag, data)
         if len(batch) >= BATCH_SIZE:
@@ -131,17 +138,35 @@ def upsert_records(
     records: Iterable[RecordInput],
     *,
     compare_documents: bool = False,
+    expected_ids: Callable[[], Sequence[str] | None] | None = None,
 ) -> UpsertResult:
     """Insert new records, update changed ones (EditSequence differs, or the stored one is
     marked deleted), leave the rest untouched. Returns the counts.
 
     ``compare_documents``: a record with the stored EditSequence counts as changed when its
     document differs from the stored one: for values QuickBooks recomputes without editing
-    the record (a vendor's Balance, sync/balances.py)."""
+    the record (a vendor's Balance, sync/balances.py).
+
+    ``expected_ids``: the ids the records are expected to carry, known once the first record
+    has been read (a page's ``ResponseStart.record_ids``), or None. On PostgreSQL the new ones
+    among them are then written while the records are read (:func:`_insert_while_reading`);
+    the rest, and any record not announced, go the usual way after them."""
     rt = record_type(type_name)
     conn = session.connection()
     result = UpsertResult()
     locked = False
+    if expected_ids is not None and conn.dialect.name == "postgresql":
+        items = iter(records)
+        first = next(items, None)
+        if first is None:
+            return result
+        records = itertools.chain((first,), items)
+        ids = expected_ids()  # announced by now: the first record has been read
+        if ids and len(ids) <= BATCH_SIZE and len(set(ids)) == len(ids):
+            lock_feed(conn, company_id)
+            locked = True
+            result, later = _insert_while_reading(conn, company_id, rt, records, ids)
+            records = later
     for batch in _batches(rt, records):
         if not locked:
             lock_feed(conn, company_id)
@@ -290,6 +315,47 @@ def _upsert_batch(
         changed_ids=(*new_ids, *changed_ids),
         prior_vendors=tuple(sorted({v for i in changed_ids if (v := existing[i][2])})),
     )
+
+
+def _insert_while_reading(
+    conn: Connection,
+    company_id: int,
+    rt: RecordType,
+    records: Iterable[RecordInput],
+    ids: Sequence[str],
+) -> tuple[UpsertResult, list[RecordInput]]:
+    """PostgreSQL, under the feed lock: COPY the records whose announced id is not stored yet
+    as they are read — the database stores each part while the next records are parsed and
+    formatted, where reading a whole batch first left it idle until the COPY began and the
+    server waiting at its end (a fifth of a page's time at the default page sizes). Returns
+    what was inserted and the records left for the usual way, in their order: stored ones,
+    ones not announced, a repeat of one just written (which then counts as its update)."""
+    existing = _existing(conn, company_id, rt, ids)
+    fresh = {i for i in ids if i not in existing}
+    written: dict[str, Mapping[str, Any]] = {}
+    later: list[RecordInput] = []
+
+    def new_records() -> Iterator[tuple[str, str | None, Mapping[str, Any]]]:
+        for item in records:
+            tag, data = _split(item)
+            object_id = _record_id(rt, tag, data)
+            if object_id in fresh and object_id not in written:
+                written[object_id] = data
+                yield object_id, tag, data
+            else:
+                later.append(item)
+
+    now = utcnow()
+    escaped: set[str] = set()
+    lines = copy_lines(rt, new_records(), company_id, now.isoformat(), escaped)
+    copy_text(conn, rt.table, copy_columns(rt), lines)  # reads every record, new or not
+    if not written:
+        return UpsertResult(), later
+    rows = [(i, text(data.get("EditSequence")), data) for i, data in written.items()]
+    if not rt.is_list:
+        _replace_lines_and_links(conn, company_id, rt, (), rows, escaped)
+    log_changes(conn, company_id, rt.name, [(i, "upsert", seq) for i, seq, _data in rows], now)
+    return UpsertResult(inserted=len(rows), changed_ids=tuple(written)), later
 
 
 # A stored record as the change log and the lines need it: (id, EditSequence, its dict).

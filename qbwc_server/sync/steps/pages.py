@@ -140,10 +140,20 @@ class StreamPass:
                     yield event
                 elif isinstance(event, ResponseStart):
                     check_start(event, meta)
+                    announced.append(event.record_ids)
                 elif isinstance(event, ResponseEnd):
                     status = event.status
 
-        stored = store.upsert_records(run.session, run.company.id, rt.name, kept_records())
+        # The page's record ids, from its one ResponseStart: storage writes the new records
+        # while they are read (records/store.py).
+        announced: list[tuple[str, ...] | None] = []
+        stored = store.upsert_records(
+            run.session,
+            run.company.id,
+            rt.name,
+            kept_records(),
+            expected_ids=lambda: announced[0] if len(announced) == 1 else None,
+        )
         if vendor_by_id:
             # Only what changed: an overlap re-read of an unchanged bill moved no balance; a
             # bill given to another vendor moved the one it had before too.

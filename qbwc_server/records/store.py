@@ -327,9 +327,10 @@ def _insert_while_reading(
     """PostgreSQL, under the feed lock: COPY the records whose announced id is not stored yet
     as they are read — the database stores each part while the next records are parsed and
     formatted, where reading a whole batch first left it idle until the COPY began and the
-    server waiting at its end (about an eighth of a page's time at the default page sizes). Returns
-    what was inserted and the records left for the usual way, in their order: stored ones,
-    ones not announced, a repeat of one just written (which then counts as its update)."""
+    server waiting at its end (about an eighth of a page's time at the default page sizes).
+    Returns what was inserted and the records left for the usual way, in their order: stored
+    ones, ones not announced, a repeat of one just written (which then counts as its
+    update)."""
     existing = _existing(conn, company_id, rt, ids)
     fresh = {i for i in ids if i not in existing}
     written: dict[str, Mapping[str, Any]] = {}

@@ -341,8 +341,9 @@ class ResponseStart:
     # was parsed before its records are read (None while streaming): storage learns which
     # records are new before it reads them, and writes them while they are read
     # (records/store.py). A hint, read off the tree in one XPath (_RECORD_IDS): storage
-    # checks each record's own id.
-    record_ids: tuple[str, ...] | None = None
+    # checks each record's own id. Not part of the event's equality: a page parsed whole and
+    # the same page streamed give equal events.
+    record_ids: tuple[str, ...] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

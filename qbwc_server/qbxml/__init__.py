@@ -3,8 +3,8 @@ strHCPResponse parser, status-code and HRESULT catalogs, and qbXML version choic
 
 Pure functions and dataclasses: no database, no SOAP. See the modules for details:
 ``document`` (build_document), ``queries`` / ``writes`` (builders), ``schema_order`` (order
-engine, Ref, Address), ``parse`` (iter_response / parse_response / ret_to_dict), ``hcp``
-(parse_hcp), ``status``, ``hresult``, ``versions``.
+engine, Ref, Address), ``parse`` (iter_response / parse_response), ``ret_dicts``
+(ret_to_dict), ``hcp`` (parse_hcp), ``status``, ``hresult``, ``versions``.
 """
 
 from qbwc_server.qbxml.document import build_document
@@ -14,8 +14,8 @@ from qbwc_server.qbxml.parse import (
     UnsafeXmlError,
     iter_response,
     parse_response,
-    ret_to_dict,
 )
+from qbwc_server.qbxml.ret_dicts import ret_to_dict
 from qbwc_server.qbxml.schema_order import SUPPORTED_VERSIONS, Address, Ref
 from qbwc_server.qbxml.versions import choose_qbxml_version
 

@@ -25,10 +25,10 @@ from qbwc_server.qbxml.parse import (
     hardened_parser_kwargs,
     prepare_text,
     refuse_dtd,
-    ret_to_dict,
     sanitize_chunk,
     status_from_element,
 )
+from qbwc_server.qbxml.ret_dicts import ret_to_dict
 
 # Removed from the company dict: never stored or logged (security rules, architecture.md).
 SENSITIVE_COMPANY_ELEMENTS = frozenset({"EIN", "SSN"})

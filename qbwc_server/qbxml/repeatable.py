@@ -1,5 +1,5 @@
 """Which response elements repeat (maxOccurs > 1) — so that they are *always* lists in the
-dicts made by :func:`qbwc_server.qbxml.parse.ret_to_dict`, even when a record has just one.
+dicts made by :func:`qbwc_server.qbxml.ret_dicts.ret_to_dict`, even when a record has just one.
 
 Derived from every ``…Ret`` element of qbxml130.xsd and qbxml160.xsd (union of both): an
 element name is listed in :data:`REPEATABLE_ELEMENTS` when it has maxOccurs > 1 wherever it

@@ -1,7 +1,7 @@
 """Typed columns from QuickBooks ``…Ret`` dicts: tolerant value converters and field declarations.
 
 Values arrive as QuickBooks wrote them (``str``; the simulator also hands over ``bool``/``int``),
-repeatable elements as lists (``qbxml/parse.py`` ``ret_to_dict`` always makes them lists). A
+repeatable elements as lists (``qbxml/ret_dicts.py`` ``ret_to_dict`` always makes them lists). A
 :class:`Field` names the typed column and the Ret paths that feed it; the record type
 declarations (``records/types.py``) list them, and :func:`compile_extractor` turns them into
 straight-line code.

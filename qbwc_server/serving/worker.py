@@ -31,7 +31,6 @@ import contextlib
 import gc
 import logging
 import selectors
-import socket
 import time
 from dataclasses import dataclass, field
 from functools import partial
@@ -41,6 +40,7 @@ from qbwc_server.loop_reads import NotOnLoop
 from qbwc_server.net import ClientTooSlow
 from qbwc_server.observability.http_logging import after_response_pending
 from qbwc_server.serving.client_socket import CONTINUE, MIN_RATE, DeadlineSocket
+from qbwc_server.serving.loop_upkeep import READ_SIZE, LoopUpkeep
 from qbwc_server.serving.request_head import BODY_HELD, MAX_HEAD, Head, read_head
 from qbwc_server.serving.simple_http import PlainRequest, PlainResponder, read_plain
 from qbwc_server.soap.admission import AdmittingWorker, sheddable
@@ -49,14 +49,8 @@ from qbwc_server.soap.idle_lane import EVENT_LOOP_KEY, NO_DATABASE_METHODS
 log = logging.getLogger("qbwc.serve")
 
 GATE_MEMORY = 32 * 1024 * 1024  # bytes the gate holds per worker, all connections together
-READ_SIZE = 64 * 1024
-LINGER_SECONDS = 2.0  # a closed connection's unread request bytes are drained this long
-LINGER_MAX_BYTES = 64 * 1024
 DRAIN_SECONDS = 0.1  # an answered request's unread body is drained this long before closing
 DEFAULT_CLIENT_TIMEOUT = 30.0
-# The event loop's housekeeping (heartbeat, expiring gathered requests) at most this often:
-# gthread runs it after every round of events, several per request.
-HOUSEKEEPING_SECONDS = 0.1
 GC_YOUNG_THRESHOLD = 10_000  # allocations between collections of the youngest generation
 # Calls the application may answer on the event loop (soap/wsgi.py answers_at_once): no
 # database, or authenticate's one bounded read on the loop's own connection (loop_reads.py).
@@ -95,7 +89,7 @@ def _plain_answer(status: str, text: str) -> bytes:
     ).encode() + body
 
 
-class SlowClientWorker(AdmittingWorker):  # type: ignore[misc]
+class SlowClientWorker(LoopUpkeep, AdmittingWorker):  # type: ignore[misc]
     """gthread with the overload shed lane (soap/admission.py), the gate in front of its threads
     and deadlines in them (module docstring). A request reaches the admission decision gathered,
     so whether it opens a session is read from what the gate holds."""
@@ -109,8 +103,7 @@ class SlowClientWorker(AdmittingWorker):  # type: ignore[misc]
         )
         self._gathering: dict[int, _Gathering] = {}
         self._held = 0
-        self._lingering: dict[socket.socket, list[float]] = {}  # socket -> [until, drained]
-        self._next_housekeeping = self._next_heartbeat = self._next_parent_check = 0.0
+        self.init_upkeep()
         self._plain = PlainResponder(self.cfg)
         super().init_process()
 
@@ -363,63 +356,11 @@ class SlowClientWorker(AdmittingWorker):  # type: ignore[misc]
     def _answer_and_close(self, job: _Gathering, status: str, text: str) -> None:
         self._close(job, _plain_answer(status, text))
 
-    # --- closing without blocking the loop --------------------------------------------------------
-
-    def finish_request(self, conn: Any, fs: Any) -> None:
-        """A request whose connection does not stay open is closed by :meth:`_linger`.
-
-        gthread closes it "gracefully" on its event loop: FIN, then up to 2 s of blocking reads
-        until the client closes too. A client that never does froze the loop (and every other
-        connection of the worker) for 2 s each time.
-        """
-        try:
-            keep = fs.result() if not fs.cancelled() else False
-        except Exception:
-            keep = False
-        if keep:
-            super().finish_request(conn, fs)
-            return
-        self.nr_conns -= 1
-        self._linger(conn.sock.raw if isinstance(conn.sock, DeadlineSocket) else conn.sock)
-
-    def _linger(self, raw: socket.socket) -> None:
-        """RFC 9112 9.6: half-close, drain what the client still sends, close when it closes
-        or after :data:`LINGER_SECONDS` — all from the event loop, never waiting on it."""
-        try:
-            raw.shutdown(socket.SHUT_WR)
-            raw.setblocking(False)
-            self.poller.register(raw, selectors.EVENT_READ, self._drain)
-        except (OSError, ValueError, KeyError):
-            raw.close()
-            return
-        self._lingering[raw] = [time.monotonic() + LINGER_SECONDS, 0]
-
-    def _drain(self, raw: socket.socket) -> None:
-        try:
-            data = raw.recv(READ_SIZE)
-        except (BlockingIOError, InterruptedError):
-            return
-        except OSError:
-            data = b""
-        state = self._lingering.get(raw)
-        if state is not None and data:
-            state[1] += len(data)
-            if state[1] < LINGER_MAX_BYTES:
-                return
-        self._unlinger(raw)
-
-    def _unlinger(self, raw: socket.socket) -> None:
-        self._lingering.pop(raw, None)
-        with contextlib.suppress(KeyError, ValueError, OSError):
-            self.poller.unregister(raw)
-        raw.close()
-
     # --- deadlines ----------------------------------------------------------------------------
 
     def _expire(self) -> None:
         now = time.monotonic()
-        for raw in [raw for raw, state in self._lingering.items() if now > state[0]]:
-            self._unlinger(raw)
+        self._expire_lingering(now)
         late = [
             job
             for job in self._gathering.values()
@@ -438,35 +379,6 @@ class SlowClientWorker(AdmittingWorker):  # type: ignore[misc]
                 len(late),
                 self.client_timeout,
             )
-
-    def murder_pending(self) -> None:
-        """Called by gthread's loop after every round of events (so several times per request
-        when busy): expire the gate's requests too, at most :data:`HOUSEKEEPING_SECONDS` apart."""
-        now = time.monotonic()
-        if now < self._next_housekeeping:
-            return
-        self._next_housekeeping = now + HOUSEKEEPING_SECONDS
-        super().murder_pending()
-        self._expire()
-
-    def is_parent_alive(self) -> bool:
-        """gthread asks after every round of events (a system call); the answer can wait
-        :data:`HOUSEKEEPING_SECONDS`."""
-        now = time.monotonic()
-        if now < self._next_parent_check:
-            return True
-        self._next_parent_check = now + HOUSEKEEPING_SECONDS
-        return bool(super().is_parent_alive())
-
-    def notify(self) -> None:
-        """The heartbeat the arbiter watches (a file's time, one system call): gthread gives it
-        after every round of events; once per :data:`HOUSEKEEPING_SECONDS` is as good for a
-        worker timeout counted in seconds."""
-        now = time.monotonic()
-        if now < self._next_heartbeat:
-            return
-        self._next_heartbeat = now + HOUSEKEEPING_SECONDS
-        super().notify()
 
     # --- the thread ---------------------------------------------------------------------------
 

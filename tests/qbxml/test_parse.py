@@ -16,6 +16,7 @@ import pytest
 from lxml import etree
 
 from qbwc_server.qbxml import parse as parse_module
+from qbwc_server.qbxml import ret_dicts
 from qbwc_server.qbxml.parse import (
     MessageSet,
     QbxmlParseError,
@@ -27,13 +28,13 @@ from qbwc_server.qbxml.parse import (
     iter_response,
     parse_response,
     parse_whole,
-    ret_to_dict,
 )
 from qbwc_server.qbxml.repeatable import (
     REPEATABLE_ELEMENTS,
     REPEATABLE_IN_PARENT,
     is_repeatable,
 )
+from qbwc_server.qbxml.ret_dicts import ret_to_dict
 from qbwc_server.qbxml.status import StatusPolicy, classify
 from tests.qbxml.conftest import VERSIONS
 from tests.qbxml.xsd_tools import XsdModel
@@ -313,7 +314,7 @@ def test_records_with_and_without_attributes(
     assert rs.data == [expected]
     assert rs.status.status_message == message
     body = page[parse_module.body_offset(page) :]
-    plain = parse_module._records_without_attributes(body, etree.fromstring(body))
+    plain = ret_dicts.records_without_attributes(body, etree.fromstring(body))
     assert plain == ("=" not in ret + message)
 
 

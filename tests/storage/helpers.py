@@ -10,7 +10,8 @@ from lxml import etree
 from sqlalchemy import select
 
 from models import RecordChange
-from qbwc_server.qbxml.parse import hardened_parser_kwargs, ret_to_dict
+from qbwc_server.qbxml.parse import hardened_parser_kwargs
+from qbwc_server.qbxml.ret_dicts import ret_to_dict
 from qbwc_server.services.companies import create_company
 from qbwc_server.sim.quickbooks.catalog import ITEM_TYPES
 from qbwc_server.sim.quickbooks.company import CompanyFile

@@ -118,4 +118,5 @@ class SyncDriver:
 
     def progress(self) -> int:
         reads = self.planner.progress() if self.planner.has_more() else 100
+        self._save()  # the planner keeps part of its estimate for the next call
         return min(reads, self.writes.progress())

@@ -82,6 +82,10 @@ class SyncRun:
     def cursors(self) -> dict[str, StreamCursor]:
         """Every stream cursor of the company, by stream name (one query per SOAP call; those
         read one by one before are the same objects, the session's identity map)."""
+        self._forget_estimate(None)
+        return self._all()
+
+    def _all(self) -> dict[str, StreamCursor]:
         if self._loaded is None:
             self._loaded = load_cursors(self.session, self.company.id)
         return self._loaded
@@ -89,11 +93,19 @@ class SyncRun:
     def existing(self, name: str) -> StreamCursor | None:
         """The stream's cursor if it has one: a data stream's is read alone (unless all were
         read); the other steps' (deletion sweeps) read the others' too, so all are read."""
+        self._forget_estimate(name)
         if self._loaded is not None or name not in RECORD_TYPES:
-            return self.cursors().get(name)
+            return self._all().get(name)
         if name not in self._read:
             self._read[name] = load_cursor(self.session, self.company.id, name)
         return self._read[name]
+
+    def _forget_estimate(self, name: str | None) -> None:
+        """A cursor is looked at (``None``: all of them), to be read or changed: the progress
+        estimate that counted it may no longer hold (sync/planner.py ``_later_remaining``)."""
+        kept = self.state.later_estimate
+        if kept is not None and (name is None or name in kept[0]):
+            self.state.later_estimate = None
 
     def read_ahead(self, names: list[str]) -> None:
         """About to look at the cursors of ``names``: when more than one of them is not read
@@ -103,7 +115,7 @@ class SyncRun:
             return
         unread = [n for n in names if n in RECORD_TYPES and n not in self._read]
         if len(unread) > 1:
-            self.cursors()
+            self._all()
 
     def cursor(self, name: str) -> StreamCursor:
         """The stream's cursor, created on first use."""

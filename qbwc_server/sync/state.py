@@ -56,6 +56,9 @@ class SessionState:
     feed_start: int | None = None  # the change feed's head when the session's sync started
     # A request built while gathering a batch that could not join it: sent next (sync/batch.py)
     prepared: tuple[str, dict[str, Any]] | None = None
+    # Progress: the records estimated to remain in the queued steps after the first, and
+    # those steps (sync/planner.py Planner.progress: counted again when they change).
+    later_estimate: tuple[list[str], float] | None = None
 
     @classmethod
     def from_json(cls, data: Any) -> SessionState:
@@ -71,6 +74,7 @@ class SessionState:
             balance_pages=int(data.get("balance_pages") or 0),
             feed_start=_int_or_none(data.get("feed_start")),
             prepared=_prepared(data.get("prepared")),
+            later_estimate=_later_estimate(data.get("later")),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -91,6 +95,8 @@ class SessionState:
             out["feed_start"] = self.feed_start
         if self.prepared is not None:
             out["prepared"] = [self.prepared[0], dict(self.prepared[1])]
+        if self.later_estimate is not None:
+            out["later"] = [list(self.later_estimate[0]), self.later_estimate[1]]
         return out
 
 
@@ -98,6 +104,19 @@ def _prepared(value: Any) -> tuple[str, dict[str, Any]] | None:
     if isinstance(value, list) and len(value) == 2 and isinstance(value[0], str):
         return (value[0], dict(value[1])) if isinstance(value[1], Mapping) else None
     return None
+
+
+def _later_estimate(value: Any) -> tuple[list[str], float] | None:
+    if (
+        isinstance(value, list)
+        and len(value) == 2
+        and isinstance(value[0], list)
+        and all(isinstance(name, str) for name in value[0])
+        and isinstance(value[1], int | float)
+        and not isinstance(value[1], bool)
+    ):
+        return list(value[0]), float(value[1])
+    return None  # absent (a session from before) or not ours: counted again
 
 
 def _int_or_none(value: Any) -> int | None:

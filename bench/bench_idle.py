@@ -78,6 +78,7 @@ from companies import (
     vendor_file,
 )
 from idle_profile import profile_ours
+from machine_speed import describe, reference_ms
 from peer import PEER_PASSWORD, PEER_USER, add_peer_arguments, peer_venv, serve_peer
 
 from qbwc_server.sim.quickbooks import CompanyFile, FakeQuickBooks
@@ -240,6 +241,7 @@ def our_server(url: str, workers: int) -> Iterator[tuple[str, int]]:
 def run(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
     lines: list[str] = []
     out: dict[str, Any] = {"benchmark": "idle_and_sync_vs_peer", "load_before": load_average()}
+    reference_before = reference_ms()
     with (
         peer_venv(args.peer_version, args.peer_venv) as penv,
         fresh_database("postgresql", args.pg) as url,
@@ -361,6 +363,8 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
             lines += prof["text"]
     out["load_after"] = load_average()
     lines.append(f"load average before/after: {out['load_before']:.2f} / {out['load_after']:.2f}")
+    out["machine_reference_ms"] = [reference_before, reference_ms()]
+    lines.append(describe(*out["machine_reference_ms"]))
     return out, lines
 
 

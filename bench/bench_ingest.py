@@ -60,6 +60,7 @@ from common import (
     mib,
     process_cpu_seconds,
 )
+from machine_speed import describe, reference_ms
 
 from qbwc_server.config import DEFAULT_TUNING
 from qbwc_server.sim.quickbooks import CompanyFile, FakeQuickBooks
@@ -332,6 +333,7 @@ def main(argv: list[str] | None = None) -> int:
 
     memory_bills = 0 if args.skip_memory else args.memory_page * max(args.memory_pages)
     load_before = load_average()
+    reference_before = reference_ms()
     started = time.perf_counter()
     company = company_file(args.vendors, max(args.bills, memory_bills), args.seed)
     results: dict[str, Any] = {
@@ -380,6 +382,7 @@ def main(argv: list[str] | None = None) -> int:
             mem[f"parse_rss_{size}_bills"] = parse_rss(company, size)
         results["memory"] = {"page_size": args.memory_page, **mem}
     results["load_average_before_after"] = [load_before, load_average()]
+    results["machine_reference_ms"] = [reference_before, reference_ms()]
     if mem:
         big = mem["largest_page"]
         lines.append(
@@ -414,6 +417,7 @@ def main(argv: list[str] | None = None) -> int:
         f"  load average {results['load_average_before_after'][0]:.1f} -> "
         f"{results['load_average_before_after'][1]:.1f}"
     )
+    lines.append("  " + describe(*results["machine_reference_ms"]))
     emit(results, args.json, lines)
     return 0
 

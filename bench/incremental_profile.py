@@ -47,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         with app.rt.db.transaction() as session:
             owner_id = owner_id_in(session, app.rt.settings)
         transport = MeasuredTransport(WsgiTransport(app))
+        assert company.quickbooks is not None  # real_company gives the company its file
         wc = WebConnector(
             URL, company.username, company.key, company.quickbooks, app_name=company.app_name,
             owner_id=owner_id, file_id=company.file_id, analyze_responses=False,

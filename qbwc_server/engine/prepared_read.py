@@ -47,7 +47,7 @@ _NO_SUCH_STATEMENT = "26000"  # invalid_sql_statement_name: the server forgot a 
 
 
 class PreparedRead:
-    def __init__(self, statement: Select[Any], dialect: Dialect) -> None:
+    def __init__(self, statement: Select[*tuple[Any, ...]], dialect: Dialect) -> None:
         compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
         self.dialect = dialect
         self.sql = str(compiled)  # as SQLAlchemy would send it (what statement listeners see)
@@ -205,7 +205,7 @@ def _gave_up(dbapi_conn: Any) -> Any:
 class PreparedReads:
     """A statement's :class:`PreparedRead` per dialect, made on first use."""
 
-    def __init__(self, statement: Select[Any]) -> None:
+    def __init__(self, statement: Select[*tuple[Any, ...]]) -> None:
         self.statement = statement
         self._by_dialect: dict[int, PreparedRead] = {}
         self._lock = threading.Lock()

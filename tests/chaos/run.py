@@ -45,7 +45,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal, cast
 
 from sqlalchemy import create_engine, select, update
 from sqlalchemy.engine import Engine
@@ -251,7 +251,7 @@ class Chaos:
                 self.queue_writebacks(c)
             faults = TransportFaults()
             if c.rng.random() < self.config.drop_probability:
-                phase = c.rng.choice(("before", "after"))
+                phase = cast(Literal["before", "after"], c.rng.choice(("before", "after")))
                 ordinal = c.rng.randint(1, c.rng.choice((6, 40)))  # empty sessions have 4 calls
                 fault = TransportFault(phase, None, ordinal, session=None)
                 faults = TransportFaults([fault])

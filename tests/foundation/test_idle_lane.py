@@ -194,7 +194,12 @@ def test_a_sync_call_gets_its_arguments_as_spyne_gives_them(
     endpoint: SoapEndpoint, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen: list[tuple[Any, ...]] = []
-    monkeypatch.setattr(QbwcCalls, "send_request_xml", lambda self, *args: seen.append(args) or "")
+
+    def noted(self: QbwcCalls, *args: Any) -> str:
+        seen.append(args)
+        return ""
+
+    monkeypatch.setattr(QbwcCalls, "send_request_xml", noted)
     params = [
         ("ticket", "abc"),
         ("strHCPResponse", "<QBXML>\u00e9 &amp; x</QBXML>"),

@@ -250,7 +250,10 @@ def said_sentences() -> dict[str, str]:
             if id(node) in skip:
                 continue
             if isinstance(node, ast.JoinedStr):
-                parts = [v.value if isinstance(v, ast.Constant) else "{}" for v in node.values]
+                parts = [
+                    v.value if isinstance(v, ast.Constant) and isinstance(v.value, str) else "{}"
+                    for v in node.values
+                ]
                 whole, lead = "".join(parts), parts[0] if parts else ""
                 if not lead[:1].isupper():
                     continue  # a placeholder first (e.g. the catalog's own words) or a fragment

@@ -130,7 +130,10 @@ def test_payloads_cannot_reference_another_companys_operations_or_records(
     world: World,
 ) -> None:
     api, b, gamma = world.api, world.beta.company_id, world.gamma["id"]
-    payload = {"vendor": {"operation_id": world.alpha_op["id"]}, "expense_lines": []}
+    payload: dict[str, Any] = {
+        "vendor": {"operation_id": world.alpha_op["id"]},
+        "expense_lines": [],
+    }
     status, body = api.request(
         "POST", f"/api/companies/{b}/operations", {**VENDOR_BILL, "payload": payload}
     )

@@ -89,7 +89,8 @@ def test_errors_keeps_only_sessions_with_an_error(db: Any, database_url: str) ->
     # The first write meets a lock (status 3175, severity Error): that session keeps its trail.
     bench = bench_with(db, database_url, "errors", faults=FaultPlan(lock_errors={1: 3175}))
     write_a_vendor(bench)
-    kept, dropped = [], []
+    kept: list[dict[str, Any]] = []
+    dropped: list[dict[str, Any]] = []
     for s in sessions(bench):
         (kept if detail(bench, s["id"])["exchange"] else dropped).append(s)
     assert kept and dropped

@@ -199,6 +199,7 @@ def _differences(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> list[Any]:
             diff = {k: (x.get(k), y.get(k)) for k in set(x) | set(y) if x.get(k) != y.get(k)}
             if "qb" in diff:
                 qa, qb = diff.pop("qb")
+                qa, qb = qa or {}, qb or {}  # a record's JSON on one side only
                 diff.update(
                     {
                         f"qb.{k}": (qa.get(k), qb.get(k))

@@ -70,7 +70,9 @@ def test_begin_sync_full_flow(inproc_app: Any, request_schema: Any) -> None:
     shown = view["status"]
     assert shown["state"] == "Waiting for confirmation"
     assert shown["problem"]["code"] == "waiting_for_confirmation"
-    assert shown["problem"]["steps"] == list(catalog.lookup("waiting_for_confirmation").steps)
+    entry = catalog.lookup("waiting_for_confirmation")
+    assert entry is not None
+    assert shown["problem"]["steps"] == list(entry.steps)
     pending = view["binding"]["pending"]
     assert view["binding"]["bound"] is False
     assert pending["company_name"] == company.info["CompanyName"]

@@ -225,8 +225,8 @@ def _server_requests() -> Iterator[tuple[str, etree._Element]]:
             )
             yield f"{kind} {version}", _root(build_document([query], version=version))
         for kind in sorted(TXN_QUERIES):
-            query = TxnQuery(kind=kind, modified_from="2024-01-01T00:00:00", max_returned=5)
-            yield f"{kind} {version}", _root(build_document([query], version=version))
+            txn_query = TxnQuery(kind=kind, modified_from="2024-01-01T00:00:00", max_returned=5)
+            yield f"{kind} {version}", _root(build_document([txn_query], version=version))
 
 
 def _mutants(root: etree._Element) -> Iterator[tuple[str, etree._Element]]:

@@ -34,6 +34,7 @@ def post_form(
     path: str,
     csrf: str | None,
     fields: dict[str, str] | None = None,
+    /,
     **headers: str,
 ) -> Reply:
     form = {"csrf_token": csrf} if csrf is not None else {}

@@ -145,9 +145,13 @@ def test_child_lines_store_what_iter_lines_stores(db: Any, type_name: str) -> No
 
     in_tx(db, store)
     for table in (LINES, LINKS):
-        expected = in_tx(db, lambda s, t=table: _stored(s.connection(), t, one))
+
+        def stored(ids: Any, t: Any = table) -> Any:
+            return in_tx(db, lambda s: _stored(s.connection(), t, ids))
+
+        expected = stored(one)
         assert expected or (table is LINES and not rt.lines), table.name
-        assert in_tx(db, lambda s, t=table: _stored(s.connection(), t, two)) == expected
+        assert stored(two) == expected
 
 
 def test_every_declared_type_writes_one_line_per_record() -> None:

@@ -201,7 +201,7 @@ class Rig:
     qwc: QwcInfo
     qb: FakeQuickBooks
     wc: WebConnector
-    schema: SchemaGetter | None
+    schema: SchemaGetter | None  # None: requests are not validated (bench and chaos rigs)
     reports: list[SessionReport] = field(default_factory=list)
     validated_requests: int = 0
     qbxml_major: int = 16  # of the last session that negotiated a version
@@ -319,10 +319,13 @@ def declared_version(request_xml: str) -> str:
     return match.group(1)
 
 
-def check_requests(report: SessionReport, schema: SchemaGetter) -> int:
-    """Every request validates against the schema of its declared version; none was refused."""
+def check_requests(report: SessionReport, schema: SchemaGetter | None) -> int:
+    """Every request validates against the schema of its declared version (when a rig has
+    one: the suite's always do); none was refused."""
     refused = [h for h in report.hresults if INVALID_REQUEST in h.lower()]
     assert not refused, f"session {report.index}: QuickBooks refused requests: {refused[:3]}"
+    if schema is None:
+        return 0
     for request in report.requests:
         version = declared_version(request)
         root = etree.fromstring(_XML_DECL.sub("", request, count=1).encode("utf-8"), _PARSER)

@@ -112,6 +112,13 @@ def cursor_of(run: SyncRun, name: str) -> StreamCursor:
     return run.cursor(name)
 
 
+def ask(name: str, run: SyncRun) -> tuple[str, dict[str, Any]]:
+    """The request step ``name`` builds now (it must have one)."""
+    built = STEPS[name].request(run)
+    assert built is not None, f"{name} had nothing to ask"
+    return built
+
+
 # --- the work order ----------------------------------------------------------------------------
 
 
@@ -135,7 +142,7 @@ def test_the_work_order_is_registered_in_session_order() -> None:
 def test_accounts_whole_list_in_one_request(sync_run: Any) -> None:
     state = SessionState(queue=["accounts", "classes"])
     with sync_run(state) as run:
-        xml, meta = STEPS["accounts"].request(run)
+        xml, meta = ask("accounts", run)
         rq = request_element(xml, "AccountQueryRq")
         assert rq.get("iterator") is None and rq.find("MaxReturned") is None
         assert rq.findtext("ActiveStatus") == "All"
@@ -168,7 +175,7 @@ def test_accounts_whole_list_in_one_request(sync_run: Any) -> None:
 def test_vendors_open_with_their_whole_range_and_page_through_it(sync_run: Any) -> None:
     state = SessionState(queue=["vendors"])
     with sync_run(state) as run:
-        xml, meta = STEPS["vendors"].request(run)
+        xml, meta = ask("vendors", run)
         rq = request_element(xml, "VendorQueryRq")
         assert rq.get("iterator") == "Start" and rq.findtext("MaxReturned") == "2"
         assert rq.findtext("FromModifiedDate") is None  # the whole range: the first look
@@ -190,7 +197,7 @@ def test_vendors_open_with_their_whole_range_and_page_through_it(sync_run: Any) 
         cursor = cursor_of(run, "vendors")
         assert cursor.window_total == 3 and cursor.window_pages == 1
 
-        xml, meta = STEPS["vendors"].request(run)
+        xml, meta = ask("vendors", run)
         rq = request_element(xml, "VendorQueryRq")
         assert rq.get("iterator") == "Continue" and rq.get("iteratorID") == "{IT-1}"
         STEPS["vendors"].on_response(
@@ -215,7 +222,7 @@ def test_vendors_open_with_their_whole_range_and_page_through_it(sync_run: Any) 
 def test_the_last_page_of_a_window_takes_a_small_remainder_with_it(sync_run: Any) -> None:
     state = SessionState(queue=["vendors"])
     with sync_run(state) as run:
-        xml, meta = STEPS["vendors"].request(run)
+        xml, meta = ask("vendors", run)
         assert request_element(xml, "VendorQueryRq").findtext("MaxReturned") == "2"
         STEPS["vendors"].on_response(
             run,
@@ -229,7 +236,7 @@ def test_the_last_page_of_a_window_takes_a_small_remainder_with_it(sync_run: Any
                 iterator_id="{IT-1}",
             ),
         )
-        xml, meta = STEPS["vendors"].request(run)
+        xml, meta = ask("vendors", run)
         rq = request_element(xml, "VendorQueryRq")
         assert rq.get("iterator") == "Continue" and rq.findtext("MaxReturned") == "3"
         cursor = cursor_of(run, "vendors")
@@ -242,7 +249,7 @@ def test_the_last_page_of_a_window_takes_a_small_remainder_with_it(sync_run: Any
 
 def test_a_window_too_dense_is_split_before_paging_through_it(sync_run: Any) -> None:
     with sync_run(SessionState(queue=["bills"])) as run:
-        xml, meta = STEPS["bills"].request(run)
+        xml, meta = ask("bills", run)
         rq = request_element(xml, "BillQueryRq")
         assert rq.find("TxnDateRangeFilter/FromTxnDate").text == "2024-01-01"  # type: ignore[union-attr]
         assert rq.find("TxnDateRangeFilter/ToTxnDate") is None  # the whole range first
@@ -264,7 +271,7 @@ def test_a_window_too_dense_is_split_before_paging_through_it(sync_run: Any) -> 
         assert (cursor.window_from, cursor.window_to) == ("2024-01-01", "2024-06-28")
         assert cursor.window_pages == 0 and run.state.live is None
         assert cursor.records_seen == 2  # the first look's page is kept
-        xml, meta = STEPS["bills"].request(run)
+        xml, meta = ask("bills", run)
         rq = request_element(xml, "BillQueryRq")
         assert rq.findtext("TxnDateRangeFilter/ToTxnDate") == "2024-06-28"
         assert rq.get("iterator") == "Start" and "first_look" not in meta
@@ -287,7 +294,7 @@ def test_a_window_too_dense_is_split_before_paging_through_it(sync_run: Any) -> 
 def test_feature_off_skips_the_stream(sync_run: Any) -> None:
     state = SessionState(queue=["purchase_orders", "item_receipts"])
     with sync_run(state) as run:
-        _xml, meta = STEPS["purchase_orders"].request(run)
+        _xml, meta = ask("purchase_orders", run)
         STEPS["purchase_orders"].on_response(
             run,
             meta,
@@ -309,20 +316,20 @@ def test_feature_off_skips_the_stream(sync_run: Any) -> None:
 def test_an_unreadable_page_asks_again_smaller_until_it_cannot(sync_run: Any) -> None:
     state = SessionState(queue=["vendors", "customers"])
     with sync_run(state) as run:
-        xml, meta = STEPS["vendors"].request(run)
+        xml, meta = ask("vendors", run)
         assert request_element(xml, "VendorQueryRq").findtext("MaxReturned") == "2"
         STEPS["vendors"].on_response(run, meta, "<QBXML><QBXMLMsgsRs><VendorQ")
         cursor = cursor_of(run, "vendors")
         assert cursor.last_error is None and state.queue == ["vendors", "customers"]
         assert stream_extra(cursor).shrink == 1
-        xml, meta = STEPS["vendors"].request(run)  # again, in this session: half the page
+        xml, meta = ask("vendors", run)  # again, in this session: half the page
         rq = request_element(xml, "VendorQueryRq")
         assert rq.findtext("MaxReturned") == "1" and rq.get("iterator") == "Start"
         for _ in range(sizing.MAX_SHRINK):
             STEPS["vendors"].on_response(run, meta, "<QBXML><QBXMLMsgsRs><VendorQ")
             if state.queue == ["customers"]:
                 break
-            _xml, meta = STEPS["vendors"].request(run)
+            _xml, meta = ask("vendors", run)
         # As small as it gets and still unreadable: the stream's error, a later session.
         assert "could not read" in (cursor.last_error or "")
         assert cursor.retry_after is not None and state.queue == ["customers"]
@@ -333,7 +340,7 @@ def test_an_hresult_is_the_streams_error_and_makes_its_next_page_smaller(
 ) -> None:
     state = SessionState(queue=["accounts", "vendors"])
     with sync_run(state) as run:
-        _xml, meta = STEPS["vendors"].request(run)
+        _xml, meta = ask("vendors", run)
         STEPS["vendors"].on_hresult(run, meta, "0x80040400", "QuickBooks found an error")
         cursor = cursor_of(run, "vendors")
         assert "0x80040400" in (cursor.last_error or "") and cursor.retry_after is not None
@@ -347,13 +354,13 @@ def test_a_page_that_got_no_answer_is_asked_smaller_in_a_narrower_window(
     """The session ended between sending a page and taking its answer (a body over the
     server's limit is refused before the sync sees it): the next session asks less."""
     with sync_run(SessionState(queue=["bills"])) as run:
-        xml, meta = STEPS["bills"].request(run)
+        xml, meta = ask("bills", run)
         assert request_element(xml, "BillQueryRq").findtext("MaxReturned") == "2"
         cursor = cursor_of(run, "bills")
         assert stream_extra(cursor).awaiting == meta["rid"]
         window = (cursor.window_from, cursor.window_to)
     with sync_run(SessionState(queue=["bills"])) as run:  # the next session
-        xml, _meta = STEPS["bills"].request(run)
+        xml, _meta = ask("bills", run)
         rq = request_element(xml, "BillQueryRq")
         assert rq.findtext("MaxReturned") == "1"
         cursor = cursor_of(run, "bills")
@@ -368,7 +375,7 @@ def test_pages_taken_grow_the_size_back(sync_run: Any) -> None:
         cursor = cursor_of(run, "vendors")
         cursor.extra = StreamExtra(shrink=1).to_json()
         for n in range(sizing.GROW_AFTER):
-            xml, meta = STEPS["vendors"].request(run)
+            xml, meta = ask("vendors", run)
             size = request_element(xml, "VendorQueryRq").findtext("MaxReturned")
             assert size == "1"
             modified = f"1999-0{n + 1}-01T10:00:00"
@@ -377,7 +384,7 @@ def test_pages_taken_grow_the_size_back(sync_run: Any) -> None:
                 run, meta, answer("VendorQueryRs", meta["rid"], page, remaining=1, iterator_id="i")
             )
         assert stream_extra(cursor).shrink == 0
-        xml, _meta = STEPS["vendors"].request(run)
+        xml, _meta = ask("vendors", run)
         assert request_element(xml, "VendorQueryRq").findtext("MaxReturned") == "2"
 
 
@@ -385,11 +392,11 @@ def test_a_list_answered_whole_is_fetched_in_windows_once_it_could_not_be_taken(
     sync_run: Any,
 ) -> None:
     with sync_run(SessionState(queue=["accounts"])) as run:
-        xml, meta = STEPS["accounts"].request(run)
+        xml, meta = ask("accounts", run)
         rq = request_element(xml, "AccountQueryRq")
         assert rq.find("FromModifiedDate") is None and rq.find("ToModifiedDate") is None
         STEPS["accounts"].on_response(run, meta, "<QBXML><QBXMLMsgsRs><AccountQ")
-        xml, meta = STEPS["accounts"].request(run)
+        xml, meta = ask("accounts", run)
         rq = request_element(xml, "AccountQueryRq")
         assert rq.get("iterator") is None and rq.find("MaxReturned") is None
         assert rq.findtext("ToModifiedDate") == "1999-12-31T23:59:59"  # the first window
@@ -402,7 +409,7 @@ def test_a_list_answered_whole_is_fetched_in_windows_once_it_could_not_be_taken(
 
 def test_an_answer_to_another_request_is_refused(sync_run: Any) -> None:
     with sync_run(SessionState(queue=["accounts"])) as run:
-        _xml, meta = STEPS["accounts"].request(run)
+        _xml, meta = ask("accounts", run)
         STEPS["accounts"].on_response(run, meta, answer("AccountQueryRs", "someone-else"))
         assert "was expected" in (cursor_of(run, "accounts").last_error or "")
 
@@ -428,7 +435,7 @@ def test_reconciliation_scans_ids_refetches_the_missing_and_deletes_the_gone(
         cursor.extra = StreamExtra(reconcile_requested=True).to_json()
         step = STEPS["vendors"]
 
-        xml, meta = step.request(run)  # the scan
+        xml, meta = ask(step.name, run)  # the scan
         rq = request_element(xml, "VendorQueryRq")
         assert [e.text for e in rq.findall("IncludeRetElement")] == ["ListID", "EditSequence"]
         assert rq.findtext("MaxReturned") == "1000" and rq.find("OwnerID") is None
@@ -440,14 +447,14 @@ def test_reconciliation_scans_ids_refetches_the_missing_and_deletes_the_gone(
         )
         assert stream_extra(cursor).reconcile_stage == "fetch"
 
-        xml, meta = step.request(run)  # re-fetch what we lack
+        xml, meta = ask(step.name, run)  # re-fetch what we lack
         rq = request_element(xml, "VendorQueryRq")
         assert [e.text for e in rq.findall("ListID")] == ["V2"] and meta["ids"] == ["V2"]
         step.on_response(
             run, meta, answer("VendorQueryRs", meta["rid"], vendor("V2", "New", "2024-01-01"))
         )
 
-        xml, meta = step.request(run)  # reconciled: the incremental pass follows
+        xml, meta = ask(step.name, run)  # reconciled: the incremental pass follows
         assert meta["pass"] == "incremental"
         assert cursor.pass_kind == "incremental" and cursor.last_reconciled_at is not None
         assert stream_extra(cursor).reconcile_stage is None
@@ -471,7 +478,7 @@ def test_the_probe_asks_for_each_watermark_record_and_notes_suspects(sync_run: A
             cursor = cursor_of(run, name)
             cursor.watermark = "2024-05-01T10:00:00-05:00"
             cursor.extra = StreamExtra(watermark_id=record_id).to_json()
-        xml, meta = probe.request(run)
+        xml, meta = ask(probe.name, run)
         rq = request_element(xml, "VendorQueryRq")
         assert rq.findtext("ListID") == "V1"
         assert [e.text for e in rq.findall("IncludeRetElement")] == [
@@ -498,7 +505,7 @@ def test_the_list_deletion_sweep_marks_deleted_what_quickbooks_deleted(sync_run:
         store.upsert_records(
             run.session, run.company.id, "vendors", [{"ListID": "V1", "EditSequence": "1"}]
         )
-        xml, meta = STEPS["list_deletions"].request(run)
+        xml, meta = ask("list_deletions", run)
         rq = request_element(xml, "ListDeletedQueryRq")
         types = [e.text for e in rq.findall("ListDelType")]
         assert "Vendor" in types and "ItemService" in types and "Bill" not in types
@@ -515,7 +522,7 @@ def test_the_list_deletion_sweep_marks_deleted_what_quickbooks_deleted(sync_run:
         assert cursor.phase == "incremental" and cursor.passes_completed == 1
         assert run.session.scalar(select(QbVendor.is_deleted)) is True
         assert state.restore_suspects == {}  # the watermark record was deleted, not restored
-        xml, _meta = STEPS["list_deletions"].request(run)
+        xml, _meta = ask("list_deletions", run)
         since = request_element(xml, "ListDeletedQueryRq").findtext(
             "DeletedDateRangeFilter/FromDeletedDate"
         )
@@ -530,7 +537,7 @@ def test_marked_vendors_are_reread_and_unmarked(sync_run: Any) -> None:
     with sync_run(state) as run:
         assert STEPS["vendor_balances"].request(run) is None  # nothing marked
         vendor_balances.mark(run.session, run.company.id, {"V1", "V2"})
-        xml, meta = STEPS["vendor_balances"].request(run)
+        xml, meta = ask("vendor_balances", run)
         rq = request_element(xml, "VendorQueryRq")
         assert [e.text for e in rq.findall("ListID")] == ["V1", "V2"]
         assert meta["rid"] == "vendor_balances:1"

@@ -79,6 +79,7 @@ def test_a_customer_sets_up_a_company_and_watches_the_first_sync(
     page.goto(profile_url)
     assert state_of(page) == "Waiting for confirmation"
     pending = page.inner_text("#pending")
+    assert first.company_path is not None
     assert books.company_name in pending and " ".join(first.company_path.split()) in pending
     assert "Vendors in the file" in pending and "Bills in the file" in pending
     assert not page.is_visible("#problem")  # the box above is the one thing to do

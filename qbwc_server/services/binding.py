@@ -18,7 +18,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from models import Company, utcnow
-from qbwc_server.services import companies, problems
+from qbwc_server.services import problems
+from qbwc_server.services.company_rows import get_company
 from qbwc_server.services.company_states import waiting_for_confirmation
 from qbwc_server.services.errors import Conflict
 
@@ -64,7 +65,7 @@ def confirm_binding(session: Session, company_id: Any) -> Company:
     """Begin Sync: bind the company to the file waiting for confirmation; the next Web
     Connector run syncs it (no waiting for the sync interval). :class:`Conflict` (409) when no
     file is waiting; :class:`NotFound` (404) for an unknown company."""
-    company = companies.get_company(session, company_id, for_update=True)
+    company = get_company(session, company_id, for_update=True)
     pending = company.pending_binding
     if company.bound_at is not None:
         raise Conflict("the company is bound to a company file already", field="binding")
@@ -91,7 +92,7 @@ def reset_binding(session: Session, company_id: Any) -> Company:
     """Forget the company file: a confirmed binding (the company moved to another file) or one
     waiting for confirmation (rejected: not this company's file). The next Web Connector run
     reads the open file again — and, with ``confirm_binding``, waits for a person again."""
-    company = companies.get_company(session, company_id, for_update=True)
+    company = get_company(session, company_id, for_update=True)
     forget_binding(company)
     session.flush()
     return company

@@ -18,9 +18,11 @@ from sqlalchemy.orm import Session
 from models import Company, utcnow
 from qbwc_server.config import Settings, new_guid
 from qbwc_server.services import binding, connector_keys, restore, sync_schedule
+
+# The lookup every company service starts from, kept here too for this module's callers.
+from qbwc_server.services.company_rows import get_company as get_company
 from qbwc_server.services.company_states import company_state, is_connected, lease_live
-from qbwc_server.services.errors import Invalid, NotFound, refuse_unknown_fields
-from qbwc_server.services.ids import row_id, shown
+from qbwc_server.services.errors import Invalid, refuse_unknown_fields
 from qbwc_server.services.problems import current_problem
 
 APP_NAME_PREFIX = "AP Sync"
@@ -137,19 +139,6 @@ def create_company(
     company.app_name = app_name_for(name, company.id)
     session.flush()
     return CreatedCompany(company=company, connector_key=key)
-
-
-def get_company(session: Session, company_id: Any, *, for_update: bool = False) -> Company:
-    cid = row_id(company_id)
-    if cid is None:
-        raise NotFound(f"no company with id {shown(company_id)}", field="company_id")
-    stmt = select(Company).where(Company.id == cid)
-    if for_update:
-        stmt = stmt.with_for_update()
-    company = session.scalars(stmt).first()
-    if company is None:
-        raise NotFound(f"no company with id {cid}", field="company_id")
-    return company
 
 
 def list_companies(session: Session) -> list[Company]:

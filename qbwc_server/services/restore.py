@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from models import Company, utcnow
-from qbwc_server.services import companies
+from qbwc_server.services.company_rows import get_company
 from qbwc_server.services.errors import Invalid
 
 
@@ -40,7 +40,7 @@ def validate_restored_on(value: Any, today: date | None = None) -> str:
 def record_restore(session: Session, company_id: Any, restored_on: Any) -> Company:
     """Keep the restore date and ask for a reconciliation at the next Web Connector run (which
     is due at once). 404 for an unknown company, 422 for a bad date."""
-    company = companies.get_company(session, company_id, for_update=True)
+    company = get_company(session, company_id, for_update=True)
     company.restored_on = validate_restored_on(restored_on)
     now = utcnow()
     company.restore_recorded_at = now

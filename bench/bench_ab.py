@@ -45,7 +45,7 @@ from qbwc_server.sim.qwc import parse_qwc
 from qbwc_server.sim.webconnector import WebConnector
 
 
-def _migrate(checkout: Path, url: str) -> None:
+def migrate_checkout(checkout: Path, url: str) -> None:
     env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(checkout)}
     subprocess.run(
         [sys.executable, "-m", "qbwc_server.cli", "migrate"],
@@ -72,7 +72,7 @@ def _api(base: str, method: str, path: str, body: dict[str, Any] | None = None) 
     )
 
 
-def _idle_connector(qbwc_url: str) -> WebConnector:
+def idle_connector(qbwc_url: str) -> WebConnector:
     """A company created through the served checkout's own API, its first sync run."""
     base = qbwc_url.rsplit("/qbwc", 1)[0]
     created = _api(
@@ -103,11 +103,11 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
         sides: dict[str, tuple[WebConnector, list[int]]] = {}
         for name, checkout in checkouts.items():
             url = stack.enter_context(fresh_database("postgresql", args.pg))
-            _migrate(checkout, url)
+            migrate_checkout(checkout, url)
             qbwc_url, pid = stack.enter_context(
                 served(url, workers=1, QBWC_TRUSTED_PROXIES="127.0.0.1", PYTHONPATH=str(checkout))
             )
-            sides[name] = (_idle_connector(qbwc_url), process_tree(pid))
+            sides[name] = (idle_connector(qbwc_url), process_tree(pid))
         for block in range(args.blocks):
             for name in ("A", "B") if block % 2 == 0 else ("B", "A"):
                 wc, pids = sides[name]

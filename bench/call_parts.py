@@ -86,6 +86,21 @@ def _timed(function: Callable[..., Any], part: Part) -> Callable[..., Any]:
 _INHERITED = object()  # the attribute came from a base class: removed again afterwards
 
 
+def _wrap(spec: str) -> tuple[Part, tuple[Any, str, Any]]:
+    """Time the function ``spec`` names from now on: its part, and how to put it back."""
+    owner, attribute = _owner(spec)
+    if isinstance(owner, type):
+        raw = owner.__dict__.get(attribute, _INHERITED)
+    else:
+        raw = getattr(owner, attribute)
+    part = Part(spec)
+    timed = _timed(getattr(owner, attribute), part)
+    # A static or class method is fetched already bound (or plain): it stays static.
+    static = isinstance(raw, staticmethod | classmethod)
+    setattr(owner, attribute, staticmethod(timed) if static else timed)
+    return part, (owner, attribute, raw)
+
+
 @contextmanager
 def wrapped(specs: list[str]) -> Iterator[list[Part]]:
     """The functions ``specs`` name, timed while the block runs (put back after it)."""
@@ -93,17 +108,8 @@ def wrapped(specs: list[str]) -> Iterator[list[Part]]:
     undo: list[tuple[Any, str, Any]] = []
     try:
         for spec in specs:
-            owner, attribute = _owner(spec)
-            if isinstance(owner, type):
-                raw = owner.__dict__.get(attribute, _INHERITED)
-            else:
-                raw = getattr(owner, attribute)
-            part = Part(spec)
-            timed = _timed(getattr(owner, attribute), part)
-            # A static or class method is fetched already bound (or plain): it stays static.
-            static = isinstance(raw, staticmethod | classmethod)
-            setattr(owner, attribute, staticmethod(timed) if static else timed)
-            undo.append((owner, attribute, raw))
+            part, original = _wrap(spec)
+            undo.append(original)
             parts.append(part)
         yield parts
     finally:
@@ -112,6 +118,11 @@ def wrapped(specs: list[str]) -> Iterator[list[Part]]:
                 delattr(owner, attribute)
             else:
                 setattr(owner, attribute, raw)
+
+
+def wrap_for_good(specs: list[str]) -> list[Part]:
+    """The functions ``specs`` name, timed from now on (a served worker's, idle_parts.py)."""
+    return [_wrap(spec)[0] for spec in specs]
 
 
 def run(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:

@@ -238,7 +238,7 @@ def _quick_parser() -> etree.XMLParser:
     )
 
 
-def _read_upto(stream: Readable, length: int) -> bytes:
+def read_upto(stream: Readable, length: int) -> bytes:
     """Up to ``length`` bytes of ``stream``: fewer only when it ends first."""
     parts: list[bytes] = []
     got = 0
@@ -293,7 +293,7 @@ def read_envelope(
     """
     quick_max = min(QUICK_MAX_BYTES, limits.max_body_bytes, limits.small_call_max_bytes)
     if declared_length is not None and 0 < declared_length <= quick_max:
-        data = _read_upto(stream, declared_length)
+        data = read_upto(stream, declared_length)
         if len(data) == declared_length:
             root = _quick_tree(data)
             if root is not None:

@@ -171,7 +171,11 @@ class IdleLane:
         parsed = parse_call(root)
         if parsed is None:
             return None
-        method, args = parsed
+        return self.answer_call(*parsed, environ)
+
+    def answer_call(self, method: str, args: list[Any], environ: dict[str, Any]) -> bytes:
+        """The answer to a plain call of ``method`` with ``args`` (as :func:`parse_call`
+        gives them)."""
         # The facts spyne's own method context carries, for the event listeners.
         ctx = SimpleNamespace(
             method_name=method,

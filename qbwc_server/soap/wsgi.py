@@ -29,7 +29,7 @@ from qbwc_server.loop_reads import NotOnLoop
 from qbwc_server.net import ClientTooSlow, client_ip
 from qbwc_server.soap import admission
 from qbwc_server.soap.calls import QbwcCalls
-from qbwc_server.soap.envelope import EnvelopeRefused, ReadLimits, read_envelope
+from qbwc_server.soap.envelope import EnvelopeRefused, ReadLimits, read_envelope, read_upto
 from qbwc_server.soap.idle_lane import (
     EVENT_LOOP_KEY,
     NO_DATABASE_METHODS,
@@ -38,6 +38,8 @@ from qbwc_server.soap.idle_lane import (
     called_method,
     parse_call,
 )
+from qbwc_server.soap.known_calls import MAX_BODY_BYTES as KNOWN_MAX_BYTES
+from qbwc_server.soap.known_calls import KnownCalls
 from qbwc_server.soap.service import TNS, build_service
 from qbwc_server.soap.spyne_logs import scrub_spyne_loggers
 
@@ -113,6 +115,7 @@ class SoapEndpoint:
         self.spyne = build_spyne_app(db, settings)
         self.wsdl = build_wsdl(self.spyne, settings)
         self.idle_lane = IdleLane(QbwcCalls(db, settings), self.spyne.app)
+        self.known_calls = KnownCalls()
 
     def answers_at_once(self, soap_action: str, body: bytes) -> bool:
         """Whether a call is answered without waiting (the worker's event loop may run it):
@@ -133,7 +136,10 @@ class SoapEndpoint:
         ticket = found[0].decode("ascii")
         return tickets.close_without_database(self.db.engine, ticket) is not None
 
-    def _waits_for_nothing(self, root: Any, environ: dict[str, Any]) -> bool:
+    def _waits_for_nothing(
+        self, root: Any, call: tuple[str, list[Any]] | None, environ: dict[str, Any]
+    ) -> bool:
+        """``call``: :func:`parse_call` of ``root``."""
         method = called_method(root)
         if method in NO_DATABASE_METHODS:
             return True
@@ -144,10 +150,9 @@ class SoapEndpoint:
             return action_method(environ.get("HTTP_SOAPACTION", "")) == method
         if method != "closeConnection":
             return False
-        parsed = parse_call(root)
-        if parsed is None or parsed[0] != "closeConnection":
+        if call is None or call[0] != "closeConnection":
             return False  # spyne would take it: not on the loop
-        ticket = parsed[1][0]
+        ticket = call[1][0]
         return tickets.close_without_database(self.db.engine, ticket) is not None
 
     def admit_large(self, method: str, ticket: str) -> bool:
@@ -196,12 +201,19 @@ class SoapEndpoint:
         if declared is not None and declared > limit:
             log.warning("refused SOAP body of %d bytes (limit %d)", declared, limit)
             return self._too_large(start_response, declared)
+        small: bytes | None = None  # a body that may be a call already read (known_calls.py)
         try:
+            stream = environ["wsgi.input"]
+            if declared is not None and 0 < declared <= KNOWN_MAX_BYTES:
+                small = read_upto(stream, declared)
+                # A body shorter than declared is refused below, whatever its bytes.
+                known = self.known_calls.get(small) if len(small) == declared else None
+                if known is not None:  # the same bytes as a plain call read before
+                    answer = self.idle_lane.answer_call(*known, environ)
+                    return self._reply(start_response, "200 OK", answer, "text/xml; charset=utf-8")
+                stream = io.BytesIO(small)
             root = read_envelope(
-                environ["wsgi.input"],
-                declared,
-                ReadLimits(max_body_bytes=limit),
-                admit=self.admit_large,
+                stream, declared, ReadLimits(max_body_bytes=limit), admit=self.admit_large
             )
         except ClientTooSlow:
             # The serving worker's deadline (QBWC_CLIENT_TIMEOUT_SECONDS) passed mid-body.
@@ -215,13 +227,16 @@ class SoapEndpoint:
             log.warning("refused SOAP request from %s: %s", addr, refused.reason)
             # Stop here: what was not read stays on the socket, so the connection is closed.
             return self._fault(start_response, refused.status, refused.code, refused.message)
-        if environ.get(EVENT_LOOP_KEY) and not self._waits_for_nothing(root, environ):
+        call = parse_call(root)  # a plain call the idle lane answers; None: spyne's
+        if environ.get(EVENT_LOOP_KEY) and not self._waits_for_nothing(root, call, environ):
             # Answered on the worker's event loop because SOAPAction named a call that never
             # waits (soap/idle_lane.py); a body calling anything else is not run there.
             message = "The SOAPAction header names another method than the request body calls."
             return self._fault(start_response, "400 Bad Request", "Client.SOAPAction", message)
-        answer = self.idle_lane.answer(root, environ)  # a plain call: no spyne
-        if answer is not None:
+        if call is not None:  # no spyne
+            if small is not None:
+                self.known_calls.remember(small, *call)
+            answer = self.idle_lane.answer_call(*call, environ)
             return self._reply(start_response, "200 OK", answer, "text/xml; charset=utf-8")
         if environ.get(EVENT_LOOP_KEY) and called_method(root) == "authenticate":
             raise NotOnLoop  # a body spyne must read (it reads the database): on a thread

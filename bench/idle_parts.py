@@ -53,7 +53,7 @@ DEFAULT_PARTS = (
     "qbwc_server.app:QbwcApp.__call__",
     "qbwc_server.soap.wsgi:SoapEndpoint.__call__",
     "qbwc_server.soap.wsgi:read_envelope",
-    "qbwc_server.soap.idle_lane:IdleLane.answer",
+    "qbwc_server.soap.idle_lane:IdleLane.answer_call",
     "qbwc_server.soap.calls:QbwcCalls.authenticate",
     "qbwc_server.engine.prepared_read:PreparedRead._run",
     "qbwc_server.engine.authenticate:no_work_ticket",

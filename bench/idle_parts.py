@@ -35,7 +35,15 @@ from typing import Any
 
 from bench_ab import idle_connector, migrate_checkout
 from call_parts import Part, wrap_for_good
-from common import DEFAULT_PG, ROOT, bench_main, fresh_database, process_cpu_seconds, served
+from common import (
+    DEFAULT_PG,
+    ROOT,
+    bench_main,
+    fresh_database,
+    process_cpu_seconds,
+    process_tree,
+    served,
+)
 
 BENCH = Path(__file__).resolve().parent
 SPECS_ENV = "IDLE_PARTS_SPECS"
@@ -53,7 +61,7 @@ DEFAULT_PARTS = (
     "qbwc_server.app:QbwcApp.__call__",
     "qbwc_server.soap.wsgi:SoapEndpoint.__call__",
     "qbwc_server.soap.wsgi:read_envelope",
-    "qbwc_server.soap.idle_lane:IdleLane.answer_call",
+    "qbwc_server.soap.idle_lane:IdleLane.answer",
     "qbwc_server.soap.calls:QbwcCalls.authenticate",
     "qbwc_server.engine.prepared_read:PreparedRead._run",
     "qbwc_server.engine.authenticate:no_work_ticket",
@@ -189,8 +197,6 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
 
 
 def _worker_of(master: int) -> int:
-    from common import process_tree
-
     workers = [p for p in process_tree(master) if p != master]
     if len(workers) != 1:
         raise RuntimeError(f"expected one worker under {master}, found {workers}")

@@ -166,16 +166,10 @@ class IdleLane:
             "getLastError": lambda args, env: calls.get_last_error(args[0]),
         }
 
-    def answer(self, root: Any, environ: dict[str, Any]) -> bytes | None:
-        """The answer to a plain call of the lane's methods, or None (spyne answers)."""
-        parsed = parse_call(root)
-        if parsed is None:
-            return None
-        return self.answer_call(*parsed, environ)
-
-    def answer_call(self, method: str, args: list[Any], environ: dict[str, Any]) -> bytes:
-        """The answer to a plain call of ``method`` with ``args`` (as :func:`parse_call`
-        gives them)."""
+    def answer(self, method: str, args: list[Any], environ: dict[str, Any]) -> bytes:
+        """The answer to a plain call of ``method`` with ``args``, as :func:`parse_call` gives
+        them (the endpoint parses, or knows the body: soap/known_calls.py); anything
+        :func:`parse_call` does not take is spyne's."""
         # The facts spyne's own method context carries, for the event listeners.
         ctx = SimpleNamespace(
             method_name=method,

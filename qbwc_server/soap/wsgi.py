@@ -209,7 +209,7 @@ class SoapEndpoint:
                 # A body shorter than declared is refused below, whatever its bytes.
                 known = self.known_calls.get(small) if len(small) == declared else None
                 if known is not None:  # the same bytes as a plain call read before
-                    answer = self.idle_lane.answer_call(*known, environ)
+                    answer = self.idle_lane.answer(*known, environ)
                     return self._reply(start_response, "200 OK", answer, "text/xml; charset=utf-8")
                 stream = io.BytesIO(small)
             root = read_envelope(
@@ -236,7 +236,7 @@ class SoapEndpoint:
         if call is not None:  # no spyne
             if small is not None:
                 self.known_calls.remember(small, *call)
-            answer = self.idle_lane.answer_call(*call, environ)
+            answer = self.idle_lane.answer(*call, environ)
             return self._reply(start_response, "200 OK", answer, "text/xml; charset=utf-8")
         if environ.get(EVENT_LOOP_KEY) and called_method(root) == "authenticate":
             raise NotOnLoop  # a body spyne must read (it reads the database): on a thread

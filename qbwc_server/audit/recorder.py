@@ -5,7 +5,9 @@ of the QBWC session come from the request's log context (bound when the ticket w
 The entry is written in its own transaction *after* the response has left (the request's
 after-response callbacks, observability/http_logging.py), so compressing a multi-MB page adds
 nothing to the Web Connector's wait, and a call whose own transaction failed is still recorded.
-authenticate's entry (no qbXML in it) is written before the answer: see :meth:`_on_return`.
+authenticate's entry (no qbXML in it), and in errors mode a call's with an error, are
+written before the answer: see :meth:`_on_return` (and _DROPPED for a clean entry landing
+after its session's end).
 
 Never recorded: credentials (authenticate's arguments) and tickets.
 
@@ -26,9 +28,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import TextClause, bindparam, insert, text
+from sqlalchemy.dialects import postgresql
 
-from models import AuditEntry, utcnow
+from models import AuditEntry, QbwcSession, utcnow
 from qbwc_server.audit import store
 from qbwc_server.config import Settings
 from qbwc_server.db import Database
@@ -57,13 +60,55 @@ FOLLOWERS = frozenset({"closeConnection", "getLastError"})
 _INSERT = insert(AuditEntry.__table__)  # type: ignore[arg-type]
 
 
+# QBWC_AUDIT=errors: a clean call's entry, written after its response, can land after the
+# session's closeConnection has dropped a clean trail (the Web Connector goes on at once; the
+# entry may wait on the database, e.g. SQLite's one writer, whose busy handler is not first
+# come, first served). Such an entry is not written: a session that has ended and has no
+# trail left had its trail dropped (a session with work always has authenticate's entry,
+# written before the answer, until then). Checked in the INSERT itself, so the check and the
+# write see one state: on SQLite, writes are serialized; on PostgreSQL, a stray needs one
+# single-row INSERT to run from before closeConnection's commit until after the trim's DELETE.
+_DROPPED = (
+    "SELECT 1 FROM {sessions} s WHERE s.id = {session_id} AND s.ended_at IS NOT NULL "
+    "AND NOT EXISTS (SELECT 1 FROM {entries} a WHERE a.session_id = s.id)"
+)
+
+
 @functools.cache
-def _pg_insert(columns: tuple[str, ...]) -> str:
+def _pg_insert(columns: tuple[str, ...], unless_dropped: bool = False) -> str:
     """The same statement for psycopg, for a row with these columns (the values are of the
-    types psycopg adapts as the columns need)."""
-    return (
+    types psycopg adapts as the columns need); ``unless_dropped``: not written into a trail
+    dropped at its session's end (see _DROPPED)."""
+    into = f"INSERT INTO {AuditEntry.__tablename__} ({', '.join(columns)}) "
+    if not unless_dropped:
+        return into + f"VALUES ({', '.join(f'%({name})s' for name in columns)})"
+    table = AuditEntry.__table__
+    dialect = postgresql.dialect()
+    # A SELECT's values have no column to take their type from: each is cast to its column's.
+    values = ", ".join(
+        f"CAST(%({name})s AS {table.c[name].type.compile(dialect=dialect)})" for name in columns
+    )
+    return into + f"SELECT {values} WHERE NOT EXISTS ({_dropped('%(session_id)s')})"
+
+
+@functools.cache
+def _sqlite_insert_unless_dropped(columns: tuple[str, ...]) -> TextClause:
+    """The statement of :func:`_pg_insert` with ``unless_dropped``, for SQLite (through
+    SQLAlchemy, which stores each value as its column's type does)."""
+    table = AuditEntry.__table__
+    sql = (
         f"INSERT INTO {AuditEntry.__tablename__} ({', '.join(columns)}) "
-        f"VALUES ({', '.join(f'%({name})s' for name in columns)})"
+        f"SELECT {', '.join(f':{name}' for name in columns)} "
+        f"WHERE NOT EXISTS ({_dropped(':session_id')})"
+    )
+    return text(sql).bindparams(*(bindparam(name, type_=table.c[name].type) for name in columns))
+
+
+def _dropped(session_id: str) -> str:
+    return _DROPPED.format(
+        sessions=QbwcSession.__tablename__,
+        entries=AuditEntry.__tablename__,
+        session_id=session_id,
     )
 
 
@@ -117,12 +162,14 @@ class AuditRecorder:
             self._purge_after_response(ctx)
             return
         ends = method == "closeConnection" or (method == "connectionError" and out == "done")
-        if method == "authenticate":
+        if method == "authenticate" or (entry["error"] and self.settings.audit_mode == "errors"):
             # Before the answer: a session's first entry, written after the response, could
             # wait on the database (SQLite's one writer) until the whole session had run and
             # its closeConnection had dropped a clean trail, then land as a trail of one
             # entry. It holds no qbXML to compress: writing it now adds one small INSERT to
             # the answer's wait (only for a session with work: a "none" writes nothing).
+            # So is a call with an error in errors mode (rare): it is what keeps the session's
+            # trail, and closeConnection, judging whether the session was clean, must see it.
             self._write(entry, ends, purge=False)
             self._purge_after_response(ctx)
             return
@@ -204,7 +251,8 @@ class AuditRecorder:
                 response_bytes=response_bytes,
             )
             try:
-                self._insert(row)
+                # A clean entry in errors mode: not into a trail its session's end dropped.
+                self._insert(row, unless_dropped=errors_mode and not entry["error"])
             except Exception:
                 log.exception("audit trail: could not store the %s call", entry["method"])
             if purge:
@@ -244,16 +292,20 @@ class AuditRecorder:
         if purge:
             self._maybe_purge()
 
-    def _insert(self, row: dict[str, Any]) -> None:
+    def _insert(self, row: dict[str, Any], unless_dropped: bool = False) -> None:
+        columns = tuple(row)
         if not self.db.is_postgres:
             with self.db.engine.begin() as conn:
-                conn.execute(_INSERT, row)
+                if unless_dropped:
+                    conn.execute(_sqlite_insert_unless_dropped(columns), row)
+                else:
+                    conn.execute(_INSERT, row)
             return
         connection = self.db.engine.raw_connection()  # pooled, pinged when idle (db.py)
         try:
             cursor = connection.cursor()
             try:
-                cursor.execute(_pg_insert(tuple(row)), row)
+                cursor.execute(_pg_insert(columns, unless_dropped), row)
             finally:
                 cursor.close()
             connection.commit()

@@ -362,3 +362,43 @@ def test_authenticates_entry_is_written_before_the_answer(
         entries = list(s.scalars(select(AuditEntry).where(AuditEntry.session_id == session_id)))
     assert [(e.method, e.result) for e in entries] == [("authenticate", "(work)")]
     assert "secret" not in repr(entries[0].__dict__) and "t" * 43 not in repr(entries[0].__dict__)
+
+
+@pytest.mark.parametrize("faults", [None, FaultPlan(lock_errors={1: 3175})])
+def test_a_clean_entry_landing_after_its_session_ended_is_not_left_behind(
+    db: Any, database_url: str, monkeypatch: pytest.MonkeyPatch, faults: FaultPlan | None
+) -> None:
+    """QBWC_AUDIT=errors: a call's entry is written after its response, and can land after the
+    session's closeConnection dropped a clean trail (seen in CI on SQLite: a finished session
+    showed one receiveResponseXML). Here every clean sync call's entry lands late. Such an
+    entry is not written; a session that keeps its trail (an error) keeps the late entries."""
+    held: list[Any] = []
+    after_response = AuditRecorder._after_response
+
+    def hold_receives(ctx: Any, work: Any) -> None:
+        if ctx.method_name in ("sendRequestXML", "receiveResponseXML"):
+            held.append(work)  # written only once every session has ended
+        else:
+            after_response(ctx, work)
+
+    monkeypatch.setattr(AuditRecorder, "_after_response", staticmethod(hold_receives))
+    bench = bench_with(db, database_url, "errors", faults=faults)
+    write_a_vendor(bench)
+    assert held
+    for work in held:
+        work()
+    views = [detail(bench, s["id"]) for s in sessions(bench)]
+    assert all(v["ended_at"] for v in views)
+    clean = [v for v in views if v["outcome"] in ("completed", "none") and not v["hresults"]]
+    kept = [v for v in views if v["exchange"]]
+    assert clean
+    for view in clean:
+        if view not in kept:
+            assert view["audit"]["reason"].endswith("without errors is not kept")
+    if faults is None:
+        assert not kept, [(v["id"], [e["method"] for e in v["exchange"]]) for v in kept]
+    else:
+        # The session that met the lock keeps its trail, with the late entries in it.
+        assert len(kept) == 1 and any(e["error"] for e in kept[0]["exchange"])
+        methods = [e["method"] for e in kept[0]["exchange"]]
+        assert "sendRequestXML" in methods and "receiveResponseXML" in methods, methods

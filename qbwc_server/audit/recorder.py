@@ -156,9 +156,9 @@ class AuditRecorder:
             error=bool(entry["error"] or ids.get("outcome") == "error"),
         )
         if self.settings.audit_mode == "errors" and _last_clean_answer(method, entry):
-            # The session's last answer, without error: its entry would be written after the
-            # response, racing the closeConnection that trims a clean trail (and could land
-            # after the trim, leaving a clean session with a trail). Kept only in mode all.
+            # The session's last answer, without error: closeConnection follows at once and,
+            # the session clean, drops its trail, so the entry is not written at all (a late
+            # one would be refused anyway: _DROPPED). Kept only in mode all.
             self._purge_after_response(ctx)
             return
         ends = method == "closeConnection" or (method == "connectionError" and out == "done")

@@ -375,13 +375,13 @@ def test_a_clean_entry_landing_after_its_session_ended_is_not_left_behind(
     held: list[Any] = []
     after_response = AuditRecorder._after_response
 
-    def hold_receives(ctx: Any, work: Any) -> None:
+    def hold_sync_calls(ctx: Any, work: Any) -> None:
         if ctx.method_name in ("sendRequestXML", "receiveResponseXML"):
             held.append(work)  # written only once every session has ended
         else:
             after_response(ctx, work)
 
-    monkeypatch.setattr(AuditRecorder, "_after_response", staticmethod(hold_receives))
+    monkeypatch.setattr(AuditRecorder, "_after_response", staticmethod(hold_sync_calls))
     bench = bench_with(db, database_url, "errors", faults=faults)
     write_a_vendor(bench)
     assert held
